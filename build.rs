@@ -1,0 +1,15 @@
+//! Gives the shared library its SONAME, so that programs linked against
+//! `liblocalkms.so` load `liblocalkms.so.<abi>` and a later incompatible ABI can sit
+//! beside it.
+
+/// Raised only when the C ABI changes incompatibly.
+const ABI_VERSION: u32 = 0;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if target_os == "linux" || target_os == "freebsd" {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblocalkms.so.{ABI_VERSION}");
+    }
+    println!("cargo:rustc-env=LOCALKMS_ABI_VERSION={ABI_VERSION}");
+}

@@ -1,0 +1,204 @@
+//! The self-describing ciphertext blob of AdvanceEncrypt (API.md §5):
+//!
+//! ```text
+//! 0x24 | (format_version << 4) | padding | algorithm | KeyVersionId (36) | IV | ciphertext [|| tag]
+//! ```
+
+use super::{ciphertext_len, Algorithm, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
+use crate::error::{Error, Result};
+use crate::ids::{is_key_version_id, KEY_VERSION_ID_LEN};
+
+/// The first byte of every blob (`'$'`).
+pub const BLOB_MAGIC: u8 = 0x24;
+/// The blob format version written and read.
+pub const BLOB_FORMAT_VERSION: u8 = 0;
+/// Bytes before the IV: magic, version/padding, algorithm, KeyVersionId.
+pub const BLOB_HEADER_LEN: usize = 3 + KEY_VERSION_ID_LEN;
+
+/// The algorithm byte: `2` is the service's number for AES_GCM; `1` and `3` are
+/// this project's for AES_CBC and AES_ECB.
+pub fn algorithm_byte(algorithm: Algorithm) -> u8 {
+    match algorithm {
+        Algorithm::AesCbc => 1,
+        Algorithm::AesGcm => 2,
+        Algorithm::AesEcb => 3,
+    }
+}
+
+fn padding_bits(padding: Option<PaddingMode>) -> u8 {
+    match padding {
+        Some(PaddingMode::Pkcs7) => 1,
+        None | Some(PaddingMode::NoPadding) => 0,
+    }
+}
+
+/// The total blob length for a plaintext of `plaintext_len` bytes.
+pub fn blob_len(algorithm: Algorithm, padding: Option<PaddingMode>, plaintext_len: usize) -> usize {
+    BLOB_HEADER_LEN + algorithm.iv_len() + ciphertext_len(algorithm, padding, plaintext_len)
+}
+
+/// Starts a blob: a buffer with room for all of it, holding the header and the IV.
+/// The caller appends the ciphertext.
+pub fn start_blob(
+    algorithm: Algorithm,
+    padding: Option<PaddingMode>,
+    key_version_id: &str,
+    iv: &[u8],
+    plaintext_len: usize,
+) -> Vec<u8> {
+    debug_assert_eq!(key_version_id.len(), KEY_VERSION_ID_LEN);
+    debug_assert_eq!(iv.len(), algorithm.iv_len());
+    let mut blob = Vec::with_capacity(blob_len(algorithm, padding, plaintext_len));
+    blob.push(BLOB_MAGIC);
+    blob.push((BLOB_FORMAT_VERSION << 4) | padding_bits(padding));
+    blob.push(algorithm_byte(algorithm));
+    blob.extend_from_slice(key_version_id.as_bytes());
+    blob.extend_from_slice(iv);
+    blob
+}
+
+/// A blob taken apart. Nothing here is authenticated yet: the GCM tag (over the
+/// caller's Aad) is checked when the ciphertext is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct ParsedBlob<'a> {
+    pub algorithm: Algorithm,
+    pub padding: Option<PaddingMode>,
+    pub key_version_id: &'a str,
+    pub iv: &'a [u8],
+    /// The ciphertext; for AES_GCM with its 16-byte tag at the end.
+    pub ciphertext: &'a [u8],
+}
+
+/// Takes a blob apart. Every malformation is `InvalidCiphertext`.
+pub fn parse_blob(blob: &[u8]) -> Result<ParsedBlob<'_>> {
+    if blob.len() < BLOB_HEADER_LEN || blob[0] != BLOB_MAGIC {
+        return Err(Error::invalid_ciphertext());
+    }
+    let format_version = blob[1] >> 4;
+    let padding_bits = blob[1] & 0x0f;
+    if format_version != BLOB_FORMAT_VERSION {
+        return Err(Error::invalid_ciphertext());
+    }
+    let algorithm = match blob[2] {
+        1 => Algorithm::AesCbc,
+        2 => Algorithm::AesGcm,
+        3 => Algorithm::AesEcb,
+        _ => return Err(Error::invalid_ciphertext()),
+    };
+    let padding = match (algorithm, padding_bits) {
+        (Algorithm::AesGcm, 0) => None,
+        (Algorithm::AesGcm, _) => return Err(Error::invalid_ciphertext()),
+        (_, 0) => Some(PaddingMode::NoPadding),
+        (_, 1) => Some(PaddingMode::Pkcs7),
+        (_, _) => return Err(Error::invalid_ciphertext()),
+    };
+    let version_bytes = &blob[3..BLOB_HEADER_LEN];
+    if !is_key_version_id(version_bytes) {
+        return Err(Error::invalid_ciphertext());
+    }
+    // Checked just above: the bytes are ASCII.
+    let key_version_id =
+        std::str::from_utf8(version_bytes).map_err(|_| Error::invalid_ciphertext())?;
+    let rest = &blob[BLOB_HEADER_LEN..];
+    let iv_len = algorithm.iv_len();
+    if rest.len() < iv_len {
+        return Err(Error::invalid_ciphertext());
+    }
+    let (iv, ciphertext) = rest.split_at(iv_len);
+    let length_ok = match (algorithm, padding) {
+        (Algorithm::AesGcm, _) => ciphertext.len() >= GCM_TAG_LEN,
+        (_, Some(PaddingMode::Pkcs7)) => {
+            !ciphertext.is_empty() && ciphertext.len() % BLOCK_LEN == 0
+        }
+        (_, _) => ciphertext.len() % BLOCK_LEN == 0,
+    };
+    if !length_ok {
+        return Err(Error::invalid_ciphertext());
+    }
+    Ok(ParsedBlob {
+        algorithm,
+        padding,
+        key_version_id,
+        iv,
+        ciphertext,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VERSION: &str = "key-abcdefghijklmnopqrstu-0123456789";
+
+    #[test]
+    fn header_layout_matches_the_contract() {
+        let blob = start_blob(Algorithm::AesGcm, None, VERSION, &[0xee; 12], 5);
+        assert_eq!(blob[0], b'$');
+        assert_eq!(blob[1], 0x00);
+        assert_eq!(blob[2], 2);
+        assert_eq!(&blob[3..39], VERSION.as_bytes());
+        assert_eq!(&blob[39..51], &[0xee; 12]);
+        assert_eq!(blob.capacity(), 51 + 5 + 16);
+
+        let blob = start_blob(
+            Algorithm::AesCbc,
+            Some(PaddingMode::Pkcs7),
+            VERSION,
+            &[1; 16],
+            0,
+        );
+        assert_eq!((blob[1], blob[2]), (0x01, 1));
+        let blob = start_blob(
+            Algorithm::AesEcb,
+            Some(PaddingMode::NoPadding),
+            VERSION,
+            &[],
+            0,
+        );
+        assert_eq!((blob[1], blob[2], blob.len()), (0x00, 3, 39));
+    }
+
+    #[test]
+    fn parse_inverts_start() {
+        let mut blob = start_blob(
+            Algorithm::AesCbc,
+            Some(PaddingMode::Pkcs7),
+            VERSION,
+            &[1; 16],
+            3,
+        );
+        blob.extend_from_slice(&[9; 16]);
+        let parsed = parse_blob(&blob).unwrap();
+        assert_eq!(parsed.algorithm, Algorithm::AesCbc);
+        assert_eq!(parsed.padding, Some(PaddingMode::Pkcs7));
+        assert_eq!(parsed.key_version_id, VERSION);
+        assert_eq!(parsed.iv, &[1; 16]);
+        assert_eq!(parsed.ciphertext, &[9; 16]);
+    }
+
+    #[test]
+    fn malformed_blobs_are_invalid_ciphertext() {
+        let mut good = start_blob(Algorithm::AesGcm, None, VERSION, &[0; 12], 0);
+        good.extend_from_slice(&[0; 16]);
+        assert!(parse_blob(&good).is_ok());
+        let bad = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = good.clone();
+            f(&mut b);
+            parse_blob(&b).unwrap_err().kind()
+        };
+        use crate::error::ErrorKind::InvalidCiphertext as IC;
+        assert_eq!(bad(&|b| b[0] = b'#'), IC);
+        assert_eq!(bad(&|b| b[1] = 0x10), IC);
+        assert_eq!(bad(&|b| b[1] = 0x01), IC);
+        assert_eq!(bad(&|b| b[2] = 4), IC);
+        assert_eq!(bad(&|b| b[10] = b'A'), IC);
+        assert_eq!(
+            bad(&|b| {
+                b.pop();
+            }),
+            IC
+        );
+        assert_eq!(bad(&|b| b.truncate(3)), IC);
+        assert_eq!(parse_blob(&[]).unwrap_err().kind(), IC);
+    }
+}

@@ -1,0 +1,349 @@
+//! The ready cipher of one key version: AES key schedule and GHASH key, expanded
+//! once when the version is loaded and reused by every call.
+
+use aes::cipher::block_padding::{NoPadding, Pkcs7};
+use aes::cipher::consts::{U12, U16};
+use aes::cipher::crypto_common::InnerInit;
+use aes::cipher::generic_array::GenericArray;
+use aes::cipher::{
+    BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit, KeyInit,
+};
+use aes::{Aes128, Aes192, Aes256};
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::AesGcm;
+use zeroize::Zeroizing;
+
+use super::padding::{pkcs7_pad_len, pkcs7_unpadded_len};
+use super::{Algorithm, CipherParams, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
+use crate::error::{Error, Result};
+
+/// AES under one key, ready for GCM, CBC and ECB.
+pub struct KeyCipher {
+    inner: Inner,
+}
+
+enum Inner {
+    Aes128(Box<Suite<Aes128>>),
+    Aes192(Box<Suite<Aes192>>),
+    Aes256(Box<Suite<Aes256>>),
+}
+
+impl std::fmt::Debug for KeyCipher {
+    // Never shows key bytes (ARCHITECTURE.md): only the key size.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyCipher(AES-{})", self.key_len() * 8)
+    }
+}
+
+struct Suite<C: BlockCipher<BlockSize = U16> + BlockEncrypt> {
+    gcm: AesGcm<C, U12>,
+    block: C,
+}
+
+impl<C> Suite<C>
+where
+    C: BlockCipher<BlockSize = U16> + BlockEncrypt + BlockDecrypt + KeyInit + Clone,
+{
+    fn new(key: &[u8]) -> Result<Self> {
+        let block = C::new_from_slice(key).map_err(|_| {
+            Error::invalid_key_material("The key length is not 16, 24 or 32 bytes.")
+        })?;
+        let gcm = AesGcm::<C, U12>::new_from_slice(key).map_err(|_| {
+            Error::invalid_key_material("The key length is not 16, 24 or 32 bytes.")
+        })?;
+        Ok(Suite { gcm, block })
+    }
+
+    fn seal(&self, params: &CipherParams<'_>, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
+        out.extend_from_slice(plaintext);
+        match params.algorithm {
+            Algorithm::AesGcm => {
+                let nonce = GenericArray::from_slice(params.iv);
+                let tag = self
+                    .gcm
+                    .encrypt_in_place_detached(nonce, params.aad, &mut out[start..])
+                    .map_err(|_| {
+                        out.truncate(start);
+                        Error::invalid_parameter(
+                            "Plaintext",
+                            "The plaintext is too long for AES_GCM.",
+                        )
+                    })?;
+                out.extend_from_slice(&tag);
+            }
+            Algorithm::AesCbc | Algorithm::AesEcb => {
+                let padded_len = match params.padding {
+                    Some(PaddingMode::Pkcs7) => plaintext.len() + pkcs7_pad_len(plaintext.len()),
+                    _ => plaintext.len(),
+                };
+                out.resize(start + padded_len, 0);
+                let buf = &mut out[start..];
+                let len = plaintext.len();
+                let done = match (params.algorithm, params.padding) {
+                    (Algorithm::AesCbc, Some(PaddingMode::Pkcs7)) => self
+                        .cbc_encryptor(params.iv)
+                        .encrypt_padded_mut::<Pkcs7>(buf, len)
+                        .is_ok(),
+                    (Algorithm::AesCbc, _) => self
+                        .cbc_encryptor(params.iv)
+                        .encrypt_padded_mut::<NoPadding>(buf, len)
+                        .is_ok(),
+                    (_, Some(PaddingMode::Pkcs7)) => self
+                        .ecb_encryptor()
+                        .encrypt_padded_mut::<Pkcs7>(buf, len)
+                        .is_ok(),
+                    (_, _) => self
+                        .ecb_encryptor()
+                        .encrypt_padded_mut::<NoPadding>(buf, len)
+                        .is_ok(),
+                };
+                if !done {
+                    out.truncate(start);
+                    return Err(Error::invalid_parameter(
+                        "Plaintext",
+                        "With NO_PADDING the plaintext length must be a multiple of 16 bytes.",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn open(&self, params: &CipherParams<'_>, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        match params.algorithm {
+            Algorithm::AesGcm => {
+                if ciphertext.len() < GCM_TAG_LEN {
+                    return Err(Error::invalid_ciphertext());
+                }
+                let (body, tag) = ciphertext.split_at(ciphertext.len() - GCM_TAG_LEN);
+                let mut out = Zeroizing::new(body.to_vec());
+                self.gcm
+                    .decrypt_in_place_detached(
+                        GenericArray::from_slice(params.iv),
+                        params.aad,
+                        &mut out,
+                        GenericArray::from_slice(tag),
+                    )
+                    .map_err(|_| Error::invalid_ciphertext())?;
+                Ok(out)
+            }
+            Algorithm::AesCbc | Algorithm::AesEcb => {
+                let pkcs7 = params.padding == Some(PaddingMode::Pkcs7);
+                // Lengths are public: these checks reveal nothing about the plaintext.
+                if ciphertext.len() % BLOCK_LEN != 0 || (pkcs7 && ciphertext.is_empty()) {
+                    return Err(Error::invalid_ciphertext());
+                }
+                let mut out = Zeroizing::new(ciphertext.to_vec());
+                let decrypted = if params.algorithm == Algorithm::AesCbc {
+                    self.cbc_decryptor(params.iv)
+                        .decrypt_padded_mut::<NoPadding>(&mut out)
+                        .is_ok()
+                } else {
+                    self.ecb_decryptor()
+                        .decrypt_padded_mut::<NoPadding>(&mut out)
+                        .is_ok()
+                };
+                if !decrypted {
+                    return Err(Error::invalid_ciphertext());
+                }
+                if pkcs7 {
+                    // `out` is wiped on drop when the padding is bad.
+                    let len = pkcs7_unpadded_len(&out).ok_or_else(Error::invalid_ciphertext)?;
+                    out.truncate(len);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn cbc_encryptor(&self, iv: &[u8]) -> cbc::Encryptor<C> {
+        cbc::Encryptor::inner_iv_init(self.block.clone(), GenericArray::from_slice(iv))
+    }
+
+    fn cbc_decryptor(&self, iv: &[u8]) -> cbc::Decryptor<C> {
+        cbc::Decryptor::inner_iv_init(self.block.clone(), GenericArray::from_slice(iv))
+    }
+
+    fn ecb_encryptor(&self) -> ecb::Encryptor<C> {
+        ecb::Encryptor::inner_init(self.block.clone())
+    }
+
+    fn ecb_decryptor(&self) -> ecb::Decryptor<C> {
+        ecb::Decryptor::inner_init(self.block.clone())
+    }
+
+    fn check_value(&self) -> [u8; 16] {
+        let mut block = GenericArray::<u8, U16>::default();
+        self.block.encrypt_block(&mut block);
+        block.into()
+    }
+}
+
+impl KeyCipher {
+    /// Expands `key` (16, 24 or 32 bytes) for every mode.
+    pub fn new(key: &[u8]) -> Result<KeyCipher> {
+        let inner = match key.len() {
+            16 => Inner::Aes128(Box::new(Suite::new(key)?)),
+            24 => Inner::Aes192(Box::new(Suite::new(key)?)),
+            32 => Inner::Aes256(Box::new(Suite::new(key)?)),
+            n => {
+                return Err(Error::invalid_key_material(format!(
+                    "AES key material is 16, 24 or 32 bytes; {n} bytes were given."
+                )))
+            }
+        };
+        Ok(KeyCipher { inner })
+    }
+
+    /// The key length in bytes.
+    pub fn key_len(&self) -> usize {
+        match self.inner {
+            Inner::Aes128(_) => 16,
+            Inner::Aes192(_) => 24,
+            Inner::Aes256(_) => 32,
+        }
+    }
+
+    /// Encrypts `plaintext` and appends the ciphertext (GCM: with its tag) to `out`.
+    /// `params` must be checked already: the IV has the algorithm's length. On error
+    /// `out` is left as it was.
+    pub fn seal(
+        &self,
+        params: &CipherParams<'_>,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        match &self.inner {
+            Inner::Aes128(s) => s.seal(params, plaintext, out),
+            Inner::Aes192(s) => s.seal(params, plaintext, out),
+            Inner::Aes256(s) => s.seal(params, plaintext, out),
+        }
+    }
+
+    /// Decrypts; every failure is `InvalidCiphertext` and yields no plaintext.
+    pub fn open(&self, params: &CipherParams<'_>, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        match &self.inner {
+            Inner::Aes128(s) => s.open(params, ciphertext),
+            Inner::Aes192(s) => s.open(params, ciphertext),
+            Inner::Aes256(s) => s.open(params, ciphertext),
+        }
+    }
+
+    /// AES_k(0^128): a check value that tells whether two materials are the same
+    /// without keeping either (used to accept only the same material on re-import).
+    pub fn check_value(&self) -> [u8; 16] {
+        match &self.inner {
+            Inner::Aes128(s) => s.check_value(),
+            Inner::Aes192(s) => s.check_value(),
+            Inner::Aes256(s) => s.check_value(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params<'a>(
+        algorithm: Algorithm,
+        padding: Option<PaddingMode>,
+        iv: &'a [u8],
+        aad: &'a [u8],
+    ) -> CipherParams<'a> {
+        CipherParams {
+            algorithm,
+            padding,
+            iv,
+            aad,
+        }
+    }
+
+    #[test]
+    fn round_trips_every_mode_and_key_size() {
+        for key_len in [16, 24, 32] {
+            let cipher = KeyCipher::new(&vec![7u8; key_len]).unwrap();
+            assert_eq!(cipher.key_len(), key_len);
+            for (alg, pad, iv) in [
+                (Algorithm::AesGcm, None, &[1u8; 12][..]),
+                (Algorithm::AesCbc, Some(PaddingMode::Pkcs7), &[2u8; 16][..]),
+                (
+                    Algorithm::AesCbc,
+                    Some(PaddingMode::NoPadding),
+                    &[2u8; 16][..],
+                ),
+                (Algorithm::AesEcb, Some(PaddingMode::Pkcs7), &[][..]),
+                (Algorithm::AesEcb, Some(PaddingMode::NoPadding), &[][..]),
+            ] {
+                let aad: &[u8] = if alg == Algorithm::AesGcm {
+                    b"context"
+                } else {
+                    b""
+                };
+                let p = params(alg, pad, iv, aad);
+                let msg = [0x5au8; 32];
+                let mut out = vec![9u8; 3];
+                cipher.seal(&p, &msg, &mut out).unwrap();
+                assert_eq!(&out[..3], &[9, 9, 9]);
+                assert_eq!(
+                    out.len() - 3,
+                    super::super::ciphertext_len(alg, pad, msg.len())
+                );
+                assert_ne!(&out[3..35], &msg[..]);
+                assert_eq!(&cipher.open(&p, &out[3..]).unwrap()[..], &msg[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn no_padding_refuses_partial_blocks_and_leaves_output_alone() {
+        let cipher = KeyCipher::new(&[1u8; 32]).unwrap();
+        let p = params(
+            Algorithm::AesCbc,
+            Some(PaddingMode::NoPadding),
+            &[0u8; 16],
+            b"",
+        );
+        let mut out = vec![1, 2, 3];
+        let err = cipher.seal(&p, &[0u8; 17], &mut out).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::InvalidParameter);
+        assert_eq!(out, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn wrong_key_or_aad_is_invalid_ciphertext() {
+        let a = KeyCipher::new(&[1u8; 16]).unwrap();
+        let b = KeyCipher::new(&[2u8; 16]).unwrap();
+        let p = params(Algorithm::AesGcm, None, &[0u8; 12], b"aad");
+        let mut out = Vec::new();
+        a.seal(&p, b"hello", &mut out).unwrap();
+        assert_eq!(
+            b.open(&p, &out).unwrap_err().kind(),
+            crate::error::ErrorKind::InvalidCiphertext
+        );
+        let other = params(Algorithm::AesGcm, None, &[0u8; 12], b"aaD");
+        assert_eq!(
+            a.open(&other, &out).unwrap_err().kind(),
+            crate::error::ErrorKind::InvalidCiphertext
+        );
+        assert_eq!(
+            a.open(&p, &out[..15]).unwrap_err().kind(),
+            crate::error::ErrorKind::InvalidCiphertext
+        );
+    }
+
+    #[test]
+    fn check_value_tells_materials_apart() {
+        let a = KeyCipher::new(&[1u8; 16]).unwrap();
+        assert_eq!(
+            a.check_value(),
+            KeyCipher::new(&[1u8; 16]).unwrap().check_value()
+        );
+        assert_ne!(
+            a.check_value(),
+            KeyCipher::new(&[2u8; 16]).unwrap().check_value()
+        );
+        assert!(KeyCipher::new(&[0u8; 20]).is_err());
+        assert_eq!(format!("{a:?}"), "KeyCipher(AES-128)");
+    }
+}

@@ -1,0 +1,234 @@
+//! AES-GCM / AES-CBC / AES-ECB, PKCS#7, the IV rules, and the blob format.
+
+pub mod blob;
+mod cipher;
+mod padding;
+
+pub use cipher::KeyCipher;
+
+use crate::error::{Error, Result};
+
+/// Length of an AES-GCM IV (the only one accepted).
+pub const GCM_IV_LEN: usize = 12;
+/// Length of an AES-GCM tag, appended to the ciphertext.
+pub const GCM_TAG_LEN: usize = 16;
+/// Length of an AES-CBC IV.
+pub const CBC_IV_LEN: usize = 16;
+/// The AES block size.
+pub const BLOCK_LEN: usize = 16;
+/// The largest Aad the service accepts.
+pub const MAX_AAD_LEN: usize = 8192;
+
+/// An encryption algorithm, spelled as the service spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    AesGcm,
+    AesCbc,
+    AesEcb,
+}
+
+impl Algorithm {
+    pub const ALL: [Algorithm; 3] = [Algorithm::AesGcm, Algorithm::AesCbc, Algorithm::AesEcb];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::AesGcm => "AES_GCM",
+            Algorithm::AesCbc => "AES_CBC",
+            Algorithm::AesEcb => "AES_ECB",
+        }
+    }
+
+    /// Parses the `Algorithm` parameter; `None` or `""` is the default, AES_GCM.
+    pub fn parse(value: Option<&str>) -> Result<Algorithm> {
+        match value.unwrap_or("") {
+            "" => Ok(Algorithm::AesGcm),
+            other => Algorithm::ALL
+                .into_iter()
+                .find(|a| a.name() == other)
+                .ok_or_else(|| {
+                    Error::invalid_parameter(
+                        "Algorithm",
+                        "Use AES_GCM, AES_CBC or AES_ECB for a symmetric key.",
+                    )
+                }),
+        }
+    }
+
+    /// The IV length this algorithm takes (0: it takes none).
+    pub fn iv_len(self) -> usize {
+        match self {
+            Algorithm::AesGcm => GCM_IV_LEN,
+            Algorithm::AesCbc => CBC_IV_LEN,
+            Algorithm::AesEcb => 0,
+        }
+    }
+
+    /// Whether the algorithm pads (and so takes a PaddingMode).
+    pub fn is_block_mode(self) -> bool {
+        !matches!(self, Algorithm::AesGcm)
+    }
+
+    /// Checks a caller's IV for this algorithm. Empty means "none given".
+    pub fn check_iv(self, iv: &[u8]) -> Result<()> {
+        if iv.is_empty() || iv.len() == self.iv_len() {
+            return Ok(());
+        }
+        Err(match self {
+            Algorithm::AesGcm => Error::invalid_parameter(
+                "Iv",
+                format!("AES_GCM takes a 12-byte Iv; {} bytes were given.", iv.len()),
+            ),
+            Algorithm::AesCbc => Error::invalid_parameter(
+                "Iv",
+                format!("AES_CBC takes a 16-byte Iv; {} bytes were given.", iv.len()),
+            ),
+            Algorithm::AesEcb => {
+                Error::invalid_parameter("Iv", "AES_ECB takes no Iv; leave it out.")
+            }
+        })
+    }
+
+    /// Checks the Aad for this algorithm: only AES_GCM takes one, of at most 8192 bytes.
+    pub fn check_aad(self, aad: &[u8]) -> Result<()> {
+        if aad.is_empty() {
+            return Ok(());
+        }
+        if self != Algorithm::AesGcm {
+            return Err(Error::invalid_parameter(
+                "Aad",
+                format!("Aad is only used with AES_GCM, not with {}.", self.name()),
+            ));
+        }
+        if aad.len() > MAX_AAD_LEN {
+            return Err(Error::invalid_parameter(
+                "Aad",
+                format!(
+                    "Aad is at most {MAX_AAD_LEN} bytes; {} bytes were given.",
+                    aad.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Resolves the `PaddingMode` parameter for this algorithm: AES_GCM takes none,
+    /// AES_CBC and AES_ECB default to PKCS7_PADDING.
+    pub fn padding(self, value: Option<&str>) -> Result<Option<PaddingMode>> {
+        let value = value.unwrap_or("");
+        if !self.is_block_mode() {
+            if value.is_empty() {
+                return Ok(None);
+            }
+            return Err(Error::invalid_parameter(
+                "PaddingMode",
+                "PaddingMode is only used with AES_CBC and AES_ECB.",
+            ));
+        }
+        match value {
+            "" | "PKCS7_PADDING" => Ok(Some(PaddingMode::Pkcs7)),
+            "NO_PADDING" => Ok(Some(PaddingMode::NoPadding)),
+            _ => Err(Error::invalid_parameter(
+                "PaddingMode",
+                "Use PKCS7_PADDING or NO_PADDING.",
+            )),
+        }
+    }
+}
+
+/// The padding of a block mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PaddingMode {
+    NoPadding,
+    Pkcs7,
+}
+
+impl PaddingMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            PaddingMode::NoPadding => "NO_PADDING",
+            PaddingMode::Pkcs7 => "PKCS7_PADDING",
+        }
+    }
+}
+
+/// The service's spelling of an optional padding: `""` when there is none.
+pub fn padding_name(padding: Option<PaddingMode>) -> &'static str {
+    padding.map_or("", PaddingMode::name)
+}
+
+/// How one message is encrypted or decrypted: checked and complete (the IV has the
+/// algorithm's length).
+#[derive(Clone, Copy, Debug)]
+pub struct CipherParams<'a> {
+    pub algorithm: Algorithm,
+    pub padding: Option<PaddingMode>,
+    pub iv: &'a [u8],
+    pub aad: &'a [u8],
+}
+
+/// The length of the ciphertext (with the GCM tag) for a plaintext of `len` bytes.
+pub fn ciphertext_len(algorithm: Algorithm, padding: Option<PaddingMode>, len: usize) -> usize {
+    match (algorithm, padding) {
+        (Algorithm::AesGcm, _) => len + GCM_TAG_LEN,
+        (_, Some(PaddingMode::Pkcs7)) => (len / BLOCK_LEN + 1) * BLOCK_LEN,
+        (_, _) => len,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_parse_with_service_defaults() {
+        assert_eq!(Algorithm::parse(None).unwrap(), Algorithm::AesGcm);
+        assert_eq!(Algorithm::parse(Some("")).unwrap(), Algorithm::AesGcm);
+        assert_eq!(
+            Algorithm::parse(Some("AES_ECB")).unwrap(),
+            Algorithm::AesEcb
+        );
+        assert!(Algorithm::parse(Some("aes_gcm")).is_err());
+        assert!(Algorithm::parse(Some("SM4_GCM")).is_err());
+        assert_eq!(
+            Algorithm::AesCbc.padding(None).unwrap(),
+            Some(PaddingMode::Pkcs7)
+        );
+        assert_eq!(
+            Algorithm::AesEcb.padding(Some("NO_PADDING")).unwrap(),
+            Some(PaddingMode::NoPadding)
+        );
+        assert_eq!(Algorithm::AesGcm.padding(Some("")).unwrap(), None);
+        assert!(Algorithm::AesGcm.padding(Some("PKCS7_PADDING")).is_err());
+        assert!(Algorithm::AesCbc.padding(Some("PKCS5")).is_err());
+    }
+
+    #[test]
+    fn iv_and_aad_rules() {
+        assert!(Algorithm::AesGcm.check_iv(&[0; 12]).is_ok());
+        assert!(Algorithm::AesGcm.check_iv(&[0; 16]).is_err());
+        assert!(Algorithm::AesCbc.check_iv(&[0; 12]).is_err());
+        assert!(Algorithm::AesEcb.check_iv(&[0; 16]).is_err());
+        assert!(Algorithm::AesEcb.check_iv(&[]).is_ok());
+        assert!(Algorithm::AesGcm.check_aad(&[0; MAX_AAD_LEN]).is_ok());
+        assert!(Algorithm::AesGcm.check_aad(&[0; MAX_AAD_LEN + 1]).is_err());
+        assert!(Algorithm::AesCbc.check_aad(b"x").is_err());
+        assert!(Algorithm::AesCbc.check_aad(b"").is_ok());
+    }
+
+    #[test]
+    fn ciphertext_lengths() {
+        assert_eq!(ciphertext_len(Algorithm::AesGcm, None, 5), 21);
+        assert_eq!(
+            ciphertext_len(Algorithm::AesCbc, Some(PaddingMode::Pkcs7), 0),
+            16
+        );
+        assert_eq!(
+            ciphertext_len(Algorithm::AesCbc, Some(PaddingMode::Pkcs7), 16),
+            32
+        );
+        assert_eq!(
+            ciphertext_len(Algorithm::AesEcb, Some(PaddingMode::NoPadding), 32),
+            32
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! The one error type of the library. Every variant knows its permanent status
+//! number, the service's code string and the service's HTTP status (API.md §4).
+
+use std::fmt;
+
+/// The kind of a failure: one per status code of API.md §4.
+///
+/// The numbers are permanent and grouped by class: 1xx bad request, 2xx not found,
+/// 3xx key state, 4xx key store, 5xx internal. A retired number is never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum ErrorKind {
+    InvalidParameter = 100,
+    MissingParameter = 101,
+    UnsupportedOperation = 102,
+    AliasAlreadyExists = 103,
+    InvalidKeyMaterial = 104,
+    InvalidCiphertext = 105,
+    KeyNotFound = 200,
+    AliasNotFound = 201,
+    OnlySymmetricKeySupported = 202,
+    KeyDisabled = 300,
+    KeyPendingDeletion = 301,
+    KeyPendingImport = 302,
+    KeyStoreIo = 400,
+    KeyStoreCorrupt = 401,
+    KeyStoreAccessDenied = 402,
+    InternalFailure = 500,
+}
+
+impl ErrorKind {
+    /// Every kind, in status order.
+    pub const ALL: [ErrorKind; 16] = [
+        ErrorKind::InvalidParameter,
+        ErrorKind::MissingParameter,
+        ErrorKind::UnsupportedOperation,
+        ErrorKind::AliasAlreadyExists,
+        ErrorKind::InvalidKeyMaterial,
+        ErrorKind::InvalidCiphertext,
+        ErrorKind::KeyNotFound,
+        ErrorKind::AliasNotFound,
+        ErrorKind::OnlySymmetricKeySupported,
+        ErrorKind::KeyDisabled,
+        ErrorKind::KeyPendingDeletion,
+        ErrorKind::KeyPendingImport,
+        ErrorKind::KeyStoreIo,
+        ErrorKind::KeyStoreCorrupt,
+        ErrorKind::KeyStoreAccessDenied,
+        ErrorKind::InternalFailure,
+    ];
+
+    /// The permanent status number (the C `kms_status` value).
+    pub fn status(self) -> u32 {
+        self as u32
+    }
+
+    /// The kind for a status number, if there is one.
+    pub fn from_status(status: u32) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.status() == status)
+    }
+
+    /// The service's code string, e.g. `Forbidden.KeyNotFound`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidParameter => "InvalidParameter",
+            ErrorKind::MissingParameter => "MissingParameter",
+            ErrorKind::UnsupportedOperation => "Rejected.UnsupportedOperation",
+            ErrorKind::AliasAlreadyExists => "AliasAlreadyExists",
+            ErrorKind::InvalidKeyMaterial => "InvalidKeyMaterial",
+            ErrorKind::InvalidCiphertext => "InvalidCiphertext",
+            ErrorKind::KeyNotFound => "Forbidden.KeyNotFound",
+            ErrorKind::AliasNotFound => "Forbidden.AliasNotFound",
+            ErrorKind::OnlySymmetricKeySupported => "Forbidden.OnlySymmetricKeySupported",
+            ErrorKind::KeyDisabled => "Rejected.Disabled",
+            ErrorKind::KeyPendingDeletion => "Rejected.PendingDeletion",
+            ErrorKind::KeyPendingImport => "Rejected.PendingImport",
+            ErrorKind::KeyStoreIo => "KeyStore.IOError",
+            ErrorKind::KeyStoreCorrupt => "KeyStore.Corrupted",
+            ErrorKind::KeyStoreAccessDenied => "KeyStore.AccessDenied",
+            ErrorKind::InternalFailure => "InternalFailure",
+        }
+    }
+
+    /// The HTTP status the service answers with for this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::InvalidParameter
+            | ErrorKind::MissingParameter
+            | ErrorKind::UnsupportedOperation
+            | ErrorKind::AliasAlreadyExists
+            | ErrorKind::InvalidKeyMaterial
+            | ErrorKind::InvalidCiphertext => 400,
+            ErrorKind::KeyNotFound
+            | ErrorKind::AliasNotFound
+            | ErrorKind::OnlySymmetricKeySupported => 404,
+            ErrorKind::KeyDisabled
+            | ErrorKind::KeyPendingDeletion
+            | ErrorKind::KeyPendingImport => 409,
+            ErrorKind::KeyStoreAccessDenied => 403,
+            ErrorKind::KeyStoreIo | ErrorKind::KeyStoreCorrupt | ErrorKind::InternalFailure => 500,
+        }
+    }
+}
+
+/// A failed call: its kind, a message for people, and the RequestId of the call.
+///
+/// Messages name the offending parameter or key and never contain key bytes or
+/// plaintext.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", kind.code())]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    request_id: String,
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.kind.code())
+            .field("message", &self.message)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+            request_id: String::new(),
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    pub fn http_status(&self) -> u16 {
+        self.kind.http_status()
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The RequestId of the call that failed (a lowercase UUID v4).
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    pub(crate) fn with_request_id(mut self, request_id: &str) -> Error {
+        self.request_id = request_id.to_owned();
+        self
+    }
+
+    /// `The specified parameter "<name>" is not valid. <why>`
+    pub fn invalid_parameter(name: &str, why: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::InvalidParameter,
+            format!("The specified parameter \"{name}\" is not valid. {why}"),
+        )
+    }
+
+    /// `The parameter "<name>" is needed but not provided.`
+    pub fn missing_parameter(name: &str) -> Error {
+        Error::new(
+            ErrorKind::MissingParameter,
+            format!("The parameter \"{name}\" is needed but not provided."),
+        )
+    }
+
+    pub fn unsupported(why: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::UnsupportedOperation,
+            format!("Unsupported operation. {why}"),
+        )
+    }
+
+    pub fn key_not_found(key_id: &str) -> Error {
+        Error::new(
+            ErrorKind::KeyNotFound,
+            format!("The specified Key is not found. KeyId: {key_id}"),
+        )
+    }
+
+    pub fn key_version_not_found(key_version_id: &str) -> Error {
+        Error::new(
+            ErrorKind::KeyNotFound,
+            format!("The specified Key is not found. KeyVersionId: {key_version_id}"),
+        )
+    }
+
+    pub fn alias_not_found(alias: &str) -> Error {
+        Error::new(
+            ErrorKind::AliasNotFound,
+            format!("The specified Alias is not found. AliasName: {alias}"),
+        )
+    }
+
+    pub fn alias_already_exists(alias: &str) -> Error {
+        Error::new(
+            ErrorKind::AliasAlreadyExists,
+            format!("AliasName Already Exists. AliasName: {alias}"),
+        )
+    }
+
+    pub fn only_symmetric(key_id: &str) -> Error {
+        Error::new(
+            ErrorKind::OnlySymmetricKeySupported,
+            format!(
+                "The key {key_id} is not a symmetric key. The API only supports symmetric keys."
+            ),
+        )
+    }
+
+    pub fn invalid_key_material(why: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::InvalidKeyMaterial,
+            format!("The key material is invalid. {why}"),
+        )
+    }
+
+    /// The single answer for every way a ciphertext can fail to decrypt. The message
+    /// deliberately says nothing about which check failed (no padding oracle).
+    pub fn invalid_ciphertext() -> Error {
+        Error::new(
+            ErrorKind::InvalidCiphertext,
+            "The ciphertext is invalid: it cannot be parsed, or it does not decrypt under \
+             this key version with the given Aad, Iv and PaddingMode.",
+        )
+    }
+
+    pub fn internal(why: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::InternalFailure,
+            format!("Internal Failure. {why}"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_numbers_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in ErrorKind::ALL {
+            assert!(seen.insert(kind.status()));
+            assert_eq!(ErrorKind::from_status(kind.status()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_status(0), None);
+        assert_eq!(ErrorKind::from_status(999), None);
+    }
+
+    #[test]
+    fn codes_and_http_statuses_follow_the_contract() {
+        assert_eq!(ErrorKind::KeyNotFound.code(), "Forbidden.KeyNotFound");
+        assert_eq!(ErrorKind::KeyNotFound.http_status(), 404);
+        assert_eq!(ErrorKind::KeyDisabled.code(), "Rejected.Disabled");
+        assert_eq!(ErrorKind::KeyDisabled.http_status(), 409);
+        assert_eq!(ErrorKind::KeyStoreAccessDenied.http_status(), 403);
+        assert_eq!(ErrorKind::InvalidCiphertext.http_status(), 400);
+        assert_eq!(
+            Error::only_symmetric("key-abc").message(),
+            "The key key-abc is not a symmetric key. The API only supports symmetric keys."
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! Identifiers (API.md §6), the OS random source, and dates.
+
+use rand::rngs::OsRng;
+use rand::RngCore;
+
+use crate::error::{Error, Result};
+
+/// Length of a KeyId: `key-` and 21 characters of `[a-z0-9]`.
+pub const KEY_ID_LEN: usize = 25;
+/// Length of a KeyVersionId: `<KeyId>-` and 10 characters of `[a-z0-9]`.
+pub const KEY_VERSION_ID_LEN: usize = 36;
+/// Longest alias name, `alias/` included.
+pub const ALIAS_MAX_LEN: usize = 255;
+
+const ID_ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Fills `buf` from the operating system's generator. A failing generator is an
+/// error, never a fallback (ARCHITECTURE.md).
+pub fn fill_random(buf: &mut [u8]) -> Result<()> {
+    OsRng
+        .try_fill_bytes(buf)
+        .map_err(|e| Error::internal(format!("The operating system's random source failed: {e}")))
+}
+
+/// `n` characters drawn uniformly from `[a-z0-9]` (rejection sampling: no modulo bias).
+fn random_id_chars(n: usize, out: &mut String) -> Result<()> {
+    let mut buf = [0u8; 32];
+    let mut produced = 0;
+    while produced < n {
+        fill_random(&mut buf)?;
+        for &b in buf.iter() {
+            // 252 = 7 * 36: bytes at or above it would bias the low characters.
+            if b < 252 && produced < n {
+                out.push(ID_ALPHABET[(b % 36) as usize] as char);
+                produced += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn new_key_id() -> Result<String> {
+    let mut id = String::with_capacity(KEY_ID_LEN);
+    id.push_str("key-");
+    random_id_chars(21, &mut id)?;
+    Ok(id)
+}
+
+pub fn new_key_version_id(key_id: &str) -> Result<String> {
+    let mut id = String::with_capacity(KEY_VERSION_ID_LEN);
+    id.push_str(key_id);
+    id.push('-');
+    random_id_chars(10, &mut id)?;
+    Ok(id)
+}
+
+fn is_id_char(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit()
+}
+
+/// Whether `s` has the form of a KeyId (it may still not exist).
+pub fn is_key_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == KEY_ID_LEN && b.starts_with(b"key-") && b[4..].iter().all(|&c| is_id_char(c))
+}
+
+/// Whether `s` has the form of a KeyVersionId (it may still not exist).
+pub fn is_key_version_id(s: &[u8]) -> bool {
+    s.len() == KEY_VERSION_ID_LEN
+        && std::str::from_utf8(&s[..KEY_ID_LEN]).is_ok_and(is_key_id)
+        && s[KEY_ID_LEN] == b'-'
+        && s[KEY_ID_LEN + 1..].iter().all(|&c| is_id_char(c))
+}
+
+/// The KeyId part of a KeyVersionId.
+pub fn key_id_of_version(key_version_id: &str) -> &str {
+    &key_version_id[..KEY_ID_LEN.min(key_version_id.len())]
+}
+
+/// Checks an alias name: `alias/` + `[A-Za-z0-9_/-]+`, at most 255 characters in all,
+/// not starting with `alias/acs` (reserved for the cloud's own aliases).
+pub fn check_alias_name(name: &str) -> Result<()> {
+    const PARAM: &str = "AliasName";
+    let Some(rest) = name.strip_prefix("alias/") else {
+        return Err(Error::invalid_parameter(
+            PARAM,
+            "An alias starts with \"alias/\".",
+        ));
+    };
+    if rest.is_empty() || name.len() > ALIAS_MAX_LEN {
+        return Err(Error::invalid_parameter(
+            PARAM,
+            "An alias is \"alias/\" followed by 1 or more characters, 255 characters at most in all.",
+        ));
+    }
+    if !rest
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'/' || b == b'-')
+    {
+        return Err(Error::invalid_parameter(
+            PARAM,
+            "An alias may contain only letters, digits, '_', '/' and '-' after \"alias/\".",
+        ));
+    }
+    if name.starts_with("alias/acs") {
+        return Err(Error::invalid_parameter(
+            PARAM,
+            "Aliases starting with \"alias/acs\" are reserved.",
+        ));
+    }
+    Ok(())
+}
+
+/// A fresh RequestId: a lowercase UUID v4 from the OS generator.
+pub fn new_request_id() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes)?;
+    Ok(uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string())
+}
+
+/// Unix seconds as ISO-8601 UTC, `2026-11-28T12:00:00Z`.
+pub fn format_date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The system clock in Unix seconds.
+pub fn system_now() -> i64 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_the_documented_form() {
+        let key = new_key_id().unwrap();
+        assert!(is_key_id(&key), "{key}");
+        let version = new_key_version_id(&key).unwrap();
+        assert!(is_key_version_id(version.as_bytes()), "{version}");
+        assert_eq!(key_id_of_version(&version), key);
+        assert_ne!(new_key_id().unwrap(), key);
+        assert!(!is_key_id("key-ABCDEFGHIJKLMNOPQRSTU"));
+        assert!(!is_key_id("alias/foo"));
+        assert!(!is_key_version_id(b"key-abc"));
+    }
+
+    #[test]
+    fn request_ids_are_lowercase_uuid_v4() {
+        let id = new_request_id().unwrap();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+        assert_eq!(id, id.to_lowercase());
+        assert_ne!(id, new_request_id().unwrap());
+    }
+
+    #[test]
+    fn alias_rules() {
+        assert!(check_alias_name("alias/my-app_key/1").is_ok());
+        assert!(check_alias_name("alias/").is_err());
+        assert!(check_alias_name("my-key").is_err());
+        assert!(check_alias_name("alias/acs/x").is_err());
+        assert!(check_alias_name("alias/has space").is_err());
+        assert!(check_alias_name(&format!("alias/{}", "a".repeat(249))).is_ok());
+        assert!(check_alias_name(&format!("alias/{}", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn dates_are_iso_8601_utc() {
+        assert_eq!(format_date(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_date(1_795_867_200), "2026-11-28T12:00:00Z");
+        assert_eq!(format_date(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_date(-1), "1969-12-31T23:59:59Z");
+    }
+}

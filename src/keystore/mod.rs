@@ -1,0 +1,201 @@
+//! The key store: the model (keys, versions, aliases) as immutable snapshots, and the
+//! one way to change it.
+//!
+//! Readers (encrypt, decrypt, describe) take the current snapshot without waiting on
+//! anyone: it is an `Arc` behind an atomic swap. A change runs under the writer lock
+//! on a copy of the newest snapshot and, when it succeeds, swaps the copy in; when it
+//! fails, nothing is swapped, so a failed call changes nothing.
+
+mod keygen;
+pub mod model;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+
+use crate::error::{Error, Result};
+use crate::ids;
+pub use keygen::generate_material;
+pub use model::{Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin};
+
+/// One immutable state of the store.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    keys: BTreeMap<String, Arc<Key>>,
+    /// Alias name → KeyId.
+    aliases: BTreeMap<String, String>,
+}
+
+impl Model {
+    /// All keys, live or not yet removed; use [`Model::live_keys`] for what exists at a time.
+    pub fn keys(&self) -> impl Iterator<Item = &Arc<Key>> {
+        self.keys.values()
+    }
+
+    /// The keys that exist at `now` (not past their DeleteDate).
+    pub fn live_keys(&self, now: i64) -> impl Iterator<Item = &Arc<Key>> {
+        self.keys.values().filter(move |k| !k.is_deleted_at(now))
+    }
+
+    /// Alias name → KeyId, for keys that exist at `now`.
+    pub fn live_aliases(&self, now: i64) -> impl Iterator<Item = (&String, &String)> {
+        self.aliases.iter().filter(move |(_, key_id)| {
+            self.keys
+                .get(*key_id)
+                .is_some_and(|k| !k.is_deleted_at(now))
+        })
+    }
+
+    /// The real KeyId behind a KeyId or an alias, if the key exists at `now`.
+    pub fn resolve(&self, key_id_or_alias: &str, now: i64) -> Result<&Arc<Key>> {
+        let key_id = if key_id_or_alias.starts_with("alias/") {
+            self.aliases
+                .get(key_id_or_alias)
+                .ok_or_else(|| Error::alias_not_found(key_id_or_alias))?
+                .as_str()
+        } else {
+            key_id_or_alias
+        };
+        match self.keys.get(key_id) {
+            Some(key) if !key.is_deleted_at(now) => Ok(key),
+            _ => Err(Error::key_not_found(key_id)),
+        }
+    }
+
+    /// The key and version a KeyVersionId names, if both exist at `now`.
+    pub fn find_version(&self, key_version_id: &str, now: i64) -> Option<(&Arc<Key>, &KeyVersion)> {
+        let key = self.keys.get(ids::key_id_of_version(key_version_id))?;
+        if key.is_deleted_at(now) {
+            return None;
+        }
+        Some((key, key.version(key_version_id)?))
+    }
+
+    /// A key to change: the same lookup as [`Model::resolve`], made unique for writing.
+    pub fn resolve_mut(&mut self, key_id_or_alias: &str, now: i64) -> Result<&mut Key> {
+        let key_id = self.resolve(key_id_or_alias, now)?.key_id.clone();
+        let key = self
+            .keys
+            .get_mut(&key_id)
+            .ok_or_else(|| Error::internal("A resolved key vanished during a change."))?;
+        Ok(Arc::make_mut(key))
+    }
+
+    pub fn insert_key(&mut self, key: Key) {
+        self.keys.insert(key.key_id.clone(), Arc::new(key));
+    }
+
+    pub fn alias_target(&self, alias: &str) -> Option<&str> {
+        self.aliases.get(alias).map(String::as_str)
+    }
+
+    pub fn set_alias(&mut self, alias: &str, key_id: &str) {
+        self.aliases.insert(alias.to_owned(), key_id.to_owned());
+    }
+
+    pub fn remove_alias(&mut self, alias: &str) -> bool {
+        self.aliases.remove(alias).is_some()
+    }
+
+    /// Whether any key needs a change at `now` (deletion, material expiry, rotation).
+    pub fn maintenance_due_at(&self, now: i64) -> bool {
+        self.keys.values().any(|k| k.maintenance_due_at(now))
+    }
+
+    /// Carries out what has fallen due at `now`: removes keys past their DeleteDate
+    /// (and their aliases), wipes imported material past its expiry, and rotates keys
+    /// whose NextRotationDate has passed. Each check is made again here, under the
+    /// writer lock, so that a change noticed by two callers is made once.
+    ///
+    /// A key that missed several rotation dates gets one new version, dated `now`:
+    /// versions dated in the past would protect nothing.
+    pub fn run_maintenance(&mut self, now: i64) -> Result<()> {
+        let deleted: Vec<String> = self
+            .keys
+            .values()
+            .filter(|k| k.is_deleted_at(now))
+            .map(|k| k.key_id.clone())
+            .collect();
+        for key_id in &deleted {
+            self.keys.remove(key_id);
+        }
+        self.aliases.retain(|_, key_id| !deleted.contains(key_id));
+
+        let due: Vec<String> = self
+            .keys
+            .values()
+            .filter(|k| k.material_expired_at(now) || k.rotation_due_at(now))
+            .map(|k| k.key_id.clone())
+            .collect();
+        for key_id in due {
+            let Some(key) = self.keys.get_mut(&key_id) else {
+                continue;
+            };
+            let key = Arc::make_mut(key);
+            if key.material_expired_at(now) {
+                for version in &mut key.versions {
+                    version.material = None;
+                }
+                key.material_expire = None;
+                if key.state != KeyState::PendingDeletion {
+                    key.state = KeyState::PendingImport;
+                }
+            }
+            if key.rotation_due_at(now) {
+                let version = new_version(key, now)?;
+                key.add_primary_version(version);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A new version of `key` with fresh material of its spec, created at `now`.
+pub fn new_version(key: &Key, now: i64) -> Result<KeyVersion> {
+    Ok(KeyVersion {
+        key_version_id: ids::new_key_version_id(&key.key_id)?,
+        creation_date: now,
+        material: Some(Arc::new(generate_material(key.key_spec)?)),
+    })
+}
+
+/// The store: the current snapshot and the writer lock.
+pub struct Store {
+    current: ArcSwap<Model>,
+    writer: Mutex<()>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::in_memory()
+    }
+}
+
+impl Store {
+    /// An empty store that lives in memory and goes with its last handle.
+    pub fn in_memory() -> Store {
+        Store {
+            current: ArcSwap::from_pointee(Model::default()),
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// The current snapshot. Never waits on a writer.
+    pub fn snapshot(&self) -> Arc<Model> {
+        self.current.load_full()
+    }
+
+    /// Applies `change` to a copy of the newest snapshot, first carrying out any
+    /// maintenance due at `now`, and publishes the copy only when `change` succeeds.
+    pub fn mutate<T>(&self, now: i64, change: impl FnOnce(&mut Model) -> Result<T>) -> Result<T> {
+        // A panic in an earlier change cannot leave a half-made snapshot behind (the
+        // copy is published only at the end), so a poisoned lock is safe to take.
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = Model::clone(&self.current.load());
+        next.run_maintenance(now)?;
+        let out = change(&mut next)?;
+        self.current.store(Arc::new(next));
+        Ok(out)
+    }
+}

@@ -1,0 +1,417 @@
+//! The key model: keys, their versions, states and rotation policies.
+
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use crate::crypto::KeyCipher;
+use crate::error::{Error, Result};
+
+/// A KeySpec, as the service spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeySpec {
+    Aes128,
+    Aes192,
+    Aes256,
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    EcP256,
+    EcP256K,
+}
+
+impl KeySpec {
+    pub const ALL: [KeySpec; 8] = [
+        KeySpec::Aes256,
+        KeySpec::Aes192,
+        KeySpec::Aes128,
+        KeySpec::Rsa2048,
+        KeySpec::Rsa3072,
+        KeySpec::Rsa4096,
+        KeySpec::EcP256,
+        KeySpec::EcP256K,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KeySpec::Aes128 => "Aliyun_AES_128",
+            KeySpec::Aes192 => "Aliyun_AES_192",
+            KeySpec::Aes256 => "Aliyun_AES_256",
+            KeySpec::Rsa2048 => "RSA_2048",
+            KeySpec::Rsa3072 => "RSA_3072",
+            KeySpec::Rsa4096 => "RSA_4096",
+            KeySpec::EcP256 => "EC_P256",
+            KeySpec::EcP256K => "EC_P256K",
+        }
+    }
+
+    /// Parses `KeySpec`; `None` or `""` is Aliyun_AES_256.
+    pub fn parse(value: Option<&str>) -> Result<KeySpec> {
+        match value.unwrap_or("") {
+            "" => Ok(KeySpec::Aes256),
+            "Aliyun_SM4" | "EC_SM2" => Err(Error::unsupported(
+                "The SM4 and SM2 key specs are not supported by localkms.",
+            )),
+            other => KeySpec::ALL
+                .into_iter()
+                .find(|s| s.name() == other)
+                .ok_or_else(|| {
+                    Error::invalid_parameter(
+                        "KeySpec",
+                        "Use Aliyun_AES_256, Aliyun_AES_192, Aliyun_AES_128, RSA_2048, RSA_3072, \
+                         RSA_4096, EC_P256 or EC_P256K.",
+                    )
+                }),
+        }
+    }
+
+    pub fn is_symmetric(self) -> bool {
+        self.symmetric_key_len().is_some()
+    }
+
+    /// The AES key length of a symmetric spec.
+    pub fn symmetric_key_len(self) -> Option<usize> {
+        match self {
+            KeySpec::Aes128 => Some(16),
+            KeySpec::Aes192 => Some(24),
+            KeySpec::Aes256 => Some(32),
+            _ => None,
+        }
+    }
+
+    /// The usage a key of this spec gets when none is asked for.
+    pub fn default_usage(self) -> KeyUsage {
+        match self {
+            KeySpec::EcP256 | KeySpec::EcP256K => KeyUsage::SignVerify,
+            _ => KeyUsage::EncryptDecrypt,
+        }
+    }
+
+    pub fn allows_usage(self, usage: KeyUsage) -> bool {
+        match self {
+            KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Aes256 => {
+                usage == KeyUsage::EncryptDecrypt
+            }
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => true,
+            KeySpec::EcP256 | KeySpec::EcP256K => usage == KeyUsage::SignVerify,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyUsage {
+    EncryptDecrypt,
+    SignVerify,
+}
+
+impl KeyUsage {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyUsage::EncryptDecrypt => "ENCRYPT/DECRYPT",
+            KeyUsage::SignVerify => "SIGN/VERIFY",
+        }
+    }
+
+    /// Parses `KeyUsage`; `None` or `""` gives `None` (the spec's default).
+    pub fn parse(value: Option<&str>) -> Result<Option<KeyUsage>> {
+        match value.unwrap_or("") {
+            "" => Ok(None),
+            "ENCRYPT/DECRYPT" => Ok(Some(KeyUsage::EncryptDecrypt)),
+            "SIGN/VERIFY" => Ok(Some(KeyUsage::SignVerify)),
+            _ => Err(Error::invalid_parameter(
+                "KeyUsage",
+                "Use ENCRYPT/DECRYPT or SIGN/VERIFY.",
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Origin {
+    AliyunKms,
+    External,
+}
+
+impl Origin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::AliyunKms => "Aliyun_KMS",
+            Origin::External => "EXTERNAL",
+        }
+    }
+
+    /// Parses `Origin`; `None` or `""` is Aliyun_KMS.
+    pub fn parse(value: Option<&str>) -> Result<Origin> {
+        match value.unwrap_or("") {
+            "" | "Aliyun_KMS" => Ok(Origin::AliyunKms),
+            "EXTERNAL" => Ok(Origin::External),
+            _ => Err(Error::invalid_parameter(
+                "Origin",
+                "Use Aliyun_KMS or EXTERNAL.",
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+    PendingImport,
+}
+
+impl KeyState {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "PendingDeletion",
+            KeyState::PendingImport => "PendingImport",
+        }
+    }
+
+    /// The 409 answer for using a key in this state, or `Ok` when it is Enabled.
+    pub fn require_enabled(self) -> Result<()> {
+        use crate::error::ErrorKind;
+        let kind = match self {
+            KeyState::Enabled => return Ok(()),
+            KeyState::Disabled => ErrorKind::KeyDisabled,
+            KeyState::PendingDeletion => ErrorKind::KeyPendingDeletion,
+            KeyState::PendingImport => ErrorKind::KeyPendingImport,
+        };
+        Err(Error::new(
+            kind,
+            format!(
+                "The request was rejected because the key state is {}.",
+                self.name()
+            ),
+        ))
+    }
+}
+
+/// The secret of one key version, with its cipher expanded once at load.
+/// Wiped when the last reference goes.
+pub struct Material {
+    bytes: Zeroizing<Vec<u8>>,
+    cipher: Option<KeyCipher>,
+}
+
+impl std::fmt::Debug for Material {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Material({} bytes, redacted)", self.bytes.len())
+    }
+}
+
+impl Material {
+    /// AES key material, expanded for use.
+    pub fn symmetric(bytes: Zeroizing<Vec<u8>>) -> Result<Material> {
+        let cipher = KeyCipher::new(&bytes)?;
+        Ok(Material {
+            bytes,
+            cipher: Some(cipher),
+        })
+    }
+
+    /// An asymmetric private key (PKCS#8 DER).
+    pub fn asymmetric(pkcs8_der: Zeroizing<Vec<u8>>) -> Material {
+        Material {
+            bytes: pkcs8_der,
+            cipher: None,
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The ready AES cipher of a symmetric version.
+    pub fn cipher(&self) -> Option<&KeyCipher> {
+        self.cipher.as_ref()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyVersion {
+    pub key_version_id: String,
+    pub creation_date: i64,
+    /// `None` for an EXTERNAL key before import or after its material expired.
+    pub material: Option<Arc<Material>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub key_id: String,
+    pub key_spec: KeySpec,
+    pub key_usage: KeyUsage,
+    pub origin: Origin,
+    pub description: String,
+    pub creation_date: i64,
+    /// The state as last set; see [`Key::state_at`] for the state in force.
+    pub state: KeyState,
+    /// When a PendingDeletion key goes away.
+    pub delete_date: Option<i64>,
+    /// Oldest first: `versions[0]` is the initial version (Encrypt's).
+    pub versions: Vec<KeyVersion>,
+    /// Index into `versions` of the primary version (AdvanceEncrypt's).
+    pub primary: usize,
+    pub automatic_rotation: bool,
+    /// Seconds.
+    pub rotation_interval: Option<i64>,
+    pub last_rotation_date: i64,
+    /// EXTERNAL keys: when the imported material stops working.
+    pub material_expire: Option<i64>,
+    /// EXTERNAL keys: AES_k(0) of the material once imported, kept after it expires
+    /// so that only the same material can be imported again.
+    pub material_check_value: Option<[u8; 16]>,
+}
+
+impl Key {
+    pub fn initial_version(&self) -> &KeyVersion {
+        &self.versions[0]
+    }
+
+    pub fn primary_version(&self) -> &KeyVersion {
+        &self.versions[self.primary]
+    }
+
+    pub fn version(&self, key_version_id: &str) -> Option<&KeyVersion> {
+        self.versions
+            .iter()
+            .find(|v| v.key_version_id == key_version_id)
+    }
+
+    /// Whether the key is past its DeleteDate (gone, even if not yet removed).
+    pub fn is_deleted_at(&self, now: i64) -> bool {
+        self.state == KeyState::PendingDeletion && self.delete_date.is_some_and(|d| now >= d)
+    }
+
+    /// Whether imported material has expired and not yet been removed.
+    pub fn material_expired_at(&self, now: i64) -> bool {
+        self.origin == Origin::External
+            && self.material_expire.is_some_and(|e| now >= e)
+            && self.versions.iter().any(|v| v.material.is_some())
+    }
+
+    /// The state in force at `now`: expired material means PendingImport.
+    pub fn state_at(&self, now: i64) -> KeyState {
+        if self.state != KeyState::PendingDeletion && self.material_expired_at(now) {
+            KeyState::PendingImport
+        } else {
+            self.state
+        }
+    }
+
+    pub fn next_rotation_date(&self) -> Option<i64> {
+        match (self.automatic_rotation, self.rotation_interval) {
+            (true, Some(interval)) => Some(self.last_rotation_date.saturating_add(interval)),
+            _ => None,
+        }
+    }
+
+    /// Whether automatic rotation is due at `now` (only Enabled keys rotate).
+    pub fn rotation_due_at(&self, now: i64) -> bool {
+        self.state_at(now) == KeyState::Enabled
+            && self.next_rotation_date().is_some_and(|next| now >= next)
+    }
+
+    /// `Enabled`, `Disabled`, or `Suspended` while the key is not Enabled.
+    pub fn automatic_rotation_name(&self, now: i64) -> &'static str {
+        if !self.automatic_rotation {
+            "Disabled"
+        } else if self.state_at(now) == KeyState::Enabled {
+            "Enabled"
+        } else {
+            "Suspended"
+        }
+    }
+
+    /// Whether a change is due at `now` that a later use must not miss: deletion,
+    /// expiry of imported material, or automatic rotation.
+    pub fn maintenance_due_at(&self, now: i64) -> bool {
+        self.is_deleted_at(now) || self.material_expired_at(now) || self.rotation_due_at(now)
+    }
+
+    /// Adds a version and makes it primary.
+    pub fn add_primary_version(&mut self, version: KeyVersion) {
+        self.last_rotation_date = version.creation_date;
+        self.versions.push(version);
+        self.primary = self.versions.len() - 1;
+    }
+
+    /// The seconds of a `RotationInterval` such as `7d`, `168h`, `604800s`.
+    pub fn parse_rotation_interval(value: &str) -> Result<i64> {
+        const PARAM: &str = "RotationInterval";
+        let bad = || {
+            Error::invalid_parameter(
+                PARAM,
+                "Write it as <integer><d|h|m|s>, from 7 days (7d) to 365 days (365d).",
+            )
+        };
+        let (digits, unit) = value.split_at(value.len().saturating_sub(1));
+        let scale = match unit {
+            "d" => 86_400,
+            "h" => 3_600,
+            "m" => 60,
+            "s" => 1,
+            _ => return Err(bad()),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let count: i64 = digits.parse().map_err(|_| bad())?;
+        let seconds = count.checked_mul(scale).ok_or_else(bad)?;
+        if !(7 * 86_400..=365 * 86_400).contains(&seconds) {
+            return Err(bad());
+        }
+        Ok(seconds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_intervals() {
+        assert_eq!(Key::parse_rotation_interval("7d").unwrap(), 604_800);
+        assert_eq!(Key::parse_rotation_interval("168h").unwrap(), 604_800);
+        assert_eq!(Key::parse_rotation_interval("604800s").unwrap(), 604_800);
+        assert_eq!(Key::parse_rotation_interval("365d").unwrap(), 365 * 86_400);
+        assert_eq!(Key::parse_rotation_interval("10080m").unwrap(), 604_800);
+        for bad in [
+            "6d",
+            "366d",
+            "604799s",
+            "",
+            "d",
+            "7",
+            "7w",
+            "-7d",
+            "+7d",
+            "7 d",
+            "99999999999999999999d",
+        ] {
+            assert!(Key::parse_rotation_interval(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn spec_and_usage_rules() {
+        assert_eq!(KeySpec::parse(None).unwrap(), KeySpec::Aes256);
+        assert_eq!(KeySpec::parse(Some("EC_P256K")).unwrap(), KeySpec::EcP256K);
+        assert!(KeySpec::parse(Some("AES_256")).is_err());
+        assert!(!KeySpec::Aes128.allows_usage(KeyUsage::SignVerify));
+        assert!(!KeySpec::EcP256.allows_usage(KeyUsage::EncryptDecrypt));
+        assert!(KeySpec::Rsa2048.allows_usage(KeyUsage::SignVerify));
+        assert_eq!(KeySpec::Aes192.symmetric_key_len(), Some(24));
+        assert!(!KeySpec::Rsa3072.is_symmetric());
+    }
+
+    #[test]
+    fn material_debug_never_shows_bytes() {
+        let m = Material::symmetric(Zeroizing::new(vec![0x41; 32])).unwrap();
+        let shown = format!("{m:?}");
+        assert!(!shown.contains("41") && !shown.contains("65"), "{shown}");
+    }
+}

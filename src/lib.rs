@@ -1,0 +1,16 @@
+//! localkms: Alibaba Cloud KMS's symmetric encryption operations (AdvanceEncrypt,
+//! AdvanceDecrypt, Encrypt, Decrypt, key versions, rotation, aliases, key states,
+//! imported key material), locally, offline and in-process.
+//!
+//! The C ABI (`include/localkms.h`) is in [`ffi`]; the same operations in safe Rust
+//! are in [`service`].
+
+pub mod crypto;
+pub mod error;
+pub mod ffi;
+pub mod ids;
+pub mod keystore;
+pub mod service;
+
+pub use error::{Error, ErrorKind, Result};
+pub use service::Client;

@@ -1,0 +1,328 @@
+//! AdvanceEncrypt, Encrypt, AdvanceDecrypt, Decrypt.
+
+use zeroize::Zeroizing;
+
+use super::{require_symmetric, required, Client};
+use crate::crypto::blob::{parse_blob, start_blob};
+use crate::crypto::{ciphertext_len, Algorithm, CipherParams, KeyCipher, PaddingMode, MAX_AAD_LEN};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::fill_random;
+use crate::keystore::{Key, KeyVersion};
+
+/// The parameters of AdvanceEncrypt and Encrypt. Empty `iv` means "draw a random
+/// one" (the service's advice); `None` or `""` for `algorithm` / `padding_mode`
+/// means the default (AES_GCM; PKCS7_PADDING for AES_CBC and AES_ECB).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EncryptRequest<'a> {
+    /// A KeyId or an alias.
+    pub key_id: &'a str,
+    pub plaintext: &'a [u8],
+    pub algorithm: Option<&'a str>,
+    pub iv: &'a [u8],
+    pub aad: &'a [u8],
+    pub padding_mode: Option<&'a str>,
+}
+
+/// What AdvanceEncrypt and Encrypt return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptResponse {
+    /// AdvanceEncrypt: the self-describing blob of API.md §5. Encrypt: the bare
+    /// ciphertext (AES_GCM: ciphertext || tag).
+    pub ciphertext_blob: Vec<u8>,
+    /// The real KeyId, also when an alias was passed.
+    pub key_id: String,
+    /// The version that encrypted.
+    pub key_version_id: String,
+    pub algorithm: Algorithm,
+    /// Empty for AES_ECB.
+    pub iv: Vec<u8>,
+    /// `None` for AES_GCM.
+    pub padding_mode: Option<PaddingMode>,
+    pub request_id: String,
+}
+
+/// The parameters of AdvanceDecrypt and Decrypt.
+///
+/// For AdvanceDecrypt without `key_id`, the blob says everything; `algorithm` and
+/// `padding_mode` may still be given, and then the blob must have been made with
+/// them (a pin against a blob whose header was changed). With `key_id` (and always
+/// for Decrypt), the blob is Encrypt output and `algorithm`, `iv`, `padding_mode`
+/// say how it was made.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DecryptRequest<'a> {
+    pub ciphertext_blob: &'a [u8],
+    pub key_id: Option<&'a str>,
+    pub algorithm: Option<&'a str>,
+    pub iv: &'a [u8],
+    pub aad: &'a [u8],
+    pub padding_mode: Option<&'a str>,
+}
+
+/// What AdvanceDecrypt and Decrypt return. The plaintext is wiped when dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecryptResponse {
+    pub plaintext: Zeroizing<Vec<u8>>,
+    pub key_id: String,
+    pub key_version_id: String,
+    pub algorithm: Algorithm,
+    pub padding_mode: Option<PaddingMode>,
+    pub request_id: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Primary,
+    Initial,
+}
+
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// The ready cipher of a version, or PendingImport when it has no material.
+fn version_cipher(version: &KeyVersion) -> Result<&KeyCipher> {
+    version
+        .material
+        .as_deref()
+        .and_then(|m| m.cipher())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::KeyPendingImport,
+                "The request was rejected because the key state is PendingImport.",
+            )
+        })
+}
+
+/// A key may encrypt or decrypt: it is symmetric and Enabled at `now`.
+fn check_usable(key: &Key, now: i64) -> Result<()> {
+    require_symmetric(key)?;
+    key.state_at(now).require_enabled()
+}
+
+impl Client {
+    /// AdvanceEncrypt: encrypts with the key's primary version and returns the
+    /// self-describing blob, which [`Client::advance_decrypt`] opens from itself alone.
+    pub fn advance_encrypt(&self, request: &EncryptRequest<'_>) -> Result<EncryptResponse> {
+        self.call(|request_id, now| self.encrypt_with(request, Which::Primary, request_id, now))
+    }
+
+    /// Encrypt: encrypts with the key's initial version, whatever rotations happened,
+    /// and returns the bare ciphertext. Keep KeyId, Algorithm, Iv and PaddingMode to
+    /// decrypt it.
+    pub fn encrypt(&self, request: &EncryptRequest<'_>) -> Result<EncryptResponse> {
+        self.call(|request_id, now| self.encrypt_with(request, Which::Initial, request_id, now))
+    }
+
+    fn encrypt_with(
+        &self,
+        request: &EncryptRequest<'_>,
+        which: Which,
+        request_id: &str,
+        now: i64,
+    ) -> Result<EncryptResponse> {
+        let key_id = required("KeyId", Some(request.key_id))?;
+        let algorithm = Algorithm::parse(request.algorithm)?;
+        let padding = algorithm.padding(request.padding_mode)?;
+        algorithm.check_iv(request.iv)?;
+        algorithm.check_aad(request.aad)?;
+        if padding == Some(PaddingMode::NoPadding) && request.plaintext.len() % 16 != 0 {
+            return Err(Error::invalid_parameter(
+                "Plaintext",
+                format!(
+                    "With NO_PADDING the plaintext length must be a multiple of 16 bytes; it is {}.",
+                    request.plaintext.len()
+                ),
+            ));
+        }
+
+        let snapshot = self.fresh_snapshot_for(key_id, now)?;
+        let key = snapshot.resolve(key_id, now)?;
+        check_usable(key, now)?;
+        let version = match which {
+            Which::Primary => key.primary_version(),
+            Which::Initial => key.initial_version(),
+        };
+        let cipher = version_cipher(version)?;
+
+        let mut iv_buf = [0u8; 16];
+        let iv = if request.iv.is_empty() {
+            let iv = &mut iv_buf[..algorithm.iv_len()];
+            fill_random(iv)?;
+            &*iv
+        } else {
+            request.iv
+        };
+        let params = CipherParams {
+            algorithm,
+            padding,
+            iv,
+            aad: request.aad,
+        };
+        let ciphertext_blob = match which {
+            Which::Primary => {
+                let mut blob = start_blob(
+                    algorithm,
+                    padding,
+                    &version.key_version_id,
+                    iv,
+                    request.plaintext.len(),
+                );
+                cipher.seal(&params, request.plaintext, &mut blob)?;
+                blob
+            }
+            Which::Initial => {
+                let mut out =
+                    Vec::with_capacity(ciphertext_len(algorithm, padding, request.plaintext.len()));
+                cipher.seal(&params, request.plaintext, &mut out)?;
+                out
+            }
+        };
+        Ok(EncryptResponse {
+            ciphertext_blob,
+            key_id: key.key_id.clone(),
+            key_version_id: version.key_version_id.clone(),
+            algorithm,
+            iv: iv.to_vec(),
+            padding_mode: padding,
+            request_id: request_id.to_owned(),
+        })
+    }
+
+    /// AdvanceDecrypt: opens an AdvanceEncrypt blob from the blob and Aad alone, with
+    /// the version recorded in it; or, when `key_id` is given, Encrypt output (then
+    /// `algorithm`, `iv` and `padding_mode` say how it was made).
+    pub fn advance_decrypt(&self, request: &DecryptRequest<'_>) -> Result<DecryptResponse> {
+        self.call(|request_id, now| match non_empty(request.key_id) {
+            Some(key_id) => self.decrypt_bare(key_id, request, request_id, now),
+            None => self.decrypt_blob(request, request_id, now),
+        })
+    }
+
+    /// Decrypt: opens Encrypt output with the key's initial version. `key_id` is
+    /// required.
+    pub fn decrypt(&self, request: &DecryptRequest<'_>) -> Result<DecryptResponse> {
+        self.call(|request_id, now| {
+            let key_id = required("KeyId", request.key_id)?;
+            self.decrypt_bare(key_id, request, request_id, now)
+        })
+    }
+
+    fn decrypt_blob(
+        &self,
+        request: &DecryptRequest<'_>,
+        request_id: &str,
+        now: i64,
+    ) -> Result<DecryptResponse> {
+        if request.ciphertext_blob.is_empty() {
+            return Err(Error::missing_parameter("CiphertextBlob"));
+        }
+        if !request.iv.is_empty() {
+            return Err(Error::invalid_parameter(
+                "Iv",
+                "An AdvanceEncrypt blob carries its own Iv; pass Iv only with KeyId, for Encrypt output.",
+            ));
+        }
+        if request.aad.len() > MAX_AAD_LEN {
+            return Err(Error::invalid_parameter(
+                "Aad",
+                format!("Aad is at most {MAX_AAD_LEN} bytes."),
+            ));
+        }
+        // Parameters are checked before the blob, so a bad parameter is never
+        // reported as a bad ciphertext.
+        let pinned_algorithm = non_empty(request.algorithm)
+            .map(|a| Algorithm::parse(Some(a)))
+            .transpose()?;
+        let pinned_padding = non_empty(request.padding_mode);
+        if let Some(p) = pinned_padding {
+            if p != "PKCS7_PADDING" && p != "NO_PADDING" {
+                return Err(Error::invalid_parameter(
+                    "PaddingMode",
+                    "Use PKCS7_PADDING or NO_PADDING.",
+                ));
+            }
+        }
+
+        let blob = parse_blob(request.ciphertext_blob)?;
+        let algorithm_differs = pinned_algorithm.is_some_and(|a| a != blob.algorithm);
+        let padding_differs =
+            pinned_padding.is_some_and(|p| blob.padding.map(PaddingMode::name) != Some(p));
+        // Only AES_GCM takes Aad: Aad given for a blob that is not AES_GCM means the
+        // blob is not what the caller made.
+        let aad_unused = !request.aad.is_empty() && blob.algorithm != Algorithm::AesGcm;
+        if algorithm_differs || padding_differs || aad_unused {
+            return Err(Error::invalid_ciphertext());
+        }
+
+        let key_of_version = crate::ids::key_id_of_version(blob.key_version_id);
+        let snapshot = self.fresh_snapshot_for(key_of_version, now)?;
+        let (key, version) = snapshot
+            .find_version(blob.key_version_id, now)
+            .ok_or_else(|| Error::key_version_not_found(blob.key_version_id))?;
+        check_usable(key, now)?;
+        let cipher = version_cipher(version)?;
+        let plaintext = cipher.open(
+            &CipherParams {
+                algorithm: blob.algorithm,
+                padding: blob.padding,
+                iv: blob.iv,
+                aad: request.aad,
+            },
+            blob.ciphertext,
+        )?;
+        Ok(DecryptResponse {
+            plaintext,
+            key_id: key.key_id.clone(),
+            key_version_id: version.key_version_id.clone(),
+            algorithm: blob.algorithm,
+            padding_mode: blob.padding,
+            request_id: request_id.to_owned(),
+        })
+    }
+
+    fn decrypt_bare(
+        &self,
+        key_id: &str,
+        request: &DecryptRequest<'_>,
+        request_id: &str,
+        now: i64,
+    ) -> Result<DecryptResponse> {
+        let algorithm = Algorithm::parse(request.algorithm)?;
+        let padding = algorithm.padding(request.padding_mode)?;
+        algorithm.check_iv(request.iv)?;
+        if request.iv.len() != algorithm.iv_len() {
+            return Err(Error::invalid_parameter(
+                "Iv",
+                format!(
+                    "{} output is decrypted with the {}-byte Iv that Encrypt returned.",
+                    algorithm.name(),
+                    algorithm.iv_len()
+                ),
+            ));
+        }
+        algorithm.check_aad(request.aad)?;
+
+        let snapshot = self.fresh_snapshot_for(key_id, now)?;
+        let key = snapshot.resolve(key_id, now)?;
+        check_usable(key, now)?;
+        let version = key.initial_version();
+        let cipher = version_cipher(version)?;
+        let plaintext = cipher.open(
+            &CipherParams {
+                algorithm,
+                padding,
+                iv: request.iv,
+                aad: request.aad,
+            },
+            request.ciphertext_blob,
+        )?;
+        Ok(DecryptResponse {
+            plaintext,
+            key_id: key.key_id.clone(),
+            key_version_id: version.key_version_id.clone(),
+            algorithm,
+            padding_mode: padding,
+            request_id: request_id.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,353 @@
+//! Keys, versions, rotation, states, imported material and aliases.
+
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::{required, Client};
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::keystore::{
+    generate_material, new_version, Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin,
+};
+
+/// The longest Description accepted.
+pub const MAX_DESCRIPTION_LEN: usize = 8192;
+/// ScheduleKeyDeletion's PendingWindowInDays range.
+pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<i32> = 7..=366;
+
+/// The parameters of CreateKey. `None` or `""` means the default: Aliyun_AES_256,
+/// the spec's usage (ENCRYPT/DECRYPT for AES and RSA, SIGN/VERIFY for EC), Aliyun_KMS.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CreateKeyRequest<'a> {
+    pub key_spec: Option<&'a str>,
+    pub key_usage: Option<&'a str>,
+    pub origin: Option<&'a str>,
+    pub description: Option<&'a str>,
+}
+
+fn unsupported_for(key: &Key, what: &str) -> Option<Error> {
+    if !key.key_spec.is_symmetric() {
+        return Some(Error::unsupported(format!(
+            "{what} is not supported for the asymmetric key {}.",
+            key.key_id
+        )));
+    }
+    if key.origin == Origin::External {
+        return Some(Error::unsupported(format!(
+            "{what} is not supported for the key {}, whose material is imported (EXTERNAL).",
+            key.key_id
+        )));
+    }
+    None
+}
+
+impl Client {
+    /// CreateKey: a new key with its initial (and primary) version, or, for origin
+    /// EXTERNAL, a key in PendingImport awaiting [`Client::import_key_material`].
+    /// Returns the KeyId.
+    pub fn create_key(&self, request: &CreateKeyRequest<'_>) -> Result<String> {
+        self.call(|_, now| {
+            let spec = KeySpec::parse(request.key_spec)?;
+            let usage = KeyUsage::parse(request.key_usage)?.unwrap_or(spec.default_usage());
+            if !spec.allows_usage(usage) {
+                return Err(Error::invalid_parameter(
+                    "KeyUsage",
+                    format!("A {} key cannot be used for {}.", spec.name(), usage.name()),
+                ));
+            }
+            let origin = Origin::parse(request.origin)?;
+            if origin == Origin::External && !spec.is_symmetric() {
+                return Err(Error::unsupported(
+                    "Only symmetric keys can be created with origin EXTERNAL.",
+                ));
+            }
+            let description = request.description.unwrap_or("");
+            if description.chars().count() > MAX_DESCRIPTION_LEN {
+                return Err(Error::invalid_parameter(
+                    "Description",
+                    format!("The description is at most {MAX_DESCRIPTION_LEN} characters."),
+                ));
+            }
+
+            let key_id = ids::new_key_id()?;
+            // Key generation (seconds for RSA) happens before the writer lock is taken.
+            let (material, state) = match origin {
+                Origin::AliyunKms => (Some(Arc::new(generate_material(spec)?)), KeyState::Enabled),
+                Origin::External => (None, KeyState::PendingImport),
+            };
+            let initial = KeyVersion {
+                key_version_id: ids::new_key_version_id(&key_id)?,
+                creation_date: now,
+                material,
+            };
+            let key = Key {
+                key_id: key_id.clone(),
+                key_spec: spec,
+                key_usage: usage,
+                origin,
+                description: description.to_owned(),
+                creation_date: now,
+                state,
+                delete_date: None,
+                versions: vec![initial],
+                primary: 0,
+                automatic_rotation: false,
+                rotation_interval: None,
+                last_rotation_date: now,
+                material_expire: None,
+                material_check_value: None,
+            };
+            self.store.mutate(now, |model| {
+                model.insert_key(key);
+                Ok(())
+            })?;
+            Ok(key_id)
+        })
+    }
+
+    /// ImportKeyMaterial: gives an EXTERNAL key its AES material (16, 24 or 32 bytes
+    /// by its spec). A key that had material accepts only the same material again.
+    /// `expire_unix` 0 means never; otherwise a future Unix time after which the key
+    /// is PendingImport until the same material is imported again.
+    pub fn import_key_material(
+        &self,
+        key_id: &str,
+        key_material: &[u8],
+        expire_unix: i64,
+    ) -> Result<()> {
+        self.call(|_, now| {
+            let key_id = required("KeyId", Some(key_id))?;
+            if key_material.is_empty() {
+                return Err(Error::missing_parameter("KeyMaterial"));
+            }
+            if expire_unix < 0 || (expire_unix != 0 && expire_unix <= now) {
+                return Err(Error::invalid_parameter(
+                    "KeyMaterialExpireUnix",
+                    "Give 0 (never) or a time in the future.",
+                ));
+            }
+            let material = Material::symmetric(Zeroizing::new(key_material.to_vec()))?;
+            let check_value = material
+                .cipher()
+                .map(|c| c.check_value())
+                .ok_or_else(|| Error::internal("Symmetric material without a cipher."))?;
+            let material = Arc::new(material);
+            self.store.mutate(now, |model| {
+                let key = model.resolve_mut(key_id, now)?;
+                if key.origin != Origin::External {
+                    return Err(Error::unsupported(format!(
+                        "Key material can only be imported into an EXTERNAL key; {} is not one.",
+                        key.key_id
+                    )));
+                }
+                if key.state == KeyState::PendingDeletion {
+                    return KeyState::PendingDeletion.require_enabled();
+                }
+                let expected = key.key_spec.symmetric_key_len().unwrap_or(0);
+                if key_material.len() != expected {
+                    return Err(Error::invalid_key_material(format!(
+                        "A {} key takes {expected} bytes of material; {} were given.",
+                        key.key_spec.name(),
+                        key_material.len()
+                    )));
+                }
+                if key.material_check_value.is_some_and(|cv| cv != check_value) {
+                    return Err(Error::invalid_key_material(
+                        "This key already had material; only the same material can be imported again.",
+                    ));
+                }
+                key.material_check_value = Some(check_value);
+                key.material_expire = (expire_unix != 0).then_some(expire_unix);
+                for version in &mut key.versions {
+                    version.material = Some(material.clone());
+                }
+                if key.state == KeyState::PendingImport {
+                    key.state = KeyState::Enabled;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    /// CreateKeyVersion: a new version with fresh material becomes primary. Old
+    /// versions stay and keep decrypting. Returns the new KeyVersionId.
+    pub fn rotate_key(&self, key_id: &str) -> Result<String> {
+        self.call(|_, now| {
+            let key_id = required("KeyId", Some(key_id))?;
+            self.store.mutate(now, |model| {
+                let key = model.resolve_mut(key_id, now)?;
+                if let Some(e) = unsupported_for(key, "Creating a key version") {
+                    return Err(e);
+                }
+                key.state_at(now).require_enabled()?;
+                let version = new_version(key, now)?;
+                let id = version.key_version_id.clone();
+                key.add_primary_version(version);
+                Ok(id)
+            })
+        })
+    }
+
+    /// UpdateRotationPolicy. `rotation_interval` is `<n>d|h|m|s`, 7 to 365 days;
+    /// when enabling without one, the key's earlier interval is kept. A policy that
+    /// puts NextRotationDate in the past rotates at once.
+    pub fn update_rotation_policy(
+        &self,
+        key_id: &str,
+        enable_automatic_rotation: bool,
+        rotation_interval: Option<&str>,
+    ) -> Result<()> {
+        self.call(|_, now| {
+            let key_id = required("KeyId", Some(key_id))?;
+            let interval = rotation_interval
+                .filter(|s| !s.is_empty())
+                .map(Key::parse_rotation_interval)
+                .transpose()?;
+            self.store.mutate(now, |model| {
+                let key = model.resolve_mut(key_id, now)?;
+                if let Some(e) = unsupported_for(key, "Automatic rotation") {
+                    return Err(e);
+                }
+                if key.state == KeyState::PendingDeletion {
+                    return KeyState::PendingDeletion.require_enabled();
+                }
+                let interval = interval.or(key.rotation_interval);
+                if enable_automatic_rotation && interval.is_none() {
+                    return Err(Error::missing_parameter("RotationInterval"));
+                }
+                key.automatic_rotation = enable_automatic_rotation;
+                key.rotation_interval = interval;
+                if key.rotation_due_at(now) {
+                    let version = new_version(key, now)?;
+                    key.add_primary_version(version);
+                }
+                Ok(())
+            })
+        })
+    }
+
+    /// EnableKey: Disabled → Enabled (Enabled stays Enabled).
+    pub fn enable_key(&self, key_id: &str) -> Result<()> {
+        self.set_state(key_id, KeyState::Enabled)
+    }
+
+    /// DisableKey: Enabled → Disabled (Disabled stays Disabled).
+    pub fn disable_key(&self, key_id: &str) -> Result<()> {
+        self.set_state(key_id, KeyState::Disabled)
+    }
+
+    fn set_state(&self, key_id: &str, target: KeyState) -> Result<()> {
+        self.call(|_, now| {
+            let key_id = required("KeyId", Some(key_id))?;
+            self.store.mutate(now, |model| {
+                let key = model.resolve_mut(key_id, now)?;
+                match key.state_at(now) {
+                    KeyState::Enabled | KeyState::Disabled => {
+                        key.state = target;
+                        Ok(())
+                    }
+                    other => other.require_enabled(),
+                }
+            })
+        })
+    }
+
+    /// ScheduleKeyDeletion: the key is PendingDeletion for 7 to 366 days, then gone.
+    pub fn schedule_key_deletion(&self, key_id: &str, pending_window_in_days: i32) -> Result<()> {
+        self.call(|_, now| {
+            let key_id = required("KeyId", Some(key_id))?;
+            if !PENDING_WINDOW_DAYS.contains(&pending_window_in_days) {
+                return Err(Error::invalid_parameter(
+                    "PendingWindowInDays",
+                    "It is a number of days from 7 to 366.",
+                ));
+            }
+            self.store.mutate(now, |model| {
+                let key = model.resolve_mut(key_id, now)?;
+                if key.state == KeyState::PendingDeletion {
+                    return KeyState::PendingDeletion.require_enabled();
+                }
+                key.state = KeyState::PendingDeletion;
+                key.delete_date =
+                    Some(now.saturating_add(i64::from(pending_window_in_days) * 86_400));
+                Ok(())
+            })
+        })
+    }
+
+    /// CancelKeyDeletion: a PendingDeletion key returns to Enabled (or to
+    /// PendingImport, for an EXTERNAL key that has no material).
+    pub fn cancel_key_deletion(&self, key_id: &str) -> Result<()> {
+        self.call(|_, now| {
+            let key_id = required("KeyId", Some(key_id))?;
+            self.store.mutate(now, |model| {
+                let key = model.resolve_mut(key_id, now)?;
+                if key.state != KeyState::PendingDeletion {
+                    return Err(Error::unsupported(format!(
+                        "The key {} is not pending deletion (its state is {}).",
+                        key.key_id,
+                        key.state_at(now).name()
+                    )));
+                }
+                let has_material = key.versions.iter().all(|v| v.material.is_some());
+                key.state = if has_material {
+                    KeyState::Enabled
+                } else {
+                    KeyState::PendingImport
+                };
+                key.delete_date = None;
+                Ok(())
+            })
+        })
+    }
+
+    /// CreateAlias: `alias_name` names the key `key_id` (an ID or another alias).
+    pub fn create_alias(&self, alias_name: &str, key_id: &str) -> Result<()> {
+        self.call(|_, now| {
+            let alias_name = required("AliasName", Some(alias_name))?;
+            let key_id = required("KeyId", Some(key_id))?;
+            ids::check_alias_name(alias_name)?;
+            self.store.mutate(now, |model| {
+                let target = model.resolve(key_id, now)?.key_id.clone();
+                if model.alias_target(alias_name).is_some() {
+                    return Err(Error::alias_already_exists(alias_name));
+                }
+                model.set_alias(alias_name, &target);
+                Ok(())
+            })
+        })
+    }
+
+    /// UpdateAlias: an existing alias names another key.
+    pub fn update_alias(&self, alias_name: &str, key_id: &str) -> Result<()> {
+        self.call(|_, now| {
+            let alias_name = required("AliasName", Some(alias_name))?;
+            let key_id = required("KeyId", Some(key_id))?;
+            ids::check_alias_name(alias_name)?;
+            self.store.mutate(now, |model| {
+                if model.alias_target(alias_name).is_none() {
+                    return Err(Error::alias_not_found(alias_name));
+                }
+                let target = model.resolve(key_id, now)?.key_id.clone();
+                model.set_alias(alias_name, &target);
+                Ok(())
+            })
+        })
+    }
+
+    /// DeleteAlias.
+    pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
+        self.call(|_, now| {
+            let alias_name = required("AliasName", Some(alias_name))?;
+            ids::check_alias_name(alias_name)?;
+            self.store.mutate(now, |model| {
+                if model.remove_alias(alias_name) {
+                    Ok(())
+                } else {
+                    Err(Error::alias_not_found(alias_name))
+                }
+            })
+        })
+    }
+}
