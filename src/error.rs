@@ -1,6 +1,7 @@
 //! The one error type of the library. Every variant knows its permanent status
 //! number, the service's code string and the service's HTTP status (API.md §4).
 
+use std::ffi::CStr;
 use std::fmt;
 
 /// The kind of a failure: one per status code of API.md §4.
@@ -61,23 +62,29 @@ impl ErrorKind {
 
     /// The service's code string, e.g. `Forbidden.KeyNotFound`.
     pub fn code(self) -> &'static str {
+        // Every literal in `c_code` is ASCII.
+        self.c_code().to_str().unwrap_or("InternalFailure")
+    }
+
+    /// The service's code string, NUL-terminated for C.
+    pub fn c_code(self) -> &'static CStr {
         match self {
-            ErrorKind::InvalidParameter => "InvalidParameter",
-            ErrorKind::MissingParameter => "MissingParameter",
-            ErrorKind::UnsupportedOperation => "Rejected.UnsupportedOperation",
-            ErrorKind::AliasAlreadyExists => "AliasAlreadyExists",
-            ErrorKind::InvalidKeyMaterial => "InvalidKeyMaterial",
-            ErrorKind::InvalidCiphertext => "InvalidCiphertext",
-            ErrorKind::KeyNotFound => "Forbidden.KeyNotFound",
-            ErrorKind::AliasNotFound => "Forbidden.AliasNotFound",
-            ErrorKind::OnlySymmetricKeySupported => "Forbidden.OnlySymmetricKeySupported",
-            ErrorKind::KeyDisabled => "Rejected.Disabled",
-            ErrorKind::KeyPendingDeletion => "Rejected.PendingDeletion",
-            ErrorKind::KeyPendingImport => "Rejected.PendingImport",
-            ErrorKind::KeyStoreIo => "KeyStore.IOError",
-            ErrorKind::KeyStoreCorrupt => "KeyStore.Corrupted",
-            ErrorKind::KeyStoreAccessDenied => "KeyStore.AccessDenied",
-            ErrorKind::InternalFailure => "InternalFailure",
+            ErrorKind::InvalidParameter => c"InvalidParameter",
+            ErrorKind::MissingParameter => c"MissingParameter",
+            ErrorKind::UnsupportedOperation => c"Rejected.UnsupportedOperation",
+            ErrorKind::AliasAlreadyExists => c"AliasAlreadyExists",
+            ErrorKind::InvalidKeyMaterial => c"InvalidKeyMaterial",
+            ErrorKind::InvalidCiphertext => c"InvalidCiphertext",
+            ErrorKind::KeyNotFound => c"Forbidden.KeyNotFound",
+            ErrorKind::AliasNotFound => c"Forbidden.AliasNotFound",
+            ErrorKind::OnlySymmetricKeySupported => c"Forbidden.OnlySymmetricKeySupported",
+            ErrorKind::KeyDisabled => c"Rejected.Disabled",
+            ErrorKind::KeyPendingDeletion => c"Rejected.PendingDeletion",
+            ErrorKind::KeyPendingImport => c"Rejected.PendingImport",
+            ErrorKind::KeyStoreIo => c"KeyStore.IOError",
+            ErrorKind::KeyStoreCorrupt => c"KeyStore.Corrupted",
+            ErrorKind::KeyStoreAccessDenied => c"KeyStore.AccessDenied",
+            ErrorKind::InternalFailure => c"InternalFailure",
         }
     }
 

@@ -1,0 +1,121 @@
+//! Pointers in, owned buffers out.
+
+use std::ffi::{c_char, CStr, CString};
+
+use zeroize::Zeroize;
+
+use crate::error::{Error, Result};
+
+/// An optional C string: NULL is `None`; not UTF-8 is InvalidParameter.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that lives for `'a`.
+pub(crate) unsafe fn opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL and NUL-terminated per the contract above.
+    let s = unsafe { CStr::from_ptr(ptr) };
+    s.to_str()
+        .map(Some)
+        .map_err(|_| Error::invalid_parameter(name, "It is not valid UTF-8."))
+}
+
+/// A required C string: NULL (or empty) is MissingParameter.
+///
+/// # Safety
+/// As for [`opt_str`].
+pub(crate) unsafe fn req_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
+    // SAFETY: forwarded contract.
+    match unsafe { opt_str(ptr, name) }? {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(Error::missing_parameter(name)),
+    }
+}
+
+/// A byte input: `(NULL, 0)` is the empty slice, `(NULL, n > 0)` is
+/// InvalidParameter. A slice is never built from NULL.
+///
+/// # Safety
+/// A non-NULL `ptr` points to `len` readable bytes that live for `'a`.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8]> {
+    if ptr.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(Error::invalid_parameter(
+            name,
+            format!("The pointer is NULL but the length is {len}."),
+        ));
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid_parameter(name, "The length is too large."));
+    }
+    // SAFETY: non-NULL, `len` readable bytes per the contract above.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Checks that an output pointer is not NULL.
+pub(crate) fn out_ptr<T>(ptr: *mut T, name: &str) -> Result<()> {
+    if ptr.is_null() {
+        Err(Error::missing_parameter(name))
+    } else {
+        Ok(())
+    }
+}
+
+/// A library-owned C string, freed with `kms_string_free` or a response's free.
+pub(crate) fn into_c_string(s: String) -> Result<*mut c_char> {
+    CString::new(s)
+        .map(CString::into_raw)
+        .map_err(|_| Error::internal("An output string contained a NUL byte."))
+}
+
+/// Frees a string from [`into_c_string`]; NULL is a no-op.
+///
+/// # Safety
+/// `ptr` is NULL or came from [`into_c_string`] and was not freed before.
+pub(crate) unsafe fn free_c_string(ptr: *mut c_char) {
+    if !ptr.is_null() {
+        // SAFETY: per the contract, `ptr` came from CString::into_raw.
+        drop(unsafe { CString::from_raw(ptr) });
+    }
+}
+
+/// A library-owned byte buffer as (pointer, length); NULL for an empty one.
+pub(crate) fn into_c_bytes(v: Vec<u8>) -> (*mut u8, usize) {
+    if v.is_empty() {
+        return (std::ptr::null_mut(), 0);
+    }
+    let boxed = v.into_boxed_slice();
+    let len = boxed.len();
+    (Box::into_raw(boxed).cast::<u8>(), len)
+}
+
+/// Frees a buffer from [`into_c_bytes`], wiping it first when `wipe`.
+///
+/// # Safety
+/// `(ptr, len)` is `(NULL, _)` or came from [`into_c_bytes`] and was not freed.
+pub(crate) unsafe fn free_c_bytes(ptr: *mut u8, len: usize, wipe: bool) {
+    if ptr.is_null() {
+        return;
+    }
+    let slice = std::ptr::slice_from_raw_parts_mut(ptr, len);
+    // SAFETY: per the contract, this is the Box<[u8]> that into_c_bytes leaked.
+    let mut boxed = unsafe { Box::from_raw(slice) };
+    if wipe {
+        boxed.zeroize();
+    }
+}
+
+/// A copy of secret bytes as a library-owned buffer of exactly their length. The
+/// caller's buffer is left to its own wiping (`Zeroizing`): copying rather than
+/// shrinking in place means no reallocation leaves an unwiped copy behind.
+pub(crate) fn secret_into_c_bytes(secret: &[u8]) -> (*mut u8, usize) {
+    if secret.is_empty() {
+        return (std::ptr::null_mut(), 0);
+    }
+    let boxed: Box<[u8]> = Box::from(secret);
+    let len = boxed.len();
+    (Box::into_raw(boxed).cast::<u8>(), len)
+}

@@ -1,0 +1,476 @@
+//! AdvanceEncrypt, Encrypt, AdvanceDecrypt, Decrypt over the C ABI.
+
+use std::ffi::c_char;
+
+use super::client::client_ref;
+use super::convert::{
+    bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, opt_str, out_ptr, req_str,
+    secret_into_c_bytes,
+};
+use super::{guard, guard_void, kms_client, kms_error, kms_status};
+use crate::crypto::padding_name;
+use crate::error::Result;
+use crate::service::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
+
+/// What `kms_advance_encrypt` and `kms_encrypt` return. Owned by the caller; free
+/// the whole of it, fields included, with `kms_encrypt_response_free`. Byte fields
+/// are NULL when their length is 0; strings are NUL-terminated.
+#[repr(C)]
+pub struct kms_encrypt_response {
+    /// `kms_advance_encrypt`: the self-describing blob (API.md §5), opened by
+    /// `kms_advance_decrypt` from itself alone. `kms_encrypt`: the bare ciphertext
+    /// (AES_GCM: ciphertext || 16-byte tag).
+    pub ciphertext_blob: *mut u8,
+    pub ciphertext_blob_len: usize,
+    /// The real KeyId, also when an alias was passed.
+    pub key_id: *mut c_char,
+    /// The version that encrypted.
+    pub key_version_id: *mut c_char,
+    /// `"AES_GCM"`, `"AES_CBC"` or `"AES_ECB"`.
+    pub algorithm: *mut c_char,
+    /// The IV used (12 bytes for AES_GCM, 16 for AES_CBC); NULL and 0 for AES_ECB.
+    pub iv: *mut u8,
+    pub iv_len: usize,
+    /// `"PKCS7_PADDING"` or `"NO_PADDING"` for AES_CBC / AES_ECB; `""` for AES_GCM.
+    pub padding_mode: *mut c_char,
+    /// A fresh UUID for every call.
+    pub request_id: *mut c_char,
+}
+
+/// What `kms_advance_decrypt` and `kms_decrypt` return. Owned by the caller; free
+/// it with `kms_decrypt_response_free`, which wipes the plaintext first.
+#[repr(C)]
+pub struct kms_decrypt_response {
+    /// The plaintext; NULL when it is empty (`plaintext_len` 0).
+    pub plaintext: *mut u8,
+    pub plaintext_len: usize,
+    pub key_id: *mut c_char,
+    /// The version that decrypted.
+    pub key_version_id: *mut c_char,
+    pub algorithm: *mut c_char,
+    /// `""` for AES_GCM.
+    pub padding_mode: *mut c_char,
+    pub request_id: *mut c_char,
+}
+
+fn encrypt_response_into_c(r: EncryptResponse) -> Result<Box<kms_encrypt_response>> {
+    // Strings first: a (theoretical) failure then leaks nothing but the Rust values.
+    let mut out = Box::new(kms_encrypt_response {
+        ciphertext_blob: std::ptr::null_mut(),
+        ciphertext_blob_len: 0,
+        key_id: std::ptr::null_mut(),
+        key_version_id: std::ptr::null_mut(),
+        algorithm: std::ptr::null_mut(),
+        iv: std::ptr::null_mut(),
+        iv_len: 0,
+        padding_mode: std::ptr::null_mut(),
+        request_id: std::ptr::null_mut(),
+    });
+    let filled = (|| -> Result<()> {
+        out.key_id = into_c_string(r.key_id)?;
+        out.key_version_id = into_c_string(r.key_version_id)?;
+        out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
+        out.padding_mode = into_c_string(padding_name(r.padding_mode).to_owned())?;
+        out.request_id = into_c_string(r.request_id)?;
+        (out.iv, out.iv_len) = into_c_bytes(r.iv);
+        (out.ciphertext_blob, out.ciphertext_blob_len) = into_c_bytes(r.ciphertext_blob);
+        Ok(())
+    })();
+    match filled {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            // SAFETY: every field is NULL or was just allocated by this module.
+            unsafe { free_encrypt_fields(&mut out) };
+            Err(e)
+        }
+    }
+}
+
+fn decrypt_response_into_c(r: DecryptResponse) -> Result<Box<kms_decrypt_response>> {
+    let mut out = Box::new(kms_decrypt_response {
+        plaintext: std::ptr::null_mut(),
+        plaintext_len: 0,
+        key_id: std::ptr::null_mut(),
+        key_version_id: std::ptr::null_mut(),
+        algorithm: std::ptr::null_mut(),
+        padding_mode: std::ptr::null_mut(),
+        request_id: std::ptr::null_mut(),
+    });
+    let filled = (|| -> Result<()> {
+        out.key_id = into_c_string(r.key_id)?;
+        out.key_version_id = into_c_string(r.key_version_id)?;
+        out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
+        out.padding_mode = into_c_string(padding_name(r.padding_mode).to_owned())?;
+        out.request_id = into_c_string(r.request_id)?;
+        // `r.plaintext` (Zeroizing) is wiped when it drops at the end of this call.
+        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(&r.plaintext);
+        Ok(())
+    })();
+    match filled {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            // SAFETY: every field is NULL or was just allocated by this module.
+            unsafe { free_decrypt_fields(&mut out) };
+            Err(e)
+        }
+    }
+}
+
+/// # Safety
+/// Every pointer field is NULL or owned by this library and not freed before.
+unsafe fn free_encrypt_fields(r: &mut kms_encrypt_response) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        free_c_bytes(r.ciphertext_blob, r.ciphertext_blob_len, false);
+        free_c_bytes(r.iv, r.iv_len, false);
+        free_c_string(r.key_id);
+        free_c_string(r.key_version_id);
+        free_c_string(r.algorithm);
+        free_c_string(r.padding_mode);
+        free_c_string(r.request_id);
+    }
+}
+
+/// # Safety
+/// Every pointer field is NULL or owned by this library and not freed before.
+unsafe fn free_decrypt_fields(r: &mut kms_decrypt_response) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        free_c_bytes(r.plaintext, r.plaintext_len, true);
+        free_c_string(r.key_id);
+        free_c_string(r.key_version_id);
+        free_c_string(r.algorithm);
+        free_c_string(r.padding_mode);
+        free_c_string(r.request_id);
+    }
+}
+
+/// The arguments shared by `kms_advance_encrypt` and `kms_encrypt`.
+///
+/// # Safety
+/// As documented on `kms_advance_encrypt`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn encrypt_call(
+    advance: bool,
+    client: *mut kms_client,
+    key_id: *const c_char,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    algorithm: *const c_char,
+    iv: *const u8,
+    iv_len: usize,
+    aad: *const u8,
+    aad_len: usize,
+    padding_mode: *const c_char,
+    response_out: *mut *mut kms_encrypt_response,
+    error: *mut kms_error,
+) -> kms_status {
+    guard(error, || {
+        // SAFETY (whole block): the pointer rules of API.md §2, which the caller
+        // promises (see kms_advance_encrypt).
+        let client = unsafe { client_ref(client) }?;
+        let request = unsafe {
+            EncryptRequest {
+                key_id: req_str(key_id, "KeyId")?,
+                plaintext: bytes(plaintext, plaintext_len, "Plaintext")?,
+                algorithm: opt_str(algorithm, "Algorithm")?,
+                iv: bytes(iv, iv_len, "Iv")?,
+                aad: bytes(aad, aad_len, "Aad")?,
+                padding_mode: opt_str(padding_mode, "PaddingMode")?,
+            }
+        };
+        out_ptr(response_out, "response_out")?;
+        let response = if advance {
+            client.advance_encrypt(&request)?
+        } else {
+            client.encrypt(&request)?
+        };
+        let out = encrypt_response_into_c(response)?;
+        // SAFETY: checked non-NULL; writable per the contract.
+        unsafe { *response_out = Box::into_raw(out) };
+        Ok(())
+    })
+}
+
+/// AdvanceEncrypt: encrypts `plaintext` with the key's primary version and returns
+/// the self-describing blob (API.md §5) with every response field.
+///
+/// - `key_id`: a KeyId or an alias (`alias/...`). Required.
+/// - `plaintext`, `plaintext_len`: the bytes to encrypt; `(NULL, 0)` is empty.
+/// - `algorithm`: `"AES_GCM"` (NULL or `""`: the default), `"AES_CBC"`, `"AES_ECB"`.
+/// - `iv`, `iv_len`: NULL for a fresh random IV (advised); otherwise exactly 12
+///   bytes for AES_GCM, 16 for AES_CBC, none for AES_ECB.
+/// - `aad`, `aad_len`: AES_GCM only, at most 8192 bytes; give it again to decrypt.
+/// - `padding_mode`: AES_CBC / AES_ECB only: `"PKCS7_PADDING"` (NULL: the
+///   default) or `"NO_PADDING"` (the plaintext length must be a multiple of 16).
+/// - `response_out`: receives the response on success; free it with
+///   `kms_encrypt_response_free`. Not written on failure.
+///
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client`, `key_id` or
+/// `response_out`), INVALID_PARAMETER (algorithm, padding, IV length, Aad,
+/// NO_PADDING length, `(NULL, n > 0)`), KEY_NOT_FOUND, ALIAS_NOT_FOUND,
+/// ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED, KEY_PENDING_DELETION,
+/// KEY_PENDING_IMPORT, INTERNAL_FAILURE. Thread-safe.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; each byte pointer is NULL or points to its
+/// length of readable bytes; `response_out` and `error` are NULL or writable;
+/// `client` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn kms_advance_encrypt(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    algorithm: *const c_char,
+    iv: *const u8,
+    iv_len: usize,
+    aad: *const u8,
+    aad_len: usize,
+    padding_mode: *const c_char,
+    response_out: *mut *mut kms_encrypt_response,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        encrypt_call(
+            true,
+            client,
+            key_id,
+            plaintext,
+            plaintext_len,
+            algorithm,
+            iv,
+            iv_len,
+            aad,
+            aad_len,
+            padding_mode,
+            response_out,
+            error,
+        )
+    }
+}
+
+/// Encrypt: as `kms_advance_encrypt`, but with the key's initial version, whatever
+/// rotations happened, and `ciphertext_blob` is the bare ciphertext (AES_GCM:
+/// ciphertext || tag). Keep the KeyId, algorithm, IV and padding mode: decrypt with
+/// `kms_decrypt` (or `kms_advance_decrypt` given `key_id`). Rotation never changes
+/// what this function uses.
+///
+/// # Safety
+/// As for `kms_advance_encrypt`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_encrypt(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    algorithm: *const c_char,
+    iv: *const u8,
+    iv_len: usize,
+    aad: *const u8,
+    aad_len: usize,
+    padding_mode: *const c_char,
+    response_out: *mut *mut kms_encrypt_response,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        encrypt_call(
+            false,
+            client,
+            key_id,
+            plaintext,
+            plaintext_len,
+            algorithm,
+            iv,
+            iv_len,
+            aad,
+            aad_len,
+            padding_mode,
+            response_out,
+            error,
+        )
+    }
+}
+
+/// Frees an encrypt response and every field in it. NULL is a no-op.
+///
+/// # Safety
+/// `response` is NULL or came from this library and was not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn kms_encrypt_response_free(response: *mut kms_encrypt_response) {
+    guard_void(|| {
+        if response.is_null() {
+            return;
+        }
+        // SAFETY: per the contract, from Box::into_raw in this module.
+        let mut boxed = unsafe { Box::from_raw(response) };
+        // SAFETY: the fields were allocated by this module.
+        unsafe { free_encrypt_fields(&mut boxed) };
+    })
+}
+
+/// The arguments shared by `kms_advance_decrypt` and `kms_decrypt`.
+///
+/// # Safety
+/// As documented on `kms_advance_decrypt`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn decrypt_call(
+    advance: bool,
+    client: *mut kms_client,
+    ciphertext_blob: *const u8,
+    ciphertext_blob_len: usize,
+    key_id: *const c_char,
+    algorithm: *const c_char,
+    iv: *const u8,
+    iv_len: usize,
+    aad: *const u8,
+    aad_len: usize,
+    padding_mode: *const c_char,
+    response_out: *mut *mut kms_decrypt_response,
+    error: *mut kms_error,
+) -> kms_status {
+    guard(error, || {
+        // SAFETY (whole block): the pointer rules of API.md §2.
+        let client = unsafe { client_ref(client) }?;
+        let request = unsafe {
+            DecryptRequest {
+                ciphertext_blob: bytes(ciphertext_blob, ciphertext_blob_len, "CiphertextBlob")?,
+                key_id: opt_str(key_id, "KeyId")?,
+                algorithm: opt_str(algorithm, "Algorithm")?,
+                iv: bytes(iv, iv_len, "Iv")?,
+                aad: bytes(aad, aad_len, "Aad")?,
+                padding_mode: opt_str(padding_mode, "PaddingMode")?,
+            }
+        };
+        out_ptr(response_out, "response_out")?;
+        let response = if advance {
+            client.advance_decrypt(&request)?
+        } else {
+            client.decrypt(&request)?
+        };
+        let out = decrypt_response_into_c(response)?;
+        // SAFETY: checked non-NULL; writable per the contract.
+        unsafe { *response_out = Box::into_raw(out) };
+        Ok(())
+    })
+}
+
+/// AdvanceDecrypt.
+///
+/// With `key_id` NULL: opens a `kms_advance_encrypt` blob from the blob and `aad`
+/// alone, with the version recorded in it (rotation never breaks old blobs).
+/// `iv` must then be NULL. `algorithm` and `padding_mode` may be NULL, or name
+/// what the caller expects: a blob made otherwise is then `INVALID_CIPHERTEXT`
+/// (the blob header is not authenticated, so pinning `"AES_GCM"` turns away a
+/// GCM blob whose algorithm byte was changed to a block mode).
+///
+/// With `key_id` given: the blob is `kms_encrypt` output, decrypted with the
+/// key's initial version, and `algorithm` (NULL: AES_GCM), `iv` (required for
+/// AES_GCM / AES_CBC) and `padding_mode` say how it was made (the service's rule).
+///
+/// `response_out` receives the response on success; free it with
+/// `kms_decrypt_response_free` (which wipes the plaintext).
+///
+/// Returns `KMS_STATUS_OK` or: INVALID_CIPHERTEXT (every way a ciphertext can
+/// fail: parse, tag, padding, length, wrong Aad), KEY_NOT_FOUND (also for a blob
+/// naming a version this store does not hold), MISSING_PARAMETER,
+/// INVALID_PARAMETER, ALIAS_NOT_FOUND, ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED,
+/// KEY_PENDING_DELETION, KEY_PENDING_IMPORT, INTERNAL_FAILURE. Thread-safe.
+///
+/// # Safety
+/// As for `kms_advance_encrypt`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_advance_decrypt(
+    client: *mut kms_client,
+    ciphertext_blob: *const u8,
+    ciphertext_blob_len: usize,
+    key_id: *const c_char,
+    algorithm: *const c_char,
+    iv: *const u8,
+    iv_len: usize,
+    aad: *const u8,
+    aad_len: usize,
+    padding_mode: *const c_char,
+    response_out: *mut *mut kms_decrypt_response,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        decrypt_call(
+            true,
+            client,
+            ciphertext_blob,
+            ciphertext_blob_len,
+            key_id,
+            algorithm,
+            iv,
+            iv_len,
+            aad,
+            aad_len,
+            padding_mode,
+            response_out,
+            error,
+        )
+    }
+}
+
+/// Decrypt: opens `kms_encrypt` output with the key's initial version. `key_id`
+/// is required (MISSING_PARAMETER when NULL); the other parameters are those of
+/// `kms_advance_decrypt` with `key_id` given.
+///
+/// # Safety
+/// As for `kms_advance_encrypt`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_decrypt(
+    client: *mut kms_client,
+    ciphertext_blob: *const u8,
+    ciphertext_blob_len: usize,
+    key_id: *const c_char,
+    algorithm: *const c_char,
+    iv: *const u8,
+    iv_len: usize,
+    aad: *const u8,
+    aad_len: usize,
+    padding_mode: *const c_char,
+    response_out: *mut *mut kms_decrypt_response,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        decrypt_call(
+            false,
+            client,
+            ciphertext_blob,
+            ciphertext_blob_len,
+            key_id,
+            algorithm,
+            iv,
+            iv_len,
+            aad,
+            aad_len,
+            padding_mode,
+            response_out,
+            error,
+        )
+    }
+}
+
+/// Frees a decrypt response: wipes the plaintext, then frees it and every other
+/// field. NULL is a no-op.
+///
+/// # Safety
+/// `response` is NULL or came from this library and was not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn kms_decrypt_response_free(response: *mut kms_decrypt_response) {
+    guard_void(|| {
+        if response.is_null() {
+            return;
+        }
+        // SAFETY: per the contract, from Box::into_raw in this module.
+        let mut boxed = unsafe { Box::from_raw(response) };
+        // SAFETY: the fields were allocated by this module.
+        unsafe { free_decrypt_fields(&mut boxed) };
+    })
+}

@@ -1,0 +1,421 @@
+//! Keys, versions, rotation, states, aliases and documents over the C ABI.
+
+use std::ffi::c_char;
+
+use super::client::client_ref;
+use super::convert::{bytes, free_c_string, into_c_string, opt_str, out_ptr, req_str};
+use super::{guard, guard_void, kms_client, kms_error, kms_status};
+use crate::error::Result;
+use crate::service::{Client, CreateKeyRequest};
+
+/// Runs `op` on the client and, on success, hands its string to `*out`.
+///
+/// # Safety
+/// `client` is NULL or live; `out` is NULL or writable (NULL is MissingParameter
+/// unless `out_optional`).
+unsafe fn with_string_out(
+    client: *mut kms_client,
+    out: *mut *mut c_char,
+    out_name: &str,
+    out_optional: bool,
+    error: *mut kms_error,
+    op: impl FnOnce(&Client) -> Result<String>,
+) -> kms_status {
+    guard(error, || {
+        // SAFETY: NULL or live.
+        let client = unsafe { client_ref(client) }?;
+        if !out_optional {
+            out_ptr(out, out_name)?;
+        }
+        let value = op(client)?;
+        if !out.is_null() {
+            let value = into_c_string(value)?;
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { *out = value };
+        }
+        Ok(())
+    })
+}
+
+/// Runs `op`, which has no output.
+///
+/// # Safety
+/// `client` is NULL or live.
+unsafe fn without_out(
+    client: *mut kms_client,
+    error: *mut kms_error,
+    op: impl FnOnce(&Client) -> Result<()>,
+) -> kms_status {
+    guard(error, || {
+        // SAFETY: NULL or live.
+        let client = unsafe { client_ref(client) }?;
+        op(client)
+    })
+}
+
+/// CreateKeyVersion (manual rotation): creates a version with fresh material and
+/// makes it primary, so `kms_advance_encrypt` uses it from now on. Old versions
+/// stay and keep decrypting; `kms_encrypt` keeps using the initial version.
+///
+/// `key_version_id_out` is nullable; when given it receives the new KeyVersionId
+/// (free with `kms_string_free`).
+///
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER, KEY_NOT_FOUND, ALIAS_NOT_FOUND,
+/// UNSUPPORTED_OPERATION (asymmetric or EXTERNAL key), KEY_DISABLED,
+/// KEY_PENDING_DELETION, KEY_PENDING_IMPORT.
+///
+/// # Safety
+/// `client` NULL or live; `key_id` NULL or NUL-terminated; outputs NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_key_rotate(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    key_version_id_out: *mut *mut c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_string_out(
+            client,
+            key_version_id_out,
+            "key_version_id_out",
+            true,
+            error,
+            |c| c.rotate_key(req_str(key_id, "KeyId")?),
+        )
+    }
+}
+
+/// UpdateRotationPolicy: turns automatic rotation on or off. `rotation_interval`
+/// is `"<n>d"`, `"<n>h"`, `"<n>m"` or `"<n>s"`, from 7 to 365 days; NULL keeps the
+/// key's earlier interval (required the first time rotation is enabled). A key
+/// whose NextRotationDate (LastRotationDate + interval) has passed gets a new
+/// primary version when it is next used, by the clock of `kms_client_set_clock`
+/// when one is set; a policy that puts that date in the past rotates at once.
+///
+/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (interval), MISSING_PARAMETER,
+/// KEY_NOT_FOUND, ALIAS_NOT_FOUND, UNSUPPORTED_OPERATION (asymmetric or EXTERNAL),
+/// KEY_PENDING_DELETION.
+///
+/// # Safety
+/// `client` NULL or live; strings NULL or NUL-terminated; `error` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_update_rotation_policy(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    enable_automatic_rotation: bool,
+    rotation_interval: *const c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        without_out(client, error, |c| {
+            c.update_rotation_policy(
+                req_str(key_id, "KeyId")?,
+                enable_automatic_rotation,
+                opt_str(rotation_interval, "RotationInterval")?,
+            )
+        })
+    }
+}
+
+/// CreateKey.
+///
+/// - `key_spec`: NULL: `"Aliyun_AES_256"`; also `"Aliyun_AES_192"`,
+///   `"Aliyun_AES_128"`, and the asymmetric `"RSA_2048"`, `"RSA_3072"`,
+///   `"RSA_4096"`, `"EC_P256"`, `"EC_P256K"` (real key pairs; the symmetric
+///   operations refuse them with ONLY_SYMMETRIC_KEY_SUPPORTED).
+/// - `key_usage`: NULL: `"ENCRYPT/DECRYPT"` for AES and RSA, `"SIGN/VERIFY"` for EC.
+/// - `origin`: NULL: `"Aliyun_KMS"`; `"EXTERNAL"` creates an AES key in
+///   PendingImport until `kms_import_key_material`.
+/// - `description`: NULL or up to 8192 characters.
+/// - `key_id_out`: required; receives the KeyId (free with `kms_string_free`).
+///
+/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER, MISSING_PARAMETER,
+/// UNSUPPORTED_OPERATION (SM4 / SM2 specs; EXTERNAL asymmetric keys),
+/// INTERNAL_FAILURE.
+///
+/// # Safety
+/// `client` NULL or live; strings NULL or NUL-terminated; outputs NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_create_key(
+    client: *mut kms_client,
+    key_spec: *const c_char,
+    key_usage: *const c_char,
+    origin: *const c_char,
+    description: *const c_char,
+    key_id_out: *mut *mut c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_string_out(client, key_id_out, "key_id_out", false, error, |c| {
+            c.create_key(&CreateKeyRequest {
+                key_spec: opt_str(key_spec, "KeySpec")?,
+                key_usage: opt_str(key_usage, "KeyUsage")?,
+                origin: opt_str(origin, "Origin")?,
+                description: opt_str(description, "Description")?,
+            })
+        })
+    }
+}
+
+/// ImportKeyMaterial: gives an EXTERNAL key its plain AES material (32 bytes for
+/// Aliyun_AES_256, 24 for _192, 16 for _128) and makes it Enabled. A key that had
+/// material accepts only the same material again. `key_material_expire_unix`: 0
+/// for never, else a future Unix time after which the key is PendingImport until
+/// the same material is imported again.
+///
+/// Returns `KMS_STATUS_OK` or: INVALID_KEY_MATERIAL (size, or other material),
+/// INVALID_PARAMETER (expiry in the past), MISSING_PARAMETER, KEY_NOT_FOUND,
+/// ALIAS_NOT_FOUND, UNSUPPORTED_OPERATION (not an EXTERNAL key),
+/// KEY_PENDING_DELETION.
+///
+/// # Safety
+/// `client` NULL or live; `key_id` NULL or NUL-terminated; `key_material` NULL or
+/// `key_material_len` readable bytes; `error` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_import_key_material(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    key_material: *const u8,
+    key_material_len: usize,
+    key_material_expire_unix: i64,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        without_out(client, error, |c| {
+            c.import_key_material(
+                req_str(key_id, "KeyId")?,
+                bytes(key_material, key_material_len, "KeyMaterial")?,
+                key_material_expire_unix,
+            )
+        })
+    }
+}
+
+/// EnableKey: a Disabled key becomes Enabled (an Enabled key stays so).
+/// KEY_PENDING_DELETION / KEY_PENDING_IMPORT for keys in those states.
+///
+/// # Safety
+/// `client` NULL or live; `key_id` NULL or NUL-terminated; `error` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_enable_key(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe { without_out(client, error, |c| c.enable_key(req_str(key_id, "KeyId")?)) }
+}
+
+/// DisableKey: an Enabled key becomes Disabled; it then neither encrypts nor
+/// decrypts (KEY_DISABLED) and does not rotate automatically.
+///
+/// # Safety
+/// As for `kms_enable_key`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_disable_key(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe { without_out(client, error, |c| c.disable_key(req_str(key_id, "KeyId")?)) }
+}
+
+/// ScheduleKeyDeletion: the key becomes PendingDeletion (unusable:
+/// KEY_PENDING_DELETION) and is deleted with its versions and aliases once
+/// `pending_window_in_days` (7 to 366, else INVALID_PARAMETER) have passed.
+///
+/// # Safety
+/// As for `kms_enable_key`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_schedule_key_deletion(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    pending_window_in_days: i32,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        without_out(client, error, |c| {
+            c.schedule_key_deletion(req_str(key_id, "KeyId")?, pending_window_in_days)
+        })
+    }
+}
+
+/// CancelKeyDeletion: a PendingDeletion key returns to Enabled (or to
+/// PendingImport for an EXTERNAL key without material). UNSUPPORTED_OPERATION for
+/// a key that is not pending deletion.
+///
+/// # Safety
+/// As for `kms_enable_key`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_cancel_key_deletion(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        without_out(client, error, |c| {
+            c.cancel_key_deletion(req_str(key_id, "KeyId")?)
+        })
+    }
+}
+
+/// CreateAlias: `alias_name` (`alias/` + `[A-Za-z0-9_/-]`, at most 255
+/// characters, not `alias/acs...`) names the key `key_id` (a KeyId or an alias).
+/// Aliases are accepted wherever a KeyId is. ALIAS_ALREADY_EXISTS when taken.
+///
+/// # Safety
+/// `client` NULL or live; strings NULL or NUL-terminated; `error` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_create_alias(
+    client: *mut kms_client,
+    alias_name: *const c_char,
+    key_id: *const c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        without_out(client, error, |c| {
+            c.create_alias(req_str(alias_name, "AliasName")?, req_str(key_id, "KeyId")?)
+        })
+    }
+}
+
+/// UpdateAlias: an existing alias names another key. ALIAS_NOT_FOUND when the
+/// alias does not exist.
+///
+/// # Safety
+/// As for `kms_create_alias`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_update_alias(
+    client: *mut kms_client,
+    alias_name: *const c_char,
+    key_id: *const c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        without_out(client, error, |c| {
+            c.update_alias(req_str(alias_name, "AliasName")?, req_str(key_id, "KeyId")?)
+        })
+    }
+}
+
+/// DeleteAlias. ALIAS_NOT_FOUND when the alias does not exist.
+///
+/// # Safety
+/// As for `kms_create_alias`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_delete_alias(
+    client: *mut kms_client,
+    alias_name: *const c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        without_out(client, error, |c| {
+            c.delete_alias(req_str(alias_name, "AliasName")?)
+        })
+    }
+}
+
+/// DescribeKey: `*json_out` receives `{"KeyMetadata": {...}, "RequestId": "..."}`
+/// with the service's field names (KeyId, KeyState, KeySpec, KeyUsage, Origin,
+/// ProtectionLevel, Description, CreationDate, PrimaryKeyVersion,
+/// LastRotationDate, AutomaticRotation, and when they apply RotationInterval
+/// (`"604800s"`), NextRotationDate, DeleteDate, MaterialExpireTime; dates in
+/// ISO-8601 UTC). Free it with `kms_string_free`.
+///
+/// # Safety
+/// `client` NULL or live; `key_id` NULL or NUL-terminated; outputs NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_describe_key(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    json_out: *mut *mut c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_string_out(client, json_out, "json_out", false, error, |c| {
+            c.describe_key(req_str(key_id, "KeyId")?)
+        })
+    }
+}
+
+/// ListKeys: `*json_out` receives `{"Keys": {"Key": [{"KeyId": ...}]},
+/// "TotalCount", "PageNumber", "PageSize", "RequestId"}`, oldest key first. Free it
+/// with `kms_string_free`.
+///
+/// # Safety
+/// `client` NULL or live; outputs NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_list_keys(
+    client: *mut kms_client,
+    json_out: *mut *mut c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_string_out(client, json_out, "json_out", false, error, |c| {
+            c.list_keys()
+        })
+    }
+}
+
+/// ListKeyVersions: `*json_out` receives `{"KeyVersions": {"KeyVersion": [{"KeyId",
+/// "KeyVersionId", "CreationDate"}]}, "TotalCount", ...}`, the initial version
+/// first. Free it with `kms_string_free`.
+///
+/// # Safety
+/// As for `kms_describe_key`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_list_key_versions(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    json_out: *mut *mut c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_string_out(client, json_out, "json_out", false, error, |c| {
+            c.list_key_versions(req_str(key_id, "KeyId")?)
+        })
+    }
+}
+
+/// ListAliases: `*json_out` receives `{"Aliases": {"Alias": [{"AliasName",
+/// "KeyId"}]}, "TotalCount", ...}`, by name. Free it with `kms_string_free`.
+///
+/// # Safety
+/// As for `kms_list_keys`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_list_aliases(
+    client: *mut kms_client,
+    json_out: *mut *mut c_char,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_string_out(client, json_out, "json_out", false, error, |c| {
+            c.list_aliases()
+        })
+    }
+}
+
+/// Frees a string the library returned (KeyIds, KeyVersionIds, JSON documents).
+/// NULL is a no-op. Never use `free()` on library strings.
+///
+/// # Safety
+/// `string` is NULL or came from this library and was not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn kms_string_free(string: *mut c_char) {
+    // SAFETY: forwarded contract.
+    guard_void(|| unsafe { free_c_string(string) })
+}
