@@ -16,8 +16,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, ErrorKind};
 
-pub use client::{kms_client, kms_clock_fn, kms_open_options};
-pub use crypto::{kms_decrypt_response, kms_encrypt_response};
+pub use client::*;
+pub use crypto::*;
+pub use keys::*;
 
 /// Length of a KeyId (`key-` and 21 characters of `[a-z0-9]`), without the NUL.
 pub const KMS_KEY_ID_LEN: usize = 25;
