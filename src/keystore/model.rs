@@ -348,6 +348,11 @@ impl Key {
                 "Write it as <integer><d|h|m|s>, from 7 days (7d) to 365 days (365d).",
             )
         };
+        // Only ASCII is valid, and checking it first keeps `split_at` on a character
+        // boundary (a multi-byte last character would make it panic).
+        if !value.is_ascii() {
+            return Err(bad());
+        }
         let (digits, unit) = value.split_at(value.len().saturating_sub(1));
         let scale = match unit {
             "d" => 86_400,
