@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, CStr, CString};
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
 
@@ -108,14 +108,20 @@ pub(crate) unsafe fn free_c_bytes(ptr: *mut u8, len: usize, wipe: bool) {
     }
 }
 
-/// A copy of secret bytes as a library-owned buffer of exactly their length. The
-/// caller's buffer is left to its own wiping (`Zeroizing`): copying rather than
-/// shrinking in place means no reallocation leaves an unwiped copy behind.
-pub(crate) fn secret_into_c_bytes(secret: &[u8]) -> (*mut u8, usize) {
+/// Secret bytes as a library-owned buffer of exactly their length, wiped by
+/// [`free_c_bytes`] with `wipe`. When the vector has no spare capacity its buffer
+/// is handed over as it is; otherwise the bytes are copied into an exact buffer
+/// and the vector is wiped on drop, so no reallocation leaves an unwiped copy.
+pub(crate) fn secret_into_c_bytes(mut secret: Zeroizing<Vec<u8>>) -> (*mut u8, usize) {
     if secret.is_empty() {
         return (std::ptr::null_mut(), 0);
     }
-    let boxed: Box<[u8]> = Box::from(secret);
+    let boxed: Box<[u8]> = if secret.capacity() == secret.len() {
+        // into_boxed_slice does not reallocate when there is no spare capacity.
+        std::mem::take(&mut *secret).into_boxed_slice()
+    } else {
+        Box::from(&secret[..])
+    };
     let len = boxed.len();
     (Box::into_raw(boxed).cast::<u8>(), len)
 }

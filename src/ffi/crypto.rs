@@ -102,8 +102,7 @@ fn decrypt_response_into_c(r: DecryptResponse) -> Result<Box<kms_decrypt_respons
         out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
         out.padding_mode = into_c_string(padding_name(r.padding_mode).to_owned())?;
         out.request_id = into_c_string(r.request_id)?;
-        // `r.plaintext` (Zeroizing) is wiped when it drops at the end of this call.
-        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(&r.plaintext);
+        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext);
         Ok(())
     })();
     match filled {
