@@ -23,7 +23,8 @@ impl kms_client {
 
 /// How to open a client.
 ///
-/// Zero-initialise it (`kms_open_options options = {0};`) and set what you need.
+/// Zero it (`memset(&options, 0, sizeof options);`) and set what you need; NULL
+/// options are the defaults.
 /// With `keystore_path` NULL the store lives in memory and goes with the client;
 /// the master-key fields must then be left empty.
 #[repr(C)]

@@ -108,8 +108,9 @@ impl Model {
     /// whose NextRotationDate has passed. Each check is made again here, under the
     /// writer lock, so that a change noticed by two callers is made once.
     ///
-    /// A key that missed several rotation dates gets one new version, dated `now`:
-    /// versions dated in the past would protect nothing.
+    /// A key that missed several rotation dates gets one new version, created `now`
+    /// (versions dated in the past would protect nothing); its LastRotationDate is
+    /// the latest scheduled date, so NextRotationDate keeps to the schedule.
     pub fn run_maintenance(&mut self, now: i64) -> Result<()> {
         let deleted: Vec<String> = self
             .keys
@@ -143,8 +144,14 @@ impl Model {
                 }
             }
             if key.rotation_due_at(now) {
+                // The schedule stays fixed: LastRotationDate is the latest scheduled
+                // date that has passed, not the moment the key happened to be used.
+                let scheduled = key.latest_scheduled_rotation(now);
                 let version = new_version(key, now)?;
                 key.add_primary_version(version);
+                if let Some(scheduled) = scheduled {
+                    key.last_rotation_date = scheduled;
+                }
             }
         }
         Ok(())

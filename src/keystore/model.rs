@@ -332,6 +332,17 @@ impl Key {
         self.is_deleted_at(now) || self.material_expired_at(now) || self.rotation_due_at(now)
     }
 
+    /// The latest NextRotationDate-schedule point at or before `now`
+    /// (`next + k * interval`), when automatic rotation is on and due.
+    pub fn latest_scheduled_rotation(&self, now: i64) -> Option<i64> {
+        let next = self.next_rotation_date()?;
+        let interval = self.rotation_interval?;
+        if now < next || interval <= 0 {
+            return None;
+        }
+        Some(next + (now - next) / interval * interval)
+    }
+
     /// Adds a version and makes it primary.
     pub fn add_primary_version(&mut self, version: KeyVersion) {
         self.last_rotation_date = version.creation_date;
