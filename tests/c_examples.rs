@@ -43,22 +43,19 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `target/<profile>/`, where cargo puts `liblocalkms.so` and `liblocalkms.a`
-/// before running the integration tests: the parent of the `deps/` directory
-/// that holds this test binary.
-fn profile_dir() -> PathBuf {
+/// Where this `cargo test` run put the freshly built `liblocalkms.so` and
+/// `liblocalkms.a`: `target/<profile>/deps/`, beside this test binary. (Cargo
+/// copies them up to `target/<profile>/` only for `cargo build`, so a library
+/// there may be stale or missing.)
+fn library_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the path of the test binary");
-    let deps = exe.parent().expect("the test binary is in a directory");
-    let dir = if deps.file_name().is_some_and(|n| n == "deps") {
-        deps.parent().expect("deps/ has a parent")
-    } else {
-        deps
-    };
-    dir.to_path_buf()
+    exe.parent()
+        .expect("the test binary is in a directory")
+        .to_path_buf()
 }
 
 fn shared_library() -> PathBuf {
-    let path = profile_dir().join("liblocalkms.so");
+    let path = library_dir().join("liblocalkms.so");
     assert!(
         path.is_file(),
         "{} does not exist: cargo builds the cdylib before the integration tests \
@@ -69,7 +66,7 @@ fn shared_library() -> PathBuf {
 }
 
 fn static_library() -> PathBuf {
-    let path = profile_dir().join("liblocalkms.a");
+    let path = library_dir().join("liblocalkms.a");
     assert!(
         path.is_file(),
         "{} does not exist: cargo builds the staticlib before the integration tests \
