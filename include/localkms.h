@@ -87,6 +87,16 @@
 #define KMS_ERROR_REQUEST_ID_SIZE 40
 
 /**
+ * The default length of a data key (`number_of_bytes` 0).
+ */
+#define KMS_DEFAULT_DATA_KEY_LEN 32
+
+/**
+ * The longest data key.
+ */
+#define KMS_MAX_DATA_KEY_LEN 1024
+
+/**
  * The result of every fallible function: `KMS_STATUS_OK` (0) or one of the
  * service's error codes. The numbers are permanent and grouped by class
  * (1xx bad request, 2xx not found, 3xx key state, 4xx key store, 5xx internal);
@@ -193,8 +203,8 @@ typedef struct kms_client kms_client;
  */
 typedef struct kms_open_options {
   /**
-   * The store file, or NULL for an in-memory store. (File-backed stores are not
-   * available in this version: a non-NULL path is `KMS_STATUS_INVALID_PARAMETER`.)
+   * The store file, or NULL for an in-memory store. Several clients and
+   * processes may share one file.
    */
   const char *keystore_path;
   /**
@@ -316,11 +326,43 @@ typedef struct kms_decrypt_response {
   char *request_id;
 } kms_decrypt_response;
 
-
-
-
-
-
+/**
+ * What `kms_generate_data_key` and `kms_advance_generate_data_key` return.
+ * Owned by the caller; free it with `kms_data_key_response_free`, which wipes
+ * the plaintext data key first.
+ */
+typedef struct kms_data_key_response {
+  /**
+   * The data key. Encrypt your data with it, then free the response.
+   */
+  uint8_t *plaintext;
+  size_t plaintext_len;
+  /**
+   * The data key encrypted under the KMS key with AES_GCM. Advance: the
+   * self-describing blob (open with `kms_advance_decrypt`). Plain: ciphertext
+   * || tag (open with `kms_decrypt`, the KeyId, `"AES_GCM"` and `iv`).
+   */
+  uint8_t *ciphertext_blob;
+  size_t ciphertext_blob_len;
+  /**
+   * The real KeyId, also when an alias was passed.
+   */
+  char *key_id;
+  /**
+   * The version that encrypted the data key.
+   */
+  char *key_version_id;
+  /**
+   * `"AES_GCM"`.
+   */
+  char *algorithm;
+  /**
+   * The 12-byte IV.
+   */
+  uint8_t *iv;
+  size_t iv_len;
+  char *request_id;
+} kms_data_key_response;
 
 #ifdef __cplusplus
 extern "C" {
@@ -329,13 +371,21 @@ extern "C" {
 /**
  * Opens a client on a key store.
  *
- * `options` may be NULL for the defaults (an in-memory store). On success
- * `*client_out` receives a handle to free with `kms_client_free`; on failure it is
- * not written and `*error` (when not NULL) says why.
+ * `options` may be NULL for the defaults (an in-memory store). With a
+ * `keystore_path`, give the master key either as `master_key` (32 bytes) or as
+ * `master_key_file` (32 raw bytes or 64 hex digits, mode 0600 or stricter).
+ * Files the library creates (the store, `<store>.lock` beside it, temporary
+ * files) are mode 0600 whatever the umask. On success `*client_out` receives a
+ * handle to free with `kms_client_free`; on failure it is not written, no file
+ * is changed, and `*error` (when not NULL) says why.
  *
- * Returns `KMS_STATUS_OK`; `KMS_STATUS_MISSING_PARAMETER` when `client_out` is
- * NULL; `KMS_STATUS_INVALID_PARAMETER` for a store path (not available in this
- * version), master-key fields without a store path, or `(NULL, n > 0)`.
+ * Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client_out` NULL; a path
+ * without a master key), INVALID_PARAMETER (a master key of another length, both
+ * master-key forms, master-key fields without a path, `(NULL, n > 0)`),
+ * KEYSTORE_IO (the file is missing and `create_if_missing` is false, or cannot be
+ * read or created), KEYSTORE_CORRUPT (not a store, damaged, truncated, or of a
+ * newer format), KEYSTORE_ACCESS_DENIED (wrong master key, or a master-key file
+ * that group or others may access).
  *
  * # Safety
  * `options` is NULL or points to a valid `kms_open_options` whose strings are
@@ -529,6 +579,55 @@ kms_status kms_decrypt(struct kms_client *client,
  * `response` is NULL or came from this library and was not freed before.
  */
 void kms_decrypt_response_free(struct kms_decrypt_response *response);
+
+/**
+ * AdvanceGenerateDataKey: a fresh random data key of `number_of_bytes` (1 to
+ * 1024; 0 means 32), returned in plaintext and encrypted with the key's primary
+ * version (AES_GCM) into a self-describing blob that `kms_advance_decrypt`
+ * opens (give the same `aad`). For envelope encryption: encrypt your data with
+ * the plaintext key, keep only the blob.
+ *
+ * Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (`number_of_bytes` over 1024,
+ * Aad over 8192 bytes, `(NULL, n > 0)`), MISSING_PARAMETER, KEY_NOT_FOUND,
+ * ALIAS_NOT_FOUND, ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED,
+ * KEY_PENDING_DELETION, KEY_PENDING_IMPORT, INTERNAL_FAILURE. Thread-safe.
+ *
+ * # Safety
+ * `client` NULL or live; `key_id` NULL or NUL-terminated; `aad` NULL or `aad_len`
+ * readable bytes; `response_out` and `error` NULL or writable.
+ */
+kms_status kms_advance_generate_data_key(struct kms_client *client,
+                                         const char *key_id,
+                                         uint32_t number_of_bytes,
+                                         const uint8_t *aad,
+                                         size_t aad_len,
+                                         struct kms_data_key_response **response_out,
+                                         struct kms_error *error);
+
+/**
+ * GenerateDataKey: as `kms_advance_generate_data_key`, but encrypted with the
+ * key's initial version, and `ciphertext_blob` is the bare ciphertext || tag:
+ * open it with `kms_decrypt` given the KeyId, `"AES_GCM"`, the `iv` and `aad`.
+ *
+ * # Safety
+ * As for `kms_advance_generate_data_key`.
+ */
+kms_status kms_generate_data_key(struct kms_client *client,
+                                 const char *key_id,
+                                 uint32_t number_of_bytes,
+                                 const uint8_t *aad,
+                                 size_t aad_len,
+                                 struct kms_data_key_response **response_out,
+                                 struct kms_error *error);
+
+/**
+ * Frees a data-key response: wipes the plaintext data key, then frees it and
+ * every other field. NULL is a no-op.
+ *
+ * # Safety
+ * `response` is NULL or came from this library and was not freed before.
+ */
+void kms_data_key_response_free(struct kms_data_key_response *response);
 
 /**
  * CreateKeyVersion (manual rotation): creates a version with fresh material and

@@ -143,7 +143,12 @@ fn open_and_free() {
         "client_out",
     );
 
-    let path = CString::new("/tmp/store.kms").unwrap();
+    // A store path without a master key: nothing is created.
+    let dir = std::env::temp_dir().join(format!("localkms-ffi-open-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("store.kms");
+    let path = CString::new(store.to_str().unwrap()).unwrap();
     let options = kms_open_options {
         keystore_path: path.as_ptr(),
         master_key: null(),
@@ -154,8 +159,20 @@ fn open_and_free() {
     let mut client: *mut kms_client = dangling();
     let mut error = blank_error();
     let status = unsafe { kms_client_open(&options, &mut client, &mut error) };
-    assert_failed(status, &error, INVALID, "keystore_path");
+    assert_failed(status, &error, MISSING, "master_key");
     assert_eq!(client, dangling(), "no output on failure");
+    // A 31-byte master key.
+    let short = [7u8; 31];
+    let options = kms_open_options {
+        master_key: short.as_ptr(),
+        master_key_len: 31,
+        ..options
+    };
+    let mut error = blank_error();
+    let status = unsafe { kms_client_open(&options, &mut client, &mut error) };
+    assert_failed(status, &error, INVALID, "master_key");
+    assert!(!store.exists(), "a failed open creates nothing");
+    std::fs::remove_dir_all(&dir).unwrap();
 
     let options = kms_open_options {
         keystore_path: null(),

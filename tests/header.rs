@@ -7,7 +7,8 @@ fn generate() -> String {
     let config = cbindgen::Config::from_file(Path::new(root).join("cbindgen.toml"))
         .expect("cbindgen.toml parses");
     let bindings = cbindgen::Builder::new()
-        .with_crate(root)
+        // Only the C layer: the Rust modules' own items stay out of the header.
+        .with_src(Path::new(root).join("src/ffi/mod.rs"))
         .with_config(config)
         .generate()
         .expect("cbindgen generates the header");

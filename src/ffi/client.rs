@@ -3,10 +3,13 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use super::convert::{bytes, opt_str, out_ptr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use super::convert::{bytes, out_ptr};
 use super::{guard, guard_value, guard_void, kms_error, kms_status};
 use crate::error::{Error, ErrorKind, Result};
-use crate::service::Client;
+use crate::service::{Client, OpenOptions};
 
 /// One handle on one key store. Opaque; thread-safe: any number of threads may
 /// use one client at once. Open with `kms_client_open`, free with `kms_client_free`.
@@ -29,8 +32,8 @@ impl kms_client {
 /// the master-key fields must then be left empty.
 #[repr(C)]
 pub struct kms_open_options {
-    /// The store file, or NULL for an in-memory store. (File-backed stores are not
-    /// available in this version: a non-NULL path is `KMS_STATUS_INVALID_PARAMETER`.)
+    /// The store file, or NULL for an in-memory store. Several clients and
+    /// processes may share one file.
     pub keystore_path: *const c_char,
     /// The 32 bytes that seal the store file at rest, or NULL to use
     /// `master_key_file`.
@@ -72,13 +75,21 @@ pub(crate) unsafe fn client_ref<'a>(client: *const kms_client) -> Result<&'a Cli
 
 /// Opens a client on a key store.
 ///
-/// `options` may be NULL for the defaults (an in-memory store). On success
-/// `*client_out` receives a handle to free with `kms_client_free`; on failure it is
-/// not written and `*error` (when not NULL) says why.
+/// `options` may be NULL for the defaults (an in-memory store). With a
+/// `keystore_path`, give the master key either as `master_key` (32 bytes) or as
+/// `master_key_file` (32 raw bytes or 64 hex digits, mode 0600 or stricter).
+/// Files the library creates (the store, `<store>.lock` beside it, temporary
+/// files) are mode 0600 whatever the umask. On success `*client_out` receives a
+/// handle to free with `kms_client_free`; on failure it is not written, no file
+/// is changed, and `*error` (when not NULL) says why.
 ///
-/// Returns `KMS_STATUS_OK`; `KMS_STATUS_MISSING_PARAMETER` when `client_out` is
-/// NULL; `KMS_STATUS_INVALID_PARAMETER` for a store path (not available in this
-/// version), master-key fields without a store path, or `(NULL, n > 0)`.
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client_out` NULL; a path
+/// without a master key), INVALID_PARAMETER (a master key of another length, both
+/// master-key forms, master-key fields without a path, `(NULL, n > 0)`),
+/// KEYSTORE_IO (the file is missing and `create_if_missing` is false, or cannot be
+/// read or created), KEYSTORE_CORRUPT (not a store, damaged, truncated, or of a
+/// newer format), KEYSTORE_ACCESS_DENIED (wrong master key, or a master-key file
+/// that group or others may access).
 ///
 /// # Safety
 /// `options` is NULL or points to a valid `kms_open_options` whose strings are
@@ -91,37 +102,45 @@ pub unsafe extern "C" fn kms_client_open(
 ) -> kms_status {
     guard(error, || {
         out_ptr(client_out, "client_out")?;
-        if !options.is_null() {
+        let client = if options.is_null() {
+            Client::open(&OpenOptions::default())?
+        } else {
             // SAFETY: a valid kms_open_options per the contract above.
             let options = unsafe { &*options };
-            // SAFETY: NUL-terminated or NULL, per the contract above.
-            let path = unsafe { opt_str(options.keystore_path, "keystore_path") }?;
-            // SAFETY: (pointer, length) per API.md §2.
-            let master_key =
-                unsafe { bytes(options.master_key, options.master_key_len, "master_key") }?;
-            // SAFETY: NUL-terminated or NULL.
-            let master_key_file = unsafe { opt_str(options.master_key_file, "master_key_file") }?;
-            if path.is_some_and(|p| !p.is_empty()) {
-                return Err(Error::invalid_parameter(
-                    "keystore_path",
-                    "File-backed key stores are not available in this version of localkms; \
-                     pass NULL for an in-memory store.",
-                ));
-            }
-            if !master_key.is_empty() || master_key_file.is_some_and(|f| !f.is_empty()) {
-                return Err(Error::invalid_parameter(
-                    "master_key",
-                    "A master key seals a store file; an in-memory store takes none.",
-                ));
-            }
-        }
-        let handle = Box::new(kms_client {
-            client: Client::in_memory(),
-        });
+            // SAFETY (block): NUL-terminated strings or NULL, (pointer, length) pairs
+            // per API.md §2.
+            let (path, master_key, master_key_file) = unsafe {
+                (
+                    opt_path(options.keystore_path),
+                    bytes(options.master_key, options.master_key_len, "master_key")?,
+                    opt_path(options.master_key_file),
+                )
+            };
+            Client::open(&OpenOptions {
+                keystore_path: path,
+                master_key: Some(master_key),
+                master_key_file,
+                create_if_missing: options.create_if_missing,
+            })?
+        };
+        let handle = Box::new(kms_client { client });
         // SAFETY: checked non-NULL and writable per the contract above.
         unsafe { *client_out = Box::into_raw(handle) };
         Ok(())
     })
+}
+
+/// A path from a C string (any bytes but NUL; not necessarily UTF-8).
+///
+/// # Safety
+/// `ptr` is NULL or NUL-terminated and lives for `'a`.
+unsafe fn opt_path<'a>(ptr: *const c_char) -> Option<&'a Path> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract above.
+    let bytes = unsafe { std::ffi::CStr::from_ptr(ptr) }.to_bytes();
+    Some(Path::new(std::ffi::OsStr::from_bytes(bytes)))
 }
 
 /// Frees a client and everything it holds (key material is wiped). NULL is a

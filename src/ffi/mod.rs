@@ -9,6 +9,7 @@
 mod client;
 mod convert;
 mod crypto;
+mod data_keys;
 mod keys;
 
 use std::ffi::c_char;
@@ -18,6 +19,7 @@ use crate::error::{Error, ErrorKind};
 
 pub use client::*;
 pub use crypto::*;
+pub use data_keys::*;
 pub use keys::*;
 
 /// Length of a KeyId (`key-` and 21 characters of `[a-z0-9]`), without the NUL.
@@ -211,6 +213,15 @@ mod tests {
         assert_eq!(KMS_CBC_IV_LEN, crate::crypto::CBC_IV_LEN);
         assert_eq!(KMS_MAX_AAD_LEN, crate::crypto::MAX_AAD_LEN);
         assert_eq!(KMS_BLOB_HEADER_LEN, crate::crypto::blob::BLOB_HEADER_LEN);
+        assert_eq!(
+            KMS_MASTER_KEY_LEN,
+            crate::keystore::master_key::MASTER_KEY_LEN
+        );
+        assert_eq!(
+            KMS_DEFAULT_DATA_KEY_LEN,
+            crate::service::DEFAULT_DATA_KEY_LEN
+        );
+        assert_eq!(KMS_MAX_DATA_KEY_LEN, crate::service::MAX_DATA_KEY_LEN);
         for kind in ErrorKind::ALL {
             assert_eq!(kms_status::of(kind) as u32, kind.status());
         }

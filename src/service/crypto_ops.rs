@@ -69,8 +69,9 @@ pub struct DecryptResponse {
     pub request_id: String,
 }
 
+/// Which version encrypts: the primary (Advance*) or the initial one.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Which {
+pub(super) enum Which {
     Primary,
     Initial,
 }
@@ -113,7 +114,7 @@ impl Client {
         self.call(|request_id, now| self.encrypt_with(request, Which::Initial, request_id, now))
     }
 
-    fn encrypt_with(
+    pub(super) fn encrypt_with(
         &self,
         request: &EncryptRequest<'_>,
         which: Which,
@@ -255,7 +256,12 @@ impl Client {
         }
 
         let key_of_version = crate::ids::key_id_of_version(blob.key_version_id);
-        let snapshot = self.fresh_snapshot_for(key_of_version, now)?;
+        let mut snapshot = self.fresh_snapshot_for(key_of_version, now)?;
+        if snapshot.find_version(blob.key_version_id, now).is_none() {
+            // Another process may have made the version a moment ago: re-read the
+            // store once before answering KeyNotFound.
+            snapshot = self.store.reload()?;
+        }
         let (key, version) = snapshot
             .find_version(blob.key_version_id, now)
             .ok_or_else(|| Error::key_version_not_found(blob.key_version_id))?;

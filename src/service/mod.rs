@@ -18,18 +18,21 @@
 //! ```
 
 mod crypto_ops;
+mod data_keys;
 mod describe;
 mod keys;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
 
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::keystore::{Key, Model, Store};
+use crate::keystore::{Key, MasterKey, Snapshot, Store};
 
 pub use crypto_ops::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
+pub use data_keys::{DataKeyRequest, DataKeyResponse, DEFAULT_DATA_KEY_LEN, MAX_DATA_KEY_LEN};
 pub use keys::CreateKeyRequest;
 
 /// A time source in Unix seconds.
@@ -44,6 +47,17 @@ pub struct Client {
     clock: ArcSwapOption<ClockBox>,
 }
 
+/// How to open a client: `keystore_path` `None` is an in-memory store;
+/// otherwise the store file, sealed under the master key given as bytes or as
+/// the path of a master-key file (exactly one of the two).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenOptions<'a> {
+    pub keystore_path: Option<&'a Path>,
+    pub master_key: Option<&'a [u8]>,
+    pub master_key_file: Option<&'a Path>,
+    pub create_if_missing: bool,
+}
+
 impl Client {
     /// A client on a new, empty, in-memory store, gone with the client.
     pub fn in_memory() -> Client {
@@ -51,6 +65,59 @@ impl Client {
             store: Store::in_memory(),
             clock: ArcSwapOption::empty(),
         }
+    }
+
+    /// Opens a client on the store `options` name. Errors carry a RequestId.
+    ///
+    /// - no path, master key given: `InvalidParameter` (an in-memory store has no
+    ///   master key);
+    /// - a path with neither or both master-key forms: `MissingParameter` /
+    ///   `InvalidParameter`;
+    /// - the file missing without `create_if_missing`, unreadable, or not
+    ///   creatable: `KeyStore.IOError`; not a store, damaged, or of a newer format:
+    ///   `KeyStore.Corrupted`; a wrong master key or a master-key file others may
+    ///   read: `KeyStore.AccessDenied`. In none of these cases is a file changed.
+    pub fn open(options: &OpenOptions<'_>) -> Result<Client> {
+        let request_id = ids::new_request_id()?;
+        Client::open_store(options).map_err(|e| e.with_request_id(&request_id))
+    }
+
+    fn open_store(options: &OpenOptions<'_>) -> Result<Client> {
+        let path = options.keystore_path.filter(|p| !p.as_os_str().is_empty());
+        let master_key = options.master_key.filter(|k| !k.is_empty());
+        let master_key_file = options
+            .master_key_file
+            .filter(|p| !p.as_os_str().is_empty());
+        let Some(path) = path else {
+            if master_key.is_some() || master_key_file.is_some() {
+                return Err(Error::invalid_parameter(
+                    "master_key",
+                    "A master key seals a store file; an in-memory store takes none.",
+                ));
+            }
+            return Ok(Client::in_memory());
+        };
+        let master = match (master_key, master_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_parameter(
+                    "master_key",
+                    "Give the master key or a master-key file, not both.",
+                ))
+            }
+            (None, None) => return Err(Error::missing_parameter("master_key")),
+            (Some(bytes), None) => MasterKey::from_bytes(bytes)?,
+            (None, Some(file)) => MasterKey::from_file(file)?,
+        };
+        let store = Store::open_file(path, master, options.create_if_missing, ids::system_now())?;
+        Ok(Client {
+            store,
+            clock: ArcSwapOption::empty(),
+        })
+    }
+
+    /// The store file, for a file-backed client.
+    pub fn keystore_path(&self) -> Option<&Path> {
+        self.store.path()
     }
 
     /// Sets the time source for automatic rotation, expiry, deletion and dates;
@@ -78,7 +145,7 @@ impl Client {
     /// A snapshot in which the key named by `key_id` (an ID or an alias) needs no
     /// maintenance at `now`: if a rotation, expiry or deletion is due, it is carried
     /// out first, under the writer lock.
-    fn fresh_snapshot_for(&self, key_id: &str, now: i64) -> Result<Arc<Model>> {
+    fn fresh_snapshot_for(&self, key_id: &str, now: i64) -> Result<Arc<Snapshot>> {
         let snapshot = self.store.snapshot();
         let due = snapshot
             .resolve(key_id, now)
@@ -86,17 +153,17 @@ impl Client {
         if !due {
             return Ok(snapshot);
         }
-        self.store.mutate(now, |_| Ok(()))?;
+        self.store.maintain(now)?;
         Ok(self.store.snapshot())
     }
 
     /// A snapshot with nothing due for any key at `now`.
-    fn fresh_snapshot(&self, now: i64) -> Result<Arc<Model>> {
+    fn fresh_snapshot(&self, now: i64) -> Result<Arc<Snapshot>> {
         let snapshot = self.store.snapshot();
         if !snapshot.maintenance_due_at(now) {
             return Ok(snapshot);
         }
-        self.store.mutate(now, |_| Ok(()))?;
+        self.store.maintain(now)?;
         Ok(self.store.snapshot())
     }
 }

@@ -1,0 +1,214 @@
+//! GenerateDataKey and AdvanceGenerateDataKey over the C ABI.
+
+use std::ffi::c_char;
+
+use super::client::client_ref;
+use super::convert::{
+    bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, out_ptr, req_str,
+    secret_into_c_bytes,
+};
+use super::{guard, guard_void, kms_client, kms_error, kms_status};
+use crate::error::Result;
+use crate::service::{DataKeyRequest, DataKeyResponse};
+
+/// The default length of a data key (`number_of_bytes` 0).
+pub const KMS_DEFAULT_DATA_KEY_LEN: usize = 32;
+/// The longest data key.
+pub const KMS_MAX_DATA_KEY_LEN: usize = 1024;
+
+/// What `kms_generate_data_key` and `kms_advance_generate_data_key` return.
+/// Owned by the caller; free it with `kms_data_key_response_free`, which wipes
+/// the plaintext data key first.
+#[repr(C)]
+pub struct kms_data_key_response {
+    /// The data key. Encrypt your data with it, then free the response.
+    pub plaintext: *mut u8,
+    pub plaintext_len: usize,
+    /// The data key encrypted under the KMS key with AES_GCM. Advance: the
+    /// self-describing blob (open with `kms_advance_decrypt`). Plain: ciphertext
+    /// || tag (open with `kms_decrypt`, the KeyId, `"AES_GCM"` and `iv`).
+    pub ciphertext_blob: *mut u8,
+    pub ciphertext_blob_len: usize,
+    /// The real KeyId, also when an alias was passed.
+    pub key_id: *mut c_char,
+    /// The version that encrypted the data key.
+    pub key_version_id: *mut c_char,
+    /// `"AES_GCM"`.
+    pub algorithm: *mut c_char,
+    /// The 12-byte IV.
+    pub iv: *mut u8,
+    pub iv_len: usize,
+    pub request_id: *mut c_char,
+}
+
+fn response_into_c(r: DataKeyResponse) -> Result<Box<kms_data_key_response>> {
+    let mut out = Box::new(kms_data_key_response {
+        plaintext: std::ptr::null_mut(),
+        plaintext_len: 0,
+        ciphertext_blob: std::ptr::null_mut(),
+        ciphertext_blob_len: 0,
+        key_id: std::ptr::null_mut(),
+        key_version_id: std::ptr::null_mut(),
+        algorithm: std::ptr::null_mut(),
+        iv: std::ptr::null_mut(),
+        iv_len: 0,
+        request_id: std::ptr::null_mut(),
+    });
+    let filled = (|| -> Result<()> {
+        out.key_id = into_c_string(r.key_id)?;
+        out.key_version_id = into_c_string(r.key_version_id)?;
+        out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
+        out.request_id = into_c_string(r.request_id)?;
+        (out.iv, out.iv_len) = into_c_bytes(r.iv);
+        (out.ciphertext_blob, out.ciphertext_blob_len) = into_c_bytes(r.ciphertext_blob);
+        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext);
+        Ok(())
+    })();
+    match filled {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            // SAFETY: every field is NULL or was just allocated by this module.
+            unsafe { free_fields(&mut out) };
+            Err(e)
+        }
+    }
+}
+
+/// # Safety
+/// Every pointer field is NULL or owned by this library and not freed before.
+unsafe fn free_fields(r: &mut kms_data_key_response) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        free_c_bytes(r.plaintext, r.plaintext_len, true);
+        free_c_bytes(r.ciphertext_blob, r.ciphertext_blob_len, false);
+        free_c_bytes(r.iv, r.iv_len, false);
+        free_c_string(r.key_id);
+        free_c_string(r.key_version_id);
+        free_c_string(r.algorithm);
+        free_c_string(r.request_id);
+    }
+}
+
+/// # Safety
+/// As documented on `kms_advance_generate_data_key`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn data_key_call(
+    advance: bool,
+    client: *mut kms_client,
+    key_id: *const c_char,
+    number_of_bytes: u32,
+    aad: *const u8,
+    aad_len: usize,
+    response_out: *mut *mut kms_data_key_response,
+    error: *mut kms_error,
+) -> kms_status {
+    guard(error, || {
+        // SAFETY (block): the pointer rules of API.md §2.
+        let client = unsafe { client_ref(client) }?;
+        let request = unsafe {
+            DataKeyRequest {
+                key_id: req_str(key_id, "KeyId")?,
+                number_of_bytes: (number_of_bytes != 0).then_some(number_of_bytes as usize),
+                aad: bytes(aad, aad_len, "Aad")?,
+            }
+        };
+        out_ptr(response_out, "response_out")?;
+        let response = if advance {
+            client.advance_generate_data_key(&request)?
+        } else {
+            client.generate_data_key(&request)?
+        };
+        let out = response_into_c(response)?;
+        // SAFETY: checked non-NULL; writable per the contract.
+        unsafe { *response_out = Box::into_raw(out) };
+        Ok(())
+    })
+}
+
+/// AdvanceGenerateDataKey: a fresh random data key of `number_of_bytes` (1 to
+/// 1024; 0 means 32), returned in plaintext and encrypted with the key's primary
+/// version (AES_GCM) into a self-describing blob that `kms_advance_decrypt`
+/// opens (give the same `aad`). For envelope encryption: encrypt your data with
+/// the plaintext key, keep only the blob.
+///
+/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (`number_of_bytes` over 1024,
+/// Aad over 8192 bytes, `(NULL, n > 0)`), MISSING_PARAMETER, KEY_NOT_FOUND,
+/// ALIAS_NOT_FOUND, ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED,
+/// KEY_PENDING_DELETION, KEY_PENDING_IMPORT, INTERNAL_FAILURE. Thread-safe.
+///
+/// # Safety
+/// `client` NULL or live; `key_id` NULL or NUL-terminated; `aad` NULL or `aad_len`
+/// readable bytes; `response_out` and `error` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kms_advance_generate_data_key(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    number_of_bytes: u32,
+    aad: *const u8,
+    aad_len: usize,
+    response_out: *mut *mut kms_data_key_response,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        data_key_call(
+            true,
+            client,
+            key_id,
+            number_of_bytes,
+            aad,
+            aad_len,
+            response_out,
+            error,
+        )
+    }
+}
+
+/// GenerateDataKey: as `kms_advance_generate_data_key`, but encrypted with the
+/// key's initial version, and `ciphertext_blob` is the bare ciphertext || tag:
+/// open it with `kms_decrypt` given the KeyId, `"AES_GCM"`, the `iv` and `aad`.
+///
+/// # Safety
+/// As for `kms_advance_generate_data_key`.
+#[no_mangle]
+pub unsafe extern "C" fn kms_generate_data_key(
+    client: *mut kms_client,
+    key_id: *const c_char,
+    number_of_bytes: u32,
+    aad: *const u8,
+    aad_len: usize,
+    response_out: *mut *mut kms_data_key_response,
+    error: *mut kms_error,
+) -> kms_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        data_key_call(
+            false,
+            client,
+            key_id,
+            number_of_bytes,
+            aad,
+            aad_len,
+            response_out,
+            error,
+        )
+    }
+}
+
+/// Frees a data-key response: wipes the plaintext data key, then frees it and
+/// every other field. NULL is a no-op.
+///
+/// # Safety
+/// `response` is NULL or came from this library and was not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn kms_data_key_response_free(response: *mut kms_data_key_response) {
+    guard_void(|| {
+        if response.is_null() {
+            return;
+        }
+        // SAFETY: per the contract, from Box::into_raw in this module.
+        let mut boxed = unsafe { Box::from_raw(response) };
+        // SAFETY: the fields were allocated by this module.
+        unsafe { free_fields(&mut boxed) };
+    })
+}

@@ -1,0 +1,1060 @@
+//! The plaintext payload of the sealed store file: a [`Model`] as bytes and back.
+//!
+//! The file header (written by the file layer) carries the *file* format version; the
+//! payload starts with its own [`PAYLOAD_VERSION`]. A reader opens every payload
+//! version up to its own and refuses a newer one as `KeyStore.Corrupted`.
+//!
+//! # Format (version 1)
+//!
+//! Every integer is little-endian. `str` and `bytes` are a `u32` length followed by
+//! that many bytes (UTF-8 for `str`); `opt<T>` is a `u8` tag, 0 (absent) or 1 (present),
+//! followed by `T` when present; `bool` is a `u8`, 0 or 1.
+//!
+//! | Part      | Field                  | Encoding                   |
+//! |-----------|------------------------|----------------------------|
+//! | payload   | payload version        | `u32` (= 1)                |
+//! |           | key count              | `u32`                      |
+//! |           | keys                   | key × key count            |
+//! |           | alias count            | `u32`                      |
+//! |           | aliases                | alias × alias count        |
+//! |           | *(end: no trailing bytes)* |                        |
+//! | key       | key_id                 | `str` (KeyId form)         |
+//! |           | key_spec               | `u8` code, table below     |
+//! |           | key_usage              | `u8` code, table below     |
+//! |           | origin                 | `u8` code, table below     |
+//! |           | description            | `str`                      |
+//! |           | creation_date          | `i64` (Unix seconds)       |
+//! |           | state                  | `u8` code, table below     |
+//! |           | delete_date            | `opt<i64>`                 |
+//! |           | primary                | `u32` (index into versions)|
+//! |           | automatic_rotation     | `bool`                     |
+//! |           | rotation_interval      | `opt<i64>` (seconds)       |
+//! |           | last_rotation_date     | `i64`                      |
+//! |           | material_expire        | `opt<i64>`                 |
+//! |           | material_check_value   | `opt<[u8; 16]>` (raw)      |
+//! |           | version count          | `u32` (≥ 1)                |
+//! |           | versions               | version × version count    |
+//! | version   | key_version_id         | `str` (KeyVersionId form)  |
+//! |           | creation_date          | `i64`                      |
+//! |           | material               | `opt<bytes>`               |
+//! | alias     | name                   | `str` (`alias/…`)          |
+//! |           | key_id                 | `str` (an existing key)    |
+//!
+//! Enum codes are fixed here, never taken from Rust discriminants; 0 is never a valid
+//! code, and a code is never reused for something else.
+//!
+//! | Enum     | Codes                                                                  |
+//! |----------|------------------------------------------------------------------------|
+//! | KeySpec  | Aes128 = 1, Aes192 = 2, Aes256 = 3, Rsa2048 = 10, Rsa3072 = 11, Rsa4096 = 12, EcP256 = 20, EcP256K = 21 |
+//! | KeyUsage | EncryptDecrypt = 1, SignVerify = 2                                     |
+//! | Origin   | AliyunKms = 1, External = 2                                            |
+//! | KeyState | Enabled = 1, Disabled = 2, PendingDeletion = 3, PendingImport = 4      |
+//!
+//! Material is the raw AES key of a symmetric version or the PKCS#8 DER private key of
+//! an asymmetric one. The encoded buffer is allocated once at its exact size and wiped
+//! when dropped; the caller owns the wiping of the payload it passes to [`decode`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::model::{Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin};
+use super::Model;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids;
+
+/// The payload format version this code writes (the file header carries the file
+/// format version separately).
+pub(crate) const PAYLOAD_VERSION: u32 = 1;
+
+/// Length of a material check value.
+const CHECK_VALUE_LEN: usize = 16;
+
+// ---------------------------------------------------------------------------------
+// Enum codes
+// ---------------------------------------------------------------------------------
+
+fn key_spec_code(spec: KeySpec) -> u8 {
+    match spec {
+        KeySpec::Aes128 => 1,
+        KeySpec::Aes192 => 2,
+        KeySpec::Aes256 => 3,
+        KeySpec::Rsa2048 => 10,
+        KeySpec::Rsa3072 => 11,
+        KeySpec::Rsa4096 => 12,
+        KeySpec::EcP256 => 20,
+        KeySpec::EcP256K => 21,
+    }
+}
+
+fn key_spec_from_code(code: u8) -> Option<KeySpec> {
+    Some(match code {
+        1 => KeySpec::Aes128,
+        2 => KeySpec::Aes192,
+        3 => KeySpec::Aes256,
+        10 => KeySpec::Rsa2048,
+        11 => KeySpec::Rsa3072,
+        12 => KeySpec::Rsa4096,
+        20 => KeySpec::EcP256,
+        21 => KeySpec::EcP256K,
+        _ => return None,
+    })
+}
+
+fn key_usage_code(usage: KeyUsage) -> u8 {
+    match usage {
+        KeyUsage::EncryptDecrypt => 1,
+        KeyUsage::SignVerify => 2,
+    }
+}
+
+fn key_usage_from_code(code: u8) -> Option<KeyUsage> {
+    match code {
+        1 => Some(KeyUsage::EncryptDecrypt),
+        2 => Some(KeyUsage::SignVerify),
+        _ => None,
+    }
+}
+
+fn origin_code(origin: Origin) -> u8 {
+    match origin {
+        Origin::AliyunKms => 1,
+        Origin::External => 2,
+    }
+}
+
+fn origin_from_code(code: u8) -> Option<Origin> {
+    match code {
+        1 => Some(Origin::AliyunKms),
+        2 => Some(Origin::External),
+        _ => None,
+    }
+}
+
+fn key_state_code(state: KeyState) -> u8 {
+    match state {
+        KeyState::Enabled => 1,
+        KeyState::Disabled => 2,
+        KeyState::PendingDeletion => 3,
+        KeyState::PendingImport => 4,
+    }
+}
+
+fn key_state_from_code(code: u8) -> Option<KeyState> {
+    match code {
+        1 => Some(KeyState::Enabled),
+        2 => Some(KeyState::Disabled),
+        3 => Some(KeyState::PendingDeletion),
+        4 => Some(KeyState::PendingImport),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------------
+
+/// Where [`write_model`] puts its bytes: a counter for the sizing pass, the buffer for
+/// the writing pass. Both passes run the same code, so the sizes agree.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+
+    fn u8(&mut self, v: u8) {
+        self.put(&[v]);
+    }
+
+    fn u32(&mut self, v: u32) {
+        self.put(&v.to_le_bytes());
+    }
+
+    fn i64(&mut self, v: i64) {
+        self.put(&v.to_le_bytes());
+    }
+
+    fn bool(&mut self, v: bool) {
+        self.u8(u8::from(v));
+    }
+
+    /// A length or count as `u32`.
+    fn len(&mut self, n: usize) {
+        self.u32(len_u32(n));
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.len(b.len());
+        self.put(b);
+    }
+
+    fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+
+    fn opt_i64(&mut self, v: Option<i64>) {
+        match v {
+            None => self.u8(0),
+            Some(v) => {
+                self.u8(1);
+                self.i64(v);
+            }
+        }
+    }
+}
+
+/// A length the format stores as `u32`. Every length in a model is far below 4 GiB
+/// (ids are fixed-size, descriptions and materials are bounded by the service), so a
+/// larger one is a bug; it panics rather than write a store that cannot be read back
+/// (the C ABI turns the panic into InternalFailure and nothing is written).
+fn len_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("a key store length exceeds the payload format's u32 limit")
+}
+
+/// The sizing pass.
+struct CountingSink(usize);
+
+impl Sink for CountingSink {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 = self.0.saturating_add(bytes.len());
+    }
+}
+
+/// The writing pass, into a buffer allocated at the exact final size.
+struct WritingSink<'a>(&'a mut Vec<u8>);
+
+impl Sink for WritingSink<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        // The sizing pass guarantees the room; growing here would reallocate and leave
+        // an unwiped copy of key material in the old allocation.
+        debug_assert!(self.0.capacity() - self.0.len() >= bytes.len());
+        self.0.extend_from_slice(bytes);
+    }
+}
+
+fn write_model<S: Sink>(model: &Model, s: &mut S) {
+    s.u32(PAYLOAD_VERSION);
+    s.len(model.keys.len());
+    for key in model.keys.values() {
+        write_key(key, s);
+    }
+    s.len(model.aliases.len());
+    for (name, key_id) in &model.aliases {
+        s.str(name);
+        s.str(key_id);
+    }
+}
+
+fn write_key<S: Sink>(key: &Key, s: &mut S) {
+    s.str(&key.key_id);
+    s.u8(key_spec_code(key.key_spec));
+    s.u8(key_usage_code(key.key_usage));
+    s.u8(origin_code(key.origin));
+    s.str(&key.description);
+    s.i64(key.creation_date);
+    s.u8(key_state_code(key.state));
+    s.opt_i64(key.delete_date);
+    s.len(key.primary);
+    s.bool(key.automatic_rotation);
+    s.opt_i64(key.rotation_interval);
+    s.i64(key.last_rotation_date);
+    s.opt_i64(key.material_expire);
+    match &key.material_check_value {
+        None => s.u8(0),
+        Some(cv) => {
+            s.u8(1);
+            s.put(cv);
+        }
+    }
+    s.len(key.versions.len());
+    for version in &key.versions {
+        s.str(&version.key_version_id);
+        s.i64(version.creation_date);
+        match &version.material {
+            None => s.u8(0),
+            Some(material) => {
+                s.u8(1);
+                s.bytes(material.bytes());
+            }
+        }
+    }
+}
+
+/// Serialises the whole model. The buffer is allocated once at its exact final size
+/// (computed by a first pass over the same code), so no reallocation leaves an unwiped
+/// copy of key material behind; it is wiped on drop.
+pub(crate) fn encode(model: &Model) -> Zeroizing<Vec<u8>> {
+    let mut counter = CountingSink(0);
+    write_model(model, &mut counter);
+    let mut buf = Zeroizing::new(Vec::with_capacity(counter.0));
+    write_model(model, &mut WritingSink(&mut buf));
+    debug_assert_eq!(buf.len(), buf.capacity());
+    buf
+}
+
+// ---------------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------------
+
+fn corrupt(why: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::KeyStoreCorrupt,
+        format!("The key store is corrupted: {why}"),
+    )
+}
+
+/// Reads the payload front to back. Every read checks the remaining length first, so
+/// nothing is allocated for a length the input cannot back.
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        if n > self.rest.len() {
+            return Err(corrupt(format_args!(
+                "the payload ends inside {what} ({n} bytes needed, {} left).",
+                self.rest.len()
+            )));
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N, what)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self, what: &str) -> Result<u8> {
+        Ok(self.array::<1>(what)?[0])
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.array(what)?))
+    }
+
+    fn i64(&mut self, what: &str) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.array(what)?))
+    }
+
+    fn bool(&mut self, what: &str) -> Result<bool> {
+        match self.u8(what)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(corrupt(format_args!(
+                "{what} is {other}, which is neither 0 nor 1."
+            ))),
+        }
+    }
+
+    /// The tag of an `opt<T>`.
+    fn present(&mut self, what: &str) -> Result<bool> {
+        match self.u8(what)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(corrupt(format_args!(
+                "the presence tag of {what} is {other}, which is neither 0 nor 1."
+            ))),
+        }
+    }
+
+    fn opt_i64(&mut self, what: &str) -> Result<Option<i64>> {
+        if self.present(what)? {
+            Ok(Some(self.i64(what)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A `u32`-length-prefixed byte string, borrowed from the input.
+    fn bytes(&mut self, what: &str) -> Result<&'a [u8]> {
+        let len = self.u32(what)?;
+        // A u32 always fits a usize on the platforms Rust's std supports with ≥ 32-bit
+        // pointers; saturate on the others so `take` reports truncation.
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        self.take(len, what)
+    }
+
+    fn string(&mut self, what: &str) -> Result<String> {
+        let bytes = self.bytes(what)?;
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| corrupt(format_args!("{what} is not valid UTF-8.")))
+    }
+
+    fn code<T>(&mut self, what: &str, from_code: fn(u8) -> Option<T>) -> Result<T> {
+        let code = self.u8(what)?;
+        from_code(code).ok_or_else(|| corrupt(format_args!("{what} has the unknown code {code}.")))
+    }
+}
+
+/// Parses a payload. Every malformation is `KeyStore.Corrupted` with a message saying
+/// what is wrong (never key bytes). It never panics and never allocates for a length
+/// larger than the remaining input. Each symmetric version's cipher is expanded here,
+/// once.
+pub(crate) fn decode(payload: &[u8]) -> Result<Model> {
+    let mut r = Reader { rest: payload };
+
+    let version = r.u32("the payload version")?;
+    if version > PAYLOAD_VERSION {
+        return Err(corrupt(format_args!(
+            "it was written by a newer localkms (payload version {version}; this build reads \
+             up to {PAYLOAD_VERSION})."
+        )));
+    }
+    if version == 0 {
+        return Err(corrupt(
+            "the payload version is 0, which was never written.",
+        ));
+    }
+
+    let key_count = r.u32("the key count")?;
+    let mut keys: BTreeMap<String, Arc<Key>> = BTreeMap::new();
+    for _ in 0..key_count {
+        let key = read_key(&mut r)?;
+        if keys.contains_key(&key.key_id) {
+            return Err(corrupt(format_args!(
+                "the key {} appears more than once.",
+                key.key_id
+            )));
+        }
+        keys.insert(key.key_id.clone(), Arc::new(key));
+    }
+
+    let alias_count = r.u32("the alias count")?;
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+    for _ in 0..alias_count {
+        let name = r.string("an alias name")?;
+        if ids::check_alias_name(&name).is_err() {
+            return Err(corrupt("an alias name does not follow the alias rules."));
+        }
+        let key_id = r.string("the KeyId of an alias")?;
+        if !keys.contains_key(&key_id) {
+            return Err(corrupt(format_args!(
+                "the alias {name} names a key that is not in the store."
+            )));
+        }
+        if aliases.contains_key(&name) {
+            return Err(corrupt(format_args!(
+                "the alias {name} appears more than once."
+            )));
+        }
+        aliases.insert(name, key_id);
+    }
+
+    if !r.rest.is_empty() {
+        return Err(corrupt(format_args!(
+            "{} unexpected bytes follow the aliases.",
+            r.rest.len()
+        )));
+    }
+    Ok(Model { keys, aliases })
+}
+
+fn read_key(r: &mut Reader<'_>) -> Result<Key> {
+    let key_id = r.string("a KeyId")?;
+    if !ids::is_key_id(&key_id) {
+        return Err(corrupt("a KeyId does not have the KeyId form."));
+    }
+    // From here on the messages may name the key: its id has been checked.
+    let field = |name: &str| format!("the {name} of key {key_id}");
+
+    let key_spec = r.code(&field("KeySpec"), key_spec_from_code)?;
+    let key_usage = r.code(&field("KeyUsage"), key_usage_from_code)?;
+    let origin = r.code(&field("Origin"), origin_from_code)?;
+    let description = r.string(&field("description"))?;
+    let creation_date = r.i64(&field("creation date"))?;
+    let state = r.code(&field("state"), key_state_from_code)?;
+    let delete_date = r.opt_i64(&field("DeleteDate"))?;
+    let primary = r.u32(&field("primary version index"))?;
+    let automatic_rotation = r.bool(&field("automatic rotation flag"))?;
+    let rotation_interval = r.opt_i64(&field("rotation interval"))?;
+    let last_rotation_date = r.i64(&field("LastRotationDate"))?;
+    let material_expire = r.opt_i64(&field("material expiry"))?;
+    let material_check_value = if r.present(&field("material check value"))? {
+        Some(r.array::<CHECK_VALUE_LEN>(&field("material check value"))?)
+    } else {
+        None
+    };
+
+    let version_count = r.u32(&field("version count"))?;
+    // No capacity from the count: each version read checks its own bytes, so a huge
+    // count fails on truncation without allocating for it.
+    let mut versions = Vec::new();
+    let mut seen = BTreeSet::new();
+    for _ in 0..version_count {
+        let version = read_version(r, &key_id, key_spec, &field)?;
+        if !seen.insert(version.key_version_id.clone()) {
+            return Err(corrupt(format_args!(
+                "the version {} of key {key_id} appears more than once.",
+                version.key_version_id
+            )));
+        }
+        versions.push(version);
+    }
+
+    let key = Key {
+        key_id,
+        key_spec,
+        key_usage,
+        origin,
+        description,
+        creation_date,
+        state,
+        delete_date,
+        versions,
+        primary: usize::try_from(primary).unwrap_or(usize::MAX),
+        automatic_rotation,
+        rotation_interval,
+        last_rotation_date,
+        material_expire,
+        material_check_value,
+    };
+    check_key(&key)?;
+    Ok(key)
+}
+
+fn read_version(
+    r: &mut Reader<'_>,
+    key_id: &str,
+    spec: KeySpec,
+    field: &dyn Fn(&str) -> String,
+) -> Result<KeyVersion> {
+    let id = r.bytes(&field("KeyVersionId of a version"))?;
+    if !ids::is_key_version_id(id) {
+        return Err(corrupt(format_args!(
+            "a version of key {key_id} has an id without the KeyVersionId form."
+        )));
+    }
+    if &id[..ids::KEY_ID_LEN] != key_id.as_bytes() {
+        return Err(corrupt(format_args!(
+            "a version of key {key_id} has an id that does not start with \"{key_id}-\"."
+        )));
+    }
+    // `is_key_version_id` accepts only ASCII.
+    let key_version_id = String::from_utf8(id.to_vec())
+        .map_err(|_| corrupt(format_args!("a version id of key {key_id} is not UTF-8.")))?;
+    let vfield = |name: &str| format!("the {name} of version {key_version_id}");
+
+    let creation_date = r.i64(&vfield("creation date"))?;
+    let material = if r.present(&vfield("material"))? {
+        let bytes = r.bytes(&vfield("material"))?;
+        Some(Arc::new(read_material(bytes, spec, &key_version_id)?))
+    } else {
+        None
+    };
+    Ok(KeyVersion {
+        key_version_id,
+        creation_date,
+        material,
+    })
+}
+
+/// Builds the material of a version of spec `spec` (checking its length first, and
+/// expanding the cipher of a symmetric one).
+fn read_material(bytes: &[u8], spec: KeySpec, key_version_id: &str) -> Result<Material> {
+    match spec.symmetric_key_len() {
+        Some(expected) => {
+            if bytes.len() != expected {
+                return Err(corrupt(format_args!(
+                    "the material of version {key_version_id} is {} bytes; a {} key takes \
+                     {expected}.",
+                    bytes.len(),
+                    spec.name()
+                )));
+            }
+            Material::symmetric(Zeroizing::new(bytes.to_vec())).map_err(|_| {
+                corrupt(format_args!(
+                    "the material of version {key_version_id} is not a usable AES key."
+                ))
+            })
+        }
+        None => {
+            if bytes.is_empty() {
+                return Err(corrupt(format_args!(
+                    "the material of version {key_version_id} is empty."
+                )));
+            }
+            Ok(Material::asymmetric(Zeroizing::new(bytes.to_vec())))
+        }
+    }
+}
+
+/// The invariants of one key that the rest of the library relies on (e.g. indexing
+/// `versions[primary]` without a check).
+fn check_key(key: &Key) -> Result<()> {
+    let id = &key.key_id;
+    if key.versions.is_empty() {
+        return Err(corrupt(format_args!("the key {id} has no versions.")));
+    }
+    if key.primary >= key.versions.len() {
+        return Err(corrupt(format_args!(
+            "the primary version index {} of key {id} is out of range ({} versions).",
+            key.primary,
+            key.versions.len()
+        )));
+    }
+    if !key.key_spec.allows_usage(key.key_usage) {
+        return Err(corrupt(format_args!(
+            "the key {id} is a {} key with usage {}, which that spec does not allow.",
+            key.key_spec.name(),
+            key.key_usage.name()
+        )));
+    }
+    let external = key.origin == Origin::External;
+    if !key.key_spec.is_symmetric() && external {
+        return Err(corrupt(format_args!(
+            "the key {id} is asymmetric and EXTERNAL, which cannot be."
+        )));
+    }
+    if external {
+        if key.versions.len() != 1 {
+            return Err(corrupt(format_args!(
+                "the EXTERNAL key {id} has {} versions instead of 1.",
+                key.versions.len()
+            )));
+        }
+    } else if key.versions.iter().any(|v| v.material.is_none()) {
+        return Err(corrupt(format_args!(
+            "a version of key {id} has no material, and only EXTERNAL keys may lack it."
+        )));
+    }
+    if key.state == KeyState::PendingImport && !external {
+        return Err(corrupt(format_args!(
+            "the key {id} is PendingImport, but it is not EXTERNAL."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng, RngCore, SeedableRng};
+
+    use super::*;
+    use crate::keystore::generate_material;
+
+    const NOW: i64 = 1_795_867_200;
+    const DAY: i64 = 86_400;
+
+    fn version(key_id: &str, created: i64, spec: Option<KeySpec>) -> KeyVersion {
+        KeyVersion {
+            key_version_id: ids::new_key_version_id(key_id).unwrap(),
+            creation_date: created,
+            material: spec.map(|s| Arc::new(generate_material(s).unwrap())),
+        }
+    }
+
+    fn plain_key(spec: KeySpec, n_versions: usize) -> Key {
+        let key_id = ids::new_key_id().unwrap();
+        let versions = (0..n_versions)
+            .map(|i| version(&key_id, NOW + i as i64 * DAY, Some(spec)))
+            .collect::<Vec<_>>();
+        Key {
+            key_id,
+            key_spec: spec,
+            key_usage: spec.default_usage(),
+            origin: Origin::AliyunKms,
+            description: format!("a {} key — ünïcode", spec.name()),
+            creation_date: NOW,
+            state: KeyState::Enabled,
+            delete_date: None,
+            primary: n_versions - 1,
+            versions,
+            automatic_rotation: false,
+            rotation_interval: None,
+            last_rotation_date: NOW,
+            material_expire: None,
+            material_check_value: None,
+        }
+    }
+
+    fn external_key(imported: bool) -> Key {
+        let mut key = plain_key(KeySpec::Aes256, 1);
+        key.origin = Origin::External;
+        if imported {
+            let material = key.versions[0].material.as_ref().unwrap();
+            key.material_check_value = material.cipher().map(|c| c.check_value());
+            key.material_expire = Some(NOW + 30 * DAY);
+        } else {
+            key.versions[0].material = None;
+            key.state = KeyState::PendingImport;
+        }
+        key.description = String::new();
+        key
+    }
+
+    /// A model with every kind of key the brief lists, and aliases.
+    fn sample_model() -> Model {
+        let mut model = Model::default();
+        let mut alias_targets = Vec::new();
+        for (i, spec) in [KeySpec::Aes128, KeySpec::Aes192, KeySpec::Aes256]
+            .into_iter()
+            .enumerate()
+        {
+            let mut key = plain_key(spec, 3 + i);
+            key.primary = 1;
+            key.automatic_rotation = true;
+            key.rotation_interval = Some(7 * DAY * (i as i64 + 1));
+            key.last_rotation_date = NOW + DAY;
+            alias_targets.push(key.key_id.clone());
+            model.insert_key(key);
+        }
+        let before_import = external_key(false);
+        alias_targets.push(before_import.key_id.clone());
+        model.insert_key(before_import);
+        model.insert_key(external_key(true));
+
+        let mut deleting = plain_key(KeySpec::Aes256, 2);
+        deleting.state = KeyState::PendingDeletion;
+        deleting.delete_date = Some(NOW + 7 * DAY);
+        deleting.description = "x".repeat(300);
+        model.insert_key(deleting);
+
+        let mut disabled = plain_key(KeySpec::Aes128, 1);
+        disabled.state = KeyState::Disabled;
+        model.insert_key(disabled);
+
+        let ec = plain_key(KeySpec::EcP256, 1);
+        alias_targets.push(ec.key_id.clone());
+        model.insert_key(ec);
+
+        for (i, target) in alias_targets.iter().enumerate() {
+            model.set_alias(&format!("alias/app-{i}/key_{i}"), target);
+        }
+        model.set_alias("alias/second-name", &alias_targets[0]);
+        model
+    }
+
+    fn assert_same_model(a: &Model, b: &Model) {
+        assert_eq!(
+            a.keys.keys().collect::<Vec<_>>(),
+            b.keys.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(a.aliases, b.aliases);
+        for (ka, kb) in a.keys.values().zip(b.keys.values()) {
+            assert_eq!(ka.key_id, kb.key_id);
+            assert_eq!(ka.key_spec, kb.key_spec);
+            assert_eq!(ka.key_usage, kb.key_usage);
+            assert_eq!(ka.origin, kb.origin);
+            assert_eq!(ka.description, kb.description);
+            assert_eq!(ka.creation_date, kb.creation_date);
+            assert_eq!(ka.state, kb.state);
+            assert_eq!(ka.delete_date, kb.delete_date);
+            assert_eq!(ka.primary, kb.primary);
+            assert_eq!(ka.automatic_rotation, kb.automatic_rotation);
+            assert_eq!(ka.rotation_interval, kb.rotation_interval);
+            assert_eq!(ka.last_rotation_date, kb.last_rotation_date);
+            assert_eq!(ka.material_expire, kb.material_expire);
+            assert_eq!(ka.material_check_value, kb.material_check_value);
+            assert_eq!(ka.versions.len(), kb.versions.len());
+            for (va, vb) in ka.versions.iter().zip(&kb.versions) {
+                assert_eq!(va.key_version_id, vb.key_version_id);
+                assert_eq!(va.creation_date, vb.creation_date);
+                let ma = va.material.as_ref().map(|m| m.bytes());
+                let mb = vb.material.as_ref().map(|m| m.bytes());
+                assert_eq!(ma, mb);
+                if let Some(m) = &vb.material {
+                    // A decoded symmetric version comes with its expanded cipher.
+                    assert_eq!(m.cipher().is_some(), ka.key_spec.is_symmetric());
+                }
+            }
+        }
+    }
+
+    fn assert_corrupt(payload: &[u8], needle: &str) {
+        match decode(payload) {
+            Ok(_) => panic!("decoded a payload that should be corrupt ({needle})"),
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::KeyStoreCorrupt, "{e}");
+                assert!(e.message().contains(needle), "{:?} lacks {needle:?}", e);
+            }
+        }
+    }
+
+    fn single_key_model(key: Key) -> Model {
+        let mut model = Model::default();
+        model.insert_key(key);
+        model
+    }
+
+    #[test]
+    fn enum_codes_round_trip_and_are_distinct() {
+        let mut seen = BTreeSet::new();
+        for spec in KeySpec::ALL {
+            assert_eq!(key_spec_from_code(key_spec_code(spec)), Some(spec));
+            assert!(seen.insert(key_spec_code(spec)));
+        }
+        for usage in [KeyUsage::EncryptDecrypt, KeyUsage::SignVerify] {
+            assert_eq!(key_usage_from_code(key_usage_code(usage)), Some(usage));
+        }
+        for origin in [Origin::AliyunKms, Origin::External] {
+            assert_eq!(origin_from_code(origin_code(origin)), Some(origin));
+        }
+        for state in [
+            KeyState::Enabled,
+            KeyState::Disabled,
+            KeyState::PendingDeletion,
+            KeyState::PendingImport,
+        ] {
+            assert_eq!(key_state_from_code(key_state_code(state)), Some(state));
+        }
+        assert_eq!(key_spec_from_code(0), None);
+        assert_eq!(key_usage_from_code(0), None);
+        assert_eq!(origin_from_code(0), None);
+        assert_eq!(key_state_from_code(0), None);
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let model = sample_model();
+        let first = encode(&model);
+        let decoded = decode(&first).unwrap();
+        assert_same_model(&model, &decoded);
+        let second = encode(&decoded);
+        assert_eq!(*first, *second);
+        assert_eq!(decoded.keys.len(), 8);
+        assert_eq!(decoded.aliases.len(), 6);
+    }
+
+    #[test]
+    fn empty_model_round_trips() {
+        let bytes = encode(&Model::default());
+        assert_eq!(&bytes[..], &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let model = decode(&bytes).unwrap();
+        assert!(model.keys.is_empty() && model.aliases.is_empty());
+    }
+
+    #[test]
+    fn buffer_is_allocated_at_its_exact_size() {
+        for model in [Model::default(), sample_model()] {
+            let bytes = encode(&model);
+            assert_eq!(bytes.capacity(), bytes.len());
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_corrupt() {
+        let bytes = encode(&sample_model());
+        for len in 0..bytes.len() {
+            match decode(&bytes[..len]) {
+                Ok(_) => panic!("a payload cut to {len} of {} bytes decoded", bytes.len()),
+                Err(e) => assert_eq!(e.kind(), ErrorKind::KeyStoreCorrupt, "{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn random_inputs_never_panic() {
+        let mut rng = StdRng::seed_from_u64(0x10ca_1c35);
+        for i in 0..2000 {
+            let len = rng.gen_range(0..512);
+            let mut input = vec![0u8; len];
+            rng.fill_bytes(&mut input);
+            // Half start like a real payload, to get past the version check.
+            if i % 2 == 0 && len >= 4 {
+                input[..4].copy_from_slice(&PAYLOAD_VERSION.to_le_bytes());
+            }
+            match decode(&input) {
+                Ok(model) => {
+                    let again = encode(&model);
+                    assert!(decode(&again).is_ok());
+                }
+                Err(e) => assert_eq!(e.kind(), ErrorKind::KeyStoreCorrupt, "{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn random_mutations_never_panic() {
+        let bytes = encode(&sample_model());
+        let mut rng = StdRng::seed_from_u64(0x5eed_c0de);
+        let mut accepted = 0;
+        for _ in 0..2000 {
+            let mut mutated = bytes.to_vec();
+            let at = rng.gen_range(0..mutated.len());
+            mutated[at] ^= rng.gen_range(1..=255u8);
+            match decode(&mutated) {
+                Ok(model) => {
+                    accepted += 1;
+                    let again = encode(&model);
+                    assert!(decode(&again).is_ok());
+                }
+                Err(e) => assert_eq!(e.kind(), ErrorKind::KeyStoreCorrupt, "{e}"),
+            }
+        }
+        // Material bytes and dates carry no redundancy, so some mutations must pass:
+        // a sign that the test reaches deep into the payload.
+        assert!(accepted > 0);
+    }
+
+    #[test]
+    fn newer_payload_version_is_refused() {
+        let mut bytes = encode(&sample_model()).to_vec();
+        bytes[..4].copy_from_slice(&(PAYLOAD_VERSION + 1).to_le_bytes());
+        assert_corrupt(&bytes, "written by a newer localkms");
+        bytes[..4].copy_from_slice(&0u32.to_le_bytes());
+        assert_corrupt(&bytes, "payload version is 0");
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let mut bytes = encode(&sample_model()).to_vec();
+        bytes.push(0);
+        assert_corrupt(&bytes, "1 unexpected bytes follow the aliases");
+    }
+
+    #[test]
+    fn primary_out_of_range_is_refused() {
+        let mut key = plain_key(KeySpec::Aes256, 2);
+        key.primary = 2;
+        assert_corrupt(&encode(&single_key_model(key)), "out of range");
+    }
+
+    #[test]
+    fn wrong_material_length_is_refused() {
+        let mut key = plain_key(KeySpec::Aes256, 2);
+        key.versions[1].material = Some(Arc::new(generate_material(KeySpec::Aes128).unwrap()));
+        assert_corrupt(&encode(&single_key_model(key)), "is 16 bytes");
+    }
+
+    #[test]
+    fn alias_to_a_missing_key_is_refused() {
+        let mut model = single_key_model(plain_key(KeySpec::Aes256, 1));
+        model.set_alias("alias/orphan", &ids::new_key_id().unwrap());
+        assert_corrupt(&encode(&model), "names a key that is not in the store");
+    }
+
+    #[test]
+    fn bad_alias_name_is_refused() {
+        let key = plain_key(KeySpec::Aes256, 1);
+        let id = key.key_id.clone();
+        let mut model = single_key_model(key);
+        model.set_alias("alias/acs/reserved", &id);
+        assert_corrupt(&encode(&model), "alias rules");
+    }
+
+    #[test]
+    fn duplicate_alias_is_refused() {
+        let key = plain_key(KeySpec::Aes256, 1);
+        let id = key.key_id.clone();
+        let mut model = single_key_model(key);
+        model.set_alias("alias/a", &id);
+        model.set_alias("alias/b", &id);
+        let mut bytes = encode(&model).to_vec();
+        let at = bytes
+            .windows(7)
+            .position(|w| w == b"alias/b")
+            .expect("the alias is in the payload");
+        bytes[at + 6] = b'a';
+        assert_corrupt(&bytes, "alias/a appears more than once");
+    }
+
+    #[test]
+    fn duplicate_key_is_refused() {
+        let key = Arc::new(plain_key(KeySpec::Aes256, 1));
+        let mut model = Model::default();
+        // The same key under two map entries: the payload carries its id twice.
+        model.keys.insert(key.key_id.clone(), key.clone());
+        model.keys.insert("zzz".to_owned(), key.clone());
+        assert_corrupt(&encode(&model), "appears more than once");
+    }
+
+    #[test]
+    fn version_id_rules_are_enforced() {
+        let mut key = plain_key(KeySpec::Aes256, 2);
+        key.versions[1].key_version_id = key.versions[0].key_version_id.clone();
+        assert_corrupt(&encode(&single_key_model(key)), "appears more than once");
+
+        let mut key = plain_key(KeySpec::Aes256, 2);
+        let other = ids::new_key_id().unwrap();
+        key.versions[1].key_version_id = ids::new_key_version_id(&other).unwrap();
+        assert_corrupt(&encode(&single_key_model(key)), "does not start with");
+
+        let mut key = plain_key(KeySpec::Aes256, 1);
+        key.versions[0].key_version_id = format!("{}-SHORT", key.key_id);
+        assert_corrupt(&encode(&single_key_model(key)), "KeyVersionId form");
+
+        let mut key = plain_key(KeySpec::Aes256, 1);
+        key.key_id = "key-NOT-A-VALID-ID".to_owned();
+        assert_corrupt(&encode(&single_key_model(key)), "KeyId form");
+    }
+
+    #[test]
+    fn key_invariants_are_enforced() {
+        let mut key = plain_key(KeySpec::Aes256, 1);
+        key.versions.clear();
+        key.primary = 0;
+        assert_corrupt(&encode(&single_key_model(key)), "has no versions");
+
+        let mut key = plain_key(KeySpec::Aes256, 2);
+        key.versions[0].material = None;
+        assert_corrupt(&encode(&single_key_model(key)), "only EXTERNAL keys");
+
+        let mut key = plain_key(KeySpec::Aes256, 1);
+        key.state = KeyState::PendingImport;
+        assert_corrupt(&encode(&single_key_model(key)), "not EXTERNAL");
+
+        let mut key = external_key(true);
+        let second = version(&key.key_id, NOW, Some(KeySpec::Aes256));
+        key.versions.push(second);
+        assert_corrupt(&encode(&single_key_model(key)), "instead of 1");
+
+        let mut key = plain_key(KeySpec::EcP256, 1);
+        key.origin = Origin::External;
+        assert_corrupt(&encode(&single_key_model(key)), "asymmetric and EXTERNAL");
+
+        let mut key = plain_key(KeySpec::EcP256, 1);
+        key.versions[0].material = None;
+        assert_corrupt(&encode(&single_key_model(key)), "only EXTERNAL keys");
+
+        let mut key = plain_key(KeySpec::EcP256, 1);
+        key.versions[0].material = Some(Arc::new(Material::asymmetric(Zeroizing::new(vec![]))));
+        assert_corrupt(&encode(&single_key_model(key)), "is empty");
+
+        let mut key = plain_key(KeySpec::Aes256, 1);
+        key.key_usage = KeyUsage::SignVerify;
+        assert_corrupt(&encode(&single_key_model(key)), "does not allow");
+    }
+
+    #[test]
+    fn bad_codes_and_tags_are_refused() {
+        let model = single_key_model(plain_key(KeySpec::Aes256, 1));
+        let bytes = encode(&model).to_vec();
+        // version (4) + key count (4) + KeyId length (4) + KeyId (25) = the KeySpec byte.
+        let spec_at = 4 + 4 + 4 + ids::KEY_ID_LEN;
+        assert_eq!(bytes[spec_at], 3);
+        for (offset, needle) in [(0, "KeySpec"), (1, "KeyUsage"), (2, "Origin")] {
+            let mut bad = bytes.clone();
+            bad[spec_at + offset] = 99;
+            assert_corrupt(&bad, &format!("{needle} of key"));
+            assert_corrupt(&bad, "unknown code 99");
+        }
+        // description length (4) + description + creation date (8) = the state byte.
+        let desc_len = model.keys.values().next().unwrap().description.len();
+        let state_at = spec_at + 3 + 4 + desc_len + 8;
+        let mut bad = bytes.clone();
+        bad[state_at] = 0;
+        assert_corrupt(&bad, "state of key");
+        // The DeleteDate tag follows the state.
+        let mut bad = bytes.clone();
+        bad[state_at + 1] = 2;
+        assert_corrupt(&bad, "presence tag of the DeleteDate");
+        // DeleteDate (absent: 1) + primary (4) = the automatic rotation flag.
+        let mut bad = bytes.clone();
+        bad[state_at + 1 + 1 + 4] = 7;
+        assert_corrupt(&bad, "automatic rotation flag");
+    }
+
+    #[test]
+    fn huge_counts_and_lengths_fail_without_allocating() {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&PAYLOAD_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert_corrupt(&bytes, "ends inside");
+        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert_corrupt(&bytes, "ends inside a KeyId");
+    }
+}

@@ -1,0 +1,231 @@
+//! The store file on disk: reading, durable replacement, the lock beside it, and
+//! the cheap identity check that tells a reader the file has changed.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use super::codec;
+use super::master_key::MasterKey;
+use super::sealed::{self, SALT_LEN};
+use super::Model;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::fill_random;
+
+/// Which file a snapshot was read from: a rename gives a new inode, a rewrite in
+/// place a new size or time. Compared, not interpreted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileIdentity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: i64,
+    mtime_nsec: i64,
+}
+
+impl FileIdentity {
+    fn of(meta: &std::fs::Metadata) -> FileIdentity {
+        FileIdentity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: meta.mtime(),
+            mtime_nsec: meta.mtime_nsec(),
+        }
+    }
+}
+
+/// A store file as read: the model and what is needed to write the next one.
+pub struct Loaded {
+    pub model: Model,
+    pub generation: u64,
+    pub salt: [u8; SALT_LEN],
+    pub identity: FileIdentity,
+}
+
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::KeyStoreIo,
+        format!("The key store file {} {what}: {e}.", path.display()),
+    )
+}
+
+/// Holds the exclusive advisory lock on the lock file until dropped.
+pub struct LockGuard {
+    _file: File,
+}
+
+pub struct FileBackend {
+    path: PathBuf,
+    lock_path: PathBuf,
+    dir: PathBuf,
+    file_name: String,
+    master: MasterKey,
+}
+
+impl FileBackend {
+    pub fn new(path: &Path, master: MasterKey) -> Result<FileBackend> {
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_parameter("keystore_path", "It must name a file (UTF-8).")
+            })?
+            .to_owned();
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Ok(FileBackend {
+            lock_path: dir.join(format!("{file_name}.lock")),
+            path: path.to_path_buf(),
+            dir,
+            file_name,
+            master,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The identity of the file now, or `None` when it does not exist.
+    pub fn identity(&self) -> Result<Option<FileIdentity>> {
+        match std::fs::metadata(&self.path) {
+            Ok(meta) => Ok(Some(FileIdentity::of(&meta))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error("cannot be examined", &self.path, &e)),
+        }
+    }
+
+    /// Reads, unseals and decodes the file; `None` when it does not exist.
+    pub fn read(&self) -> Result<Option<Loaded>> {
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("cannot be read", &self.path, &e)),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| io_error("cannot be read", &self.path, &e))?;
+        if !meta.is_file() {
+            return Err(Error::new(
+                ErrorKind::KeyStoreCorrupt,
+                format!(
+                    "The key store {} is not a regular file.",
+                    self.path.display()
+                ),
+            ));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut bytes)
+            .map_err(|e| io_error("cannot be read", &self.path, &e))?;
+        let (header, payload) = sealed::unseal(&self.master, &bytes)?;
+        let model = codec::decode(&payload)?;
+        Ok(Some(Loaded {
+            model,
+            generation: header.generation,
+            salt: header.salt,
+            identity: FileIdentity::of(&meta),
+        }))
+    }
+
+    /// Takes the exclusive lock (blocking), creating the lock file (0600) if needed.
+    pub fn lock(&self) -> Result<LockGuard> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&self.lock_path)
+            .map_err(|e| io_error("lock cannot be created", &self.lock_path, &e))?;
+        // The umask may have taken bits away; it cannot have added any. Make it
+        // exactly 0600 when it is ours to change.
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+        loop {
+            // SAFETY: a valid open descriptor; flock has no memory effects.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+            if rc == 0 {
+                return Ok(LockGuard { _file: file });
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(io_error("lock cannot be taken", &self.lock_path, &e));
+            }
+        }
+    }
+
+    /// Replaces the store file durably with `model` (the caller holds the lock):
+    /// a temporary file in the same folder, written and fsynced, renamed over the
+    /// store, and the folder fsynced. A crash at any point leaves the old or the
+    /// new file, never a torn one. Returns the new file's identity.
+    pub fn write(
+        &self,
+        _lock: &LockGuard,
+        model: &Model,
+        salt: &[u8; SALT_LEN],
+        generation: u64,
+    ) -> Result<FileIdentity> {
+        let payload = codec::encode(model);
+        let bytes = sealed::seal(&self.master, salt, generation, &payload)?;
+        drop(payload);
+        self.remove_stale_temporaries();
+
+        let mut suffix = [0u8; 6];
+        fill_random(&mut suffix)?;
+        let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        let tmp = self.dir.join(format!(
+            ".{}.tmp.{}.{suffix}",
+            self.file_name,
+            std::process::id()
+        ));
+        let written = (|| -> std::io::Result<()> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            Ok(())
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_error("cannot be written", &tmp, &e));
+        }
+        if let Err(e) = std::fs::rename(&tmp, &self.path) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_error("cannot be replaced", &self.path, &e));
+        }
+        // The rename is durable only once the folder is.
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_error("folder cannot be synced", &self.dir, &e))?;
+        let meta = std::fs::metadata(&self.path)
+            .map_err(|e| io_error("cannot be examined", &self.path, &e))?;
+        Ok(FileIdentity::of(&meta))
+    }
+
+    /// Removes temporary files that a writer killed mid-write left behind. Called
+    /// under the lock, so no live writer's temporary file is touched.
+    fn remove_stale_temporaries(&self) {
+        let prefix = format!(".{}.tmp.", self.file_name);
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! GenerateDataKey and AdvanceGenerateDataKey: a fresh random data key, returned
+//! in plaintext and encrypted under the KMS key (AES_GCM), for envelope encryption.
+
+use zeroize::Zeroizing;
+
+use super::crypto_ops::{EncryptRequest, Which};
+use super::Client;
+use crate::crypto::Algorithm;
+use crate::error::{Error, Result};
+use crate::ids::fill_random;
+
+/// The default and the bounds of NumberOfBytes.
+pub const DEFAULT_DATA_KEY_LEN: usize = 32;
+pub const MAX_DATA_KEY_LEN: usize = 1024;
+
+/// The parameters of GenerateDataKey and AdvanceGenerateDataKey.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DataKeyRequest<'a> {
+    /// A KeyId or an alias.
+    pub key_id: &'a str,
+    /// 1 to 1024; `None` is 32.
+    pub number_of_bytes: Option<usize>,
+    /// Given again to decrypt the blob; at most 8192 bytes.
+    pub aad: &'a [u8],
+}
+
+/// A data key: use `plaintext` and throw it away; keep `ciphertext_blob`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataKeyResponse {
+    /// The data key itself; wiped when dropped.
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// AdvanceGenerateDataKey: the self-describing blob, opened by
+    /// AdvanceDecrypt. GenerateDataKey: the bare ciphertext || tag, opened by
+    /// Decrypt with the KeyId, AES_GCM and `iv`.
+    pub ciphertext_blob: Vec<u8>,
+    pub key_id: String,
+    pub key_version_id: String,
+    pub algorithm: Algorithm,
+    pub iv: Vec<u8>,
+    pub request_id: String,
+}
+
+impl Client {
+    /// AdvanceGenerateDataKey: a data key encrypted with the key's primary version
+    /// into a self-describing blob.
+    pub fn advance_generate_data_key(
+        &self,
+        request: &DataKeyRequest<'_>,
+    ) -> Result<DataKeyResponse> {
+        self.call(|request_id, now| {
+            self.generate_data_key_with(request, Which::Primary, request_id, now)
+        })
+    }
+
+    /// GenerateDataKey: a data key encrypted with the key's initial version
+    /// (bare ciphertext, AES_GCM).
+    pub fn generate_data_key(&self, request: &DataKeyRequest<'_>) -> Result<DataKeyResponse> {
+        self.call(|request_id, now| {
+            self.generate_data_key_with(request, Which::Initial, request_id, now)
+        })
+    }
+
+    fn generate_data_key_with(
+        &self,
+        request: &DataKeyRequest<'_>,
+        which: Which,
+        request_id: &str,
+        now: i64,
+    ) -> Result<DataKeyResponse> {
+        let len = request.number_of_bytes.unwrap_or(DEFAULT_DATA_KEY_LEN);
+        if !(1..=MAX_DATA_KEY_LEN).contains(&len) {
+            return Err(Error::invalid_parameter(
+                "NumberOfBytes",
+                format!("A data key is 1 to {MAX_DATA_KEY_LEN} bytes; {len} were asked for."),
+            ));
+        }
+        let mut plaintext = Zeroizing::new(vec![0u8; len]);
+        fill_random(&mut plaintext)?;
+        let sealed = self.encrypt_with(
+            &EncryptRequest {
+                key_id: request.key_id,
+                plaintext: &plaintext,
+                algorithm: Some(Algorithm::AesGcm.name()),
+                iv: &[],
+                aad: request.aad,
+                padding_mode: None,
+            },
+            which,
+            request_id,
+            now,
+        )?;
+        Ok(DataKeyResponse {
+            plaintext,
+            ciphertext_blob: sealed.ciphertext_blob,
+            key_id: sealed.key_id,
+            key_version_id: sealed.key_version_id,
+            algorithm: sealed.algorithm,
+            iv: sealed.iv,
+            request_id: sealed.request_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::service::{CreateKeyRequest, DecryptRequest};
+
+    #[test]
+    fn data_keys_decrypt_to_themselves() {
+        let client = Client::in_memory();
+        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        let first = client
+            .encrypt(&crate::service::EncryptRequest {
+                key_id: &key_id,
+                plaintext: b"x",
+                ..Default::default()
+            })
+            .unwrap()
+            .key_version_id;
+        client.rotate_key(&key_id).unwrap();
+
+        let advance = client
+            .advance_generate_data_key(&DataKeyRequest {
+                key_id: &key_id,
+                aad: b"ctx",
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(advance.plaintext.len(), 32);
+        assert_ne!(advance.key_version_id, first);
+        let opened = client
+            .advance_decrypt(&DecryptRequest {
+                ciphertext_blob: &advance.ciphertext_blob,
+                aad: b"ctx",
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(opened.plaintext, advance.plaintext);
+
+        let bare = client
+            .generate_data_key(&DataKeyRequest {
+                key_id: &key_id,
+                number_of_bytes: Some(1024),
+                aad: b"",
+            })
+            .unwrap();
+        assert_eq!(bare.plaintext.len(), 1024);
+        assert_eq!(bare.key_version_id, first);
+        assert_eq!(bare.ciphertext_blob.len(), 1024 + 16);
+        let opened = client
+            .decrypt(&DecryptRequest {
+                ciphertext_blob: &bare.ciphertext_blob,
+                key_id: Some(&key_id),
+                iv: &bare.iv,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(opened.plaintext, bare.plaintext);
+        let a = client
+            .generate_data_key(&DataKeyRequest {
+                key_id: &key_id,
+                ..Default::default()
+            })
+            .unwrap();
+        let b = client
+            .generate_data_key(&DataKeyRequest {
+                key_id: &key_id,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_ne!(a.plaintext, b.plaintext, "every data key is fresh");
+    }
+
+    #[test]
+    fn number_of_bytes_is_checked() {
+        let client = Client::in_memory();
+        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        for n in [0, 1025, usize::MAX] {
+            let err = client
+                .generate_data_key(&DataKeyRequest {
+                    key_id: &key_id,
+                    number_of_bytes: Some(n),
+                    aad: b"",
+                })
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+            assert!(err.message().contains("NumberOfBytes"));
+        }
+        let err = client
+            .generate_data_key(&DataKeyRequest {
+                key_id: "",
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    }
+}
