@@ -5,6 +5,13 @@
 #   make test         cargo test (also compiles and runs the examples, see
 #                     tests/c_examples.rs)
 #   make clean        remove build/ (cargo's target/ stays; `cargo clean` for that)
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#                     build the release library and tool, then install
+#                     lib/liblocalkms.so.<version> with the symlinks
+#                     liblocalkms.so.0 (SONAME) and liblocalkms.so, lib/liblocalkms.a,
+#                     include/localkms.h, lib/pkgconfig/localkms.pc and bin/localkms
+#   make install-files  the same without building: SO=, A= and BIN= name the
+#                     artefacts to install (default: the release build)
 #
 # The examples are linked against build/lib/liblocalkms.so.0 (the library's SONAME)
 # with build/lib/liblocalkms.so -> liblocalkms.so.0 as the link-time name, and find
@@ -20,7 +27,23 @@ LIBDIR = $(BUILD)/lib
 RELEASE_DIR = $(CARGO_TARGET_DIR)/release
 LDFLAGS_KMS = -L$(LIBDIR) -llocalkms -Wl,-rpath,'$$ORIGIN/lib'
 
-.PHONY: all lib quickstart error_handling auto_rotation examples test clean FORCE
+.PHONY: all lib quickstart error_handling auto_rotation examples test clean install install-files release FORCE
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+INSTALL_LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(INSTALL_LIBDIR)/pkgconfig
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# Raised only when the C ABI changes incompatibly; build.rs sets the same SONAME.
+ABI := 0
+SO ?= $(RELEASE_DIR)/liblocalkms.so
+A ?= $(RELEASE_DIR)/liblocalkms.a
+BIN ?= $(RELEASE_DIR)/localkms
+# What a program that links liblocalkms.a statically needs besides it
+# (`cargo rustc -- --print native-static-libs`).
+STATIC_LIBS = -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 all: examples
 
@@ -58,5 +81,25 @@ test:
 
 clean:
 	rm -rf $(BUILD)
+
+release:
+	$(CARGO) build --release --target-dir "$(CARGO_TARGET_DIR)"
+
+install: release
+	$(MAKE) install-files
+
+install-files:
+	install -d "$(DESTDIR)$(INSTALL_LIBDIR)" "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(PKGCONFIGDIR)" "$(DESTDIR)$(BINDIR)"
+	install -m 0755 "$(SO)" "$(DESTDIR)$(INSTALL_LIBDIR)/liblocalkms.so.$(VERSION)"
+	ln -sf liblocalkms.so.$(VERSION) "$(DESTDIR)$(INSTALL_LIBDIR)/liblocalkms.so.$(ABI)"
+	ln -sf liblocalkms.so.$(ABI) "$(DESTDIR)$(INSTALL_LIBDIR)/liblocalkms.so"
+	install -m 0644 "$(A)" "$(DESTDIR)$(INSTALL_LIBDIR)/liblocalkms.a"
+	install -m 0644 include/localkms.h "$(DESTDIR)$(INCLUDEDIR)/localkms.h"
+	install -m 0755 "$(BIN)" "$(DESTDIR)$(BINDIR)/localkms"
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(INSTALL_LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' \
+	    localkms.pc.in > "$(DESTDIR)$(PKGCONFIGDIR)/localkms.pc"
+	chmod 0644 "$(DESTDIR)$(PKGCONFIGDIR)/localkms.pc"
 
 FORCE:

@@ -1,0 +1,265 @@
+//! Runs one command: opens the store, makes the library call, and builds the JSON
+//! document the service would answer with.
+
+use std::path::Path;
+
+use localkms::crypto::padding_name;
+use localkms::service::{
+    Client, CreateKeyRequest, DataKeyRequest, DataKeyResponse, DecryptRequest, EncryptRequest,
+    EncryptResponse, OpenOptions,
+};
+use localkms::{Error, ErrorKind, Result};
+use zeroize::Zeroizing;
+
+use crate::cli::{
+    AliasArgs, Command, CreateKeyArgs, DataKeyArgs, DecryptArgs, EncryptArgs, ImportArgs, InitArgs,
+    KeyArgs, RotationPolicyArgs, StoreArgs,
+};
+use crate::input::{self, KeyFile};
+use crate::output::JsonObject;
+
+/// Runs `command` and returns the document to print on standard output.
+pub fn run(command: Command) -> Result<Zeroizing<String>> {
+    match command {
+        Command::Init(args) => init(&args),
+        Command::CreateKey(args) => create_key(&args),
+        Command::DescribeKey(args) => library_json(open(&args.store)?.describe_key(&args.key_id)),
+        Command::ListKeys(args) => library_json(open(&args.store)?.list_keys()),
+        Command::ListKeyVersions(args) => {
+            library_json(open(&args.store)?.list_key_versions(&args.key_id))
+        }
+        Command::ListAliases(args) => library_json(open(&args.store)?.list_aliases()),
+        Command::EnableKey(args) => on_key(&args, Client::enable_key),
+        Command::DisableKey(args) => on_key(&args, Client::disable_key),
+        Command::CancelKeyDeletion(args) => on_key(&args, Client::cancel_key_deletion),
+        Command::ScheduleKeyDeletion(args) => on_key(&args.key, |client, key_id| {
+            client.schedule_key_deletion(key_id, args.pending_window_in_days)
+        }),
+        Command::ImportKeyMaterial(args) => import_key_material(args),
+        Command::CreateAlias(args) => on_alias(&args, Client::create_alias),
+        Command::UpdateAlias(args) => on_alias(&args, Client::update_alias),
+        Command::DeleteAlias(args) => {
+            open(&args.store)?.delete_alias(&args.alias_name)?;
+            request_id_only()
+        }
+        Command::Rotate(args) => rotate(&args),
+        Command::UpdateRotationPolicy(args) => update_rotation_policy(&args),
+        Command::AdvanceEncrypt(args) => encrypt(args, Client::advance_encrypt),
+        Command::Encrypt(args) => encrypt(args, Client::encrypt),
+        Command::AdvanceDecrypt(args) => decrypt(&args, Client::advance_decrypt),
+        Command::Decrypt(args) => decrypt(&args, Client::decrypt),
+        Command::GenerateDataKey(args) => data_key(&args, Client::generate_data_key),
+        Command::AdvanceGenerateDataKey(args) => data_key(&args, Client::advance_generate_data_key),
+    }
+}
+
+/// Opens the existing store named by `args`.
+fn open(args: &StoreArgs) -> Result<Client> {
+    if !args.store.exists() {
+        return Err(Error::new(
+            ErrorKind::KeyStoreIo,
+            format!(
+                "The key store file {} does not exist; create it with `localkms init`.",
+                args.store.display()
+            ),
+        ));
+    }
+    Client::open(&OpenOptions {
+        keystore_path: Some(&args.store),
+        master_key_file: Some(&args.master_key_file),
+        ..Default::default()
+    })
+}
+
+/// A fresh RequestId, for calls whose library answer carries none.
+fn new_request_id() -> Result<String> {
+    localkms::ids::new_request_id()
+}
+
+/// `{"RequestId": "..."}`: the answer of the calls that return nothing else.
+fn request_id_only() -> Result<Zeroizing<String>> {
+    Ok(JsonObject::new()
+        .string("RequestId", &new_request_id()?)
+        .finish())
+}
+
+/// The library's own JSON document, as is.
+fn library_json(result: Result<String>) -> Result<Zeroizing<String>> {
+    result.map(Zeroizing::new)
+}
+
+fn on_key(
+    args: &KeyArgs,
+    call: impl FnOnce(&Client, &str) -> Result<()>,
+) -> Result<Zeroizing<String>> {
+    call(&open(&args.store)?, &args.key_id)?;
+    request_id_only()
+}
+
+fn on_alias(
+    args: &AliasArgs,
+    call: impl FnOnce(&Client, &str, &str) -> Result<()>,
+) -> Result<Zeroizing<String>> {
+    call(&open(&args.store)?, &args.alias_name, &args.key_id)?;
+    request_id_only()
+}
+
+/// The absolute form of `path` for display (as given if that fails).
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn init(args: &InitArgs) -> Result<Zeroizing<String>> {
+    let store = &args.store;
+    let key_file = input::create_master_key_file(&store.master_key_file, args.use_existing_key)?;
+    let opened = Client::open(&OpenOptions {
+        keystore_path: Some(&store.store),
+        master_key_file: Some(&store.master_key_file),
+        create_if_missing: true,
+        ..Default::default()
+    });
+    if let Err(e) = opened {
+        // A key made just now that cannot open the store is of no use: leave nothing.
+        if matches!(key_file, KeyFile::Created) {
+            let _ = std::fs::remove_file(&store.master_key_file);
+        }
+        return Err(e);
+    }
+    Ok(JsonObject::new()
+        .string("Store", &absolute(&store.store))
+        .string("MasterKeyFile", &absolute(&store.master_key_file))
+        .finish())
+}
+
+/// CreateKey answers with the new key's metadata: the DescribeKey document.
+fn create_key(args: &CreateKeyArgs) -> Result<Zeroizing<String>> {
+    let client = open(&args.store)?;
+    let key_id = client.create_key(&CreateKeyRequest {
+        key_spec: args.key_spec.as_deref(),
+        key_usage: args.key_usage.as_deref(),
+        origin: args.origin.as_deref(),
+        description: args.description.as_deref(),
+    })?;
+    library_json(client.describe_key(&key_id))
+}
+
+fn import_key_material(mut args: ImportArgs) -> Result<Zeroizing<String>> {
+    let client = open(&args.key.store)?;
+    let material = input::read_key_material(&mut args.material)?;
+    client.import_key_material(&args.key.key_id, &material, args.key_material_expire_unix)?;
+    request_id_only()
+}
+
+/// CreateKeyVersion: `{"KeyId","KeyVersionId","RequestId"}`.
+fn rotate(args: &KeyArgs) -> Result<Zeroizing<String>> {
+    let key_version_id = open(&args.store)?.rotate_key(&args.key_id)?;
+    Ok(JsonObject::new()
+        .string("KeyId", localkms::ids::key_id_of_version(&key_version_id))
+        .string("KeyVersionId", &key_version_id)
+        .string("RequestId", &new_request_id()?)
+        .finish())
+}
+
+fn update_rotation_policy(args: &RotationPolicyArgs) -> Result<Zeroizing<String>> {
+    open(&args.key.store)?.update_rotation_policy(
+        &args.key.key_id,
+        args.enable_automatic_rotation,
+        args.rotation_interval.as_deref(),
+    )?;
+    request_id_only()
+}
+
+/// AdvanceEncrypt / Encrypt.
+fn encrypt(
+    mut args: EncryptArgs,
+    call: impl FnOnce(&Client, &EncryptRequest<'_>) -> Result<EncryptResponse>,
+) -> Result<Zeroizing<String>> {
+    // Parameters first: a bad one is reported before standard input is read.
+    let iv = input::optional_base64("Iv", args.iv.as_deref())?;
+    let aad = input::read_aad(&args.aad)?;
+    let client = open(&args.store)?;
+    let plaintext = input::read_plaintext(&mut args.plaintext)?;
+    let response = call(
+        &client,
+        &EncryptRequest {
+            key_id: &args.key_id,
+            plaintext: &plaintext,
+            algorithm: args.algorithm.as_deref(),
+            iv: &iv,
+            aad: &aad,
+            padding_mode: args.padding_mode.as_deref(),
+        },
+    )?;
+    Ok(JsonObject::new()
+        .base64("CiphertextBlob", &response.ciphertext_blob)
+        .string("KeyId", &response.key_id)
+        .string("KeyVersionId", &response.key_version_id)
+        .string("Algorithm", response.algorithm.name())
+        .base64("Iv", &response.iv)
+        .string("PaddingMode", padding_name(response.padding_mode))
+        .string("RequestId", &response.request_id)
+        .finish())
+}
+
+/// AdvanceDecrypt / Decrypt.
+fn decrypt(
+    args: &DecryptArgs,
+    call: impl FnOnce(&Client, &DecryptRequest<'_>) -> Result<localkms::service::DecryptResponse>,
+) -> Result<Zeroizing<String>> {
+    let iv = input::optional_base64("Iv", args.iv.as_deref())?;
+    let aad = input::read_aad(&args.aad)?;
+    let client = open(&args.store)?;
+    let ciphertext = input::read_ciphertext(&args.ciphertext)?;
+    let response = call(
+        &client,
+        &DecryptRequest {
+            ciphertext_blob: &ciphertext,
+            key_id: args.key_id.as_deref(),
+            algorithm: args.algorithm.as_deref(),
+            iv: &iv,
+            aad: &aad,
+            padding_mode: args.padding_mode.as_deref(),
+        },
+    )?;
+    let mut document = JsonObject::new();
+    match &args.output_plaintext_file {
+        Some(path) => input::write_plaintext(path, &response.plaintext)?,
+        None => document = document.base64("Plaintext", &response.plaintext),
+    }
+    Ok(document
+        .string("KeyId", &response.key_id)
+        .string("KeyVersionId", &response.key_version_id)
+        .string("Algorithm", response.algorithm.name())
+        .string("PaddingMode", padding_name(response.padding_mode))
+        .string("RequestId", &response.request_id)
+        .finish())
+}
+
+/// GenerateDataKey / AdvanceGenerateDataKey.
+fn data_key(
+    args: &DataKeyArgs,
+    call: impl FnOnce(&Client, &DataKeyRequest<'_>) -> Result<DataKeyResponse>,
+) -> Result<Zeroizing<String>> {
+    let aad = input::read_aad(&args.aad)?;
+    let client = open(&args.store)?;
+    let response = call(
+        &client,
+        &DataKeyRequest {
+            key_id: &args.key_id,
+            number_of_bytes: args.number_of_bytes,
+            aad: &aad,
+        },
+    )?;
+    Ok(JsonObject::new()
+        .base64("Plaintext", &response.plaintext)
+        .base64("CiphertextBlob", &response.ciphertext_blob)
+        .string("KeyId", &response.key_id)
+        .string("KeyVersionId", &response.key_version_id)
+        .string("Algorithm", response.algorithm.name())
+        .base64("Iv", &response.iv)
+        .string("RequestId", &response.request_id)
+        .finish())
+}

@@ -1,0 +1,1470 @@
+//! The `localkms` command-line tool, run as a separate process: every command's
+//! success and error paths, the exit status per error class, the master-key file,
+//! and a full session.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_localkms");
+
+/// Every subcommand.
+const SUBCOMMANDS: [&str; 22] = [
+    "init",
+    "create-key",
+    "describe-key",
+    "list-keys",
+    "list-key-versions",
+    "enable-key",
+    "disable-key",
+    "schedule-key-deletion",
+    "cancel-key-deletion",
+    "import-key-material",
+    "create-alias",
+    "update-alias",
+    "delete-alias",
+    "list-aliases",
+    "rotate",
+    "update-rotation-policy",
+    "advance-encrypt",
+    "advance-decrypt",
+    "encrypt",
+    "decrypt",
+    "generate-data-key",
+    "advance-generate-data-key",
+];
+
+/// What one run of the tool gave.
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    /// The JSON document of a successful run.
+    #[track_caller]
+    fn json(&self) -> Value {
+        assert_eq!(
+            self.code, 0,
+            "expected success; stdout {:?} stderr {:?}",
+            self.stdout, self.stderr
+        );
+        assert!(self.stderr.is_empty(), "stderr: {}", self.stderr);
+        assert_eq!(
+            self.stdout.matches('\n').count(),
+            1,
+            "one line: {}",
+            self.stdout
+        );
+        serde_json::from_str(&self.stdout).expect("stdout is JSON")
+    }
+
+    /// The error document of a failed run, after checking its exit status and Code.
+    #[track_caller]
+    fn error(&self, exit: i32, code: &str) -> Value {
+        assert_eq!(
+            self.code, exit,
+            "expected exit {exit} ({code}); stdout {:?} stderr {:?}",
+            self.stdout, self.stderr
+        );
+        assert!(self.stdout.is_empty(), "nothing on stdout: {}", self.stdout);
+        let err: Value = serde_json::from_str(&self.stderr).expect("stderr is JSON");
+        assert_eq!(err["Code"], code, "{err}");
+        assert!(err["Message"].as_str().is_some_and(|m| !m.is_empty()));
+        let http = err["HttpStatus"].as_u64().expect("HttpStatus is a number");
+        let expected_http = match exit {
+            2 => 400,
+            3 => 404,
+            4 => 409,
+            5 if code == "KeyStore.AccessDenied" => 403,
+            _ => 500,
+        };
+        assert_eq!(http, expected_http, "{err}");
+        let request_id = err["RequestId"].as_str().expect("RequestId");
+        assert_eq!(request_id.len(), 36, "{err}");
+        assert_eq!(&request_id[14..15], "4", "a UUID v4: {err}");
+        err
+    }
+
+    /// A usage error reported by the argument parser (plain text, exit 2).
+    #[track_caller]
+    fn usage_error(&self) {
+        assert_eq!(
+            self.code, 2,
+            "stdout {:?} stderr {:?}",
+            self.stdout, self.stderr
+        );
+        assert!(self.stdout.is_empty());
+        assert!(self.stderr.contains("error"), "{}", self.stderr);
+    }
+}
+
+/// Runs the tool with `args`, `stdin` (none: empty) and extra environment.
+fn run_raw(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &Path)]) -> Out {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_remove("LOCALKMS_STORE")
+        .env_remove("LOCALKMS_MASTER_KEY_FILE");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    spawn(command, stdin)
+}
+
+fn spawn(mut command: Command, stdin: Option<&[u8]>) -> Out {
+    command
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the localkms binary runs");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        // The tool may exit before reading (a bad parameter): a closed pipe is fine.
+        let _ = pipe.write_all(input);
+    }
+    let output = child.wait_with_output().unwrap();
+    Out {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// A temporary directory with a store and a master-key file in it; removed on drop.
+struct Env {
+    dir: PathBuf,
+    store: PathBuf,
+    key: PathBuf,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Env {
+    /// A fresh directory; nothing in it yet.
+    fn empty(name: &str) -> Env {
+        let dir = std::env::temp_dir().join(format!(
+            "localkms-cli-{}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            name
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Env {
+            store: dir.join("keys.kms"),
+            key: dir.join("master.key"),
+            dir,
+        }
+    }
+
+    /// A directory with an initialised store.
+    fn new(name: &str) -> Env {
+        let env = Env::empty(name);
+        env.init(&[]).json();
+        env
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn init(&self, extra: &[&str]) -> Out {
+        let mut args = vec![
+            "init",
+            "--store",
+            self.store.to_str().unwrap(),
+            "--master-key-file",
+            self.key.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        run_raw(&args, None, &[])
+    }
+
+    /// Runs `command` on this store, then `args`.
+    fn run_in(&self, command: &str, args: &[&str], stdin: Option<&[u8]>) -> Out {
+        let mut all = vec![
+            command,
+            "--store",
+            self.store.to_str().unwrap(),
+            "--master-key-file",
+            self.key.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        run_raw(&all, stdin, &[])
+    }
+
+    fn run(&self, command: &str, args: &[&str]) -> Out {
+        self.run_in(command, args, None)
+    }
+
+    /// Creates a key and returns its KeyId.
+    fn create_key(&self, args: &[&str]) -> String {
+        let out = self.run("create-key", args).json();
+        out["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn s(value: &Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
+}
+
+fn b64(value: &Value) -> Vec<u8> {
+    B64.decode(s(value)).expect("standard Base64")
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn full_session() {
+    let env = Env::empty("session");
+
+    // init
+    let init = env.init(&[]).json();
+    assert_eq!(s(&init["Store"]), env.store.to_str().unwrap());
+    assert_eq!(s(&init["MasterKeyFile"]), env.key.to_str().unwrap());
+
+    // create-key, create-alias
+    let created = env
+        .run("create-key", &["--description", "session key"])
+        .json();
+    let meta = &created["KeyMetadata"];
+    let key_id = s(&meta["KeyId"]).to_owned();
+    assert!(key_id.starts_with("key-") && key_id.len() == 25, "{key_id}");
+    assert_eq!(meta["KeyState"], "Enabled");
+    assert_eq!(meta["KeySpec"], "Aliyun_AES_256");
+    assert_eq!(meta["Description"], "session key");
+    assert!(created["RequestId"].is_string());
+    let first_version = s(&meta["PrimaryKeyVersion"]).to_owned();
+    env.run(
+        "create-alias",
+        &["--alias-name", "alias/session", "--key-id", &key_id],
+    )
+    .json();
+
+    // advance-encrypt via the alias, plaintext on standard input
+    let old = env
+        .run_in(
+            "advance-encrypt",
+            &["--key-id", "alias/session"],
+            Some(b"first secret"),
+        )
+        .json();
+    assert_eq!(s(&old["KeyId"]), key_id, "the real KeyId, not the alias");
+    assert_eq!(s(&old["KeyVersionId"]), first_version);
+    assert_eq!(old["Algorithm"], "AES_GCM");
+    assert_eq!(b64(&old["Iv"]).len(), 12);
+    assert_eq!(old["PaddingMode"], "");
+    assert!(old["RequestId"].is_string());
+    let keys: Vec<&str> = old
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for field in [
+        "CiphertextBlob",
+        "KeyId",
+        "KeyVersionId",
+        "Algorithm",
+        "Iv",
+        "PaddingMode",
+        "RequestId",
+    ] {
+        assert!(keys.contains(&field), "{field} in {old}");
+    }
+
+    // rotate
+    let rotated = env.run("rotate", &["--key-id", "alias/session"]).json();
+    assert_eq!(s(&rotated["KeyId"]), key_id);
+    let new_version = s(&rotated["KeyVersionId"]).to_owned();
+    assert_ne!(new_version, first_version);
+    assert!(new_version.starts_with(&key_id));
+    assert!(rotated["RequestId"].is_string());
+
+    // advance-encrypt again: the new primary version
+    let new = env
+        .run_in(
+            "advance-encrypt",
+            &["--key-id", "alias/session"],
+            Some(b"second secret"),
+        )
+        .json();
+    assert_eq!(s(&new["KeyVersionId"]), new_version);
+
+    // advance-decrypt both: each with the version recorded in its blob
+    let opened_old = env
+        .run(
+            "advance-decrypt",
+            &["--ciphertext-blob", s(&old["CiphertextBlob"])],
+        )
+        .json();
+    assert_eq!(b64(&opened_old["Plaintext"]), b"first secret");
+    assert_eq!(s(&opened_old["KeyVersionId"]), first_version);
+    assert_eq!(s(&opened_old["KeyId"]), key_id);
+    assert_eq!(opened_old["Algorithm"], "AES_GCM");
+    assert!(opened_old["RequestId"].is_string());
+    let opened_new = env
+        .run_in(
+            "advance-decrypt",
+            &[],
+            Some(format!("{}\n", s(&new["CiphertextBlob"])).as_bytes()),
+        )
+        .json();
+    assert_eq!(b64(&opened_new["Plaintext"]), b"second secret");
+    assert_eq!(s(&opened_new["KeyVersionId"]), new_version);
+    assert_ne!(opened_old["KeyVersionId"], opened_new["KeyVersionId"]);
+
+    // encrypt / decrypt with the Iv and Algorithm passed back: the initial version
+    let bare = env
+        .run(
+            "encrypt",
+            &[
+                "--key-id",
+                "alias/session",
+                "--algorithm",
+                "AES_CBC",
+                "--plaintext-base64",
+                "aGVsbG8=",
+            ],
+        )
+        .json();
+    assert_eq!(bare["Algorithm"], "AES_CBC");
+    assert_eq!(bare["PaddingMode"], "PKCS7_PADDING");
+    assert_eq!(
+        s(&bare["KeyVersionId"]),
+        first_version,
+        "Encrypt uses the initial version"
+    );
+    assert_eq!(b64(&bare["CiphertextBlob"]).len(), 16);
+    let plain = env
+        .run(
+            "decrypt",
+            &[
+                "--key-id",
+                &key_id,
+                "--algorithm",
+                s(&bare["Algorithm"]),
+                "--iv",
+                s(&bare["Iv"]),
+                "--padding-mode",
+                s(&bare["PaddingMode"]),
+                "--ciphertext-blob",
+                s(&bare["CiphertextBlob"]),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&plain["Plaintext"]), b"hello");
+    assert_eq!(plain["PaddingMode"], "PKCS7_PADDING");
+
+    // generate-data-key and decrypt its blob
+    let data_key = env
+        .run(
+            "generate-data-key",
+            &["--key-id", "alias/session", "--number-of-bytes", "24"],
+        )
+        .json();
+    let data_key_plain = b64(&data_key["Plaintext"]);
+    assert_eq!(data_key_plain.len(), 24);
+    assert_eq!(data_key["Algorithm"], "AES_GCM");
+    assert_eq!(s(&data_key["KeyVersionId"]), first_version);
+    let opened = env
+        .run(
+            "decrypt",
+            &[
+                "--key-id",
+                s(&data_key["KeyId"]),
+                "--iv",
+                s(&data_key["Iv"]),
+                "--ciphertext-blob",
+                s(&data_key["CiphertextBlob"]),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), data_key_plain);
+
+    // describe-key: the rotation shows
+    let described = env
+        .run("describe-key", &["--key-id", "alias/session"])
+        .json();
+    assert_eq!(
+        s(&described["KeyMetadata"]["PrimaryKeyVersion"]),
+        new_version
+    );
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Enabled");
+}
+
+#[test]
+fn init_writes_a_private_key_file_and_never_overwrites_it() {
+    let env = Env::empty("init");
+    // A permissive umask must not leak into the files' modes.
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg("umask 000; exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(["init", "--store"])
+        .arg(&env.store)
+        .arg("--master-key-file")
+        .arg(&env.key)
+        .env_remove("LOCALKMS_STORE")
+        .env_remove("LOCALKMS_MASTER_KEY_FILE");
+    spawn(command, None).json();
+    assert_eq!(mode(&env.key), 0o600);
+    assert_eq!(mode(&env.store), 0o600);
+    let content = std::fs::read_to_string(&env.key).unwrap();
+    assert_eq!(content.len(), 65, "{content:?}");
+    assert!(content.ends_with('\n'));
+    assert!(content[..64].bytes().all(|b| b.is_ascii_hexdigit()));
+
+    let key_id = env.create_key(&[]);
+
+    // A second init refuses to overwrite the key file and changes nothing.
+    let err = env.init(&[]).error(2, "InvalidParameter");
+    assert!(s(&err["Message"]).contains("--use-existing-key"), "{err}");
+    assert_eq!(std::fs::read_to_string(&env.key).unwrap(), content);
+
+    // With --use-existing-key it opens the existing store with the existing key.
+    env.init(&["--use-existing-key"]).json();
+    assert_eq!(std::fs::read_to_string(&env.key).unwrap(), content);
+    let keys = env.run("list-keys", &[]).json();
+    assert_eq!(keys["Keys"]["Key"][0]["KeyId"], key_id.as_str());
+
+    // A new key for an existing store: AccessDenied, and the useless key is removed.
+    let other_key = env.path("other.key");
+    let out = run_raw(
+        &[
+            "init",
+            "--store",
+            env.store.to_str().unwrap(),
+            "--master-key-file",
+            other_key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    out.error(5, "KeyStore.AccessDenied");
+    assert!(!other_key.exists());
+
+    // A directory that does not exist: KeyStore.IOError.
+    let missing = env.path("no/such/dir/master.key");
+    let out = run_raw(
+        &[
+            "init",
+            "--store",
+            env.path("s2.kms").to_str().unwrap(),
+            "--master-key-file",
+            missing.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    out.error(5, "KeyStore.IOError");
+}
+
+#[test]
+fn store_errors_exit_5() {
+    let env = Env::new("store");
+    let key_id = env.create_key(&[]);
+
+    // A wrong master key (a valid key file, another key).
+    let other = Env::new("store-other");
+    let wrong = run_raw(
+        &[
+            "list-keys",
+            "--store",
+            env.store.to_str().unwrap(),
+            "--master-key-file",
+            other.key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    let err = wrong.error(5, "KeyStore.AccessDenied");
+    assert!(err["HttpStatus"] == 403);
+    let wrong = run_raw(
+        &[
+            "describe-key",
+            "--store",
+            env.store.to_str().unwrap(),
+            "--master-key-file",
+            other.key.to_str().unwrap(),
+            "--key-id",
+            &key_id,
+        ],
+        None,
+        &[],
+    );
+    wrong.error(5, "KeyStore.AccessDenied");
+
+    // A master-key file others can read.
+    std::fs::set_permissions(&env.key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    env.run("list-aliases", &[])
+        .error(5, "KeyStore.AccessDenied");
+    std::fs::set_permissions(&env.key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.run("list-aliases", &[]).json();
+
+    // A store that does not exist: init is not implied.
+    let missing = run_raw(
+        &[
+            "list-keys",
+            "--store",
+            env.path("missing.kms").to_str().unwrap(),
+            "--master-key-file",
+            env.key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    let err = missing.error(5, "KeyStore.IOError");
+    assert!(s(&err["Message"]).contains("localkms init"), "{err}");
+    assert!(!env.path("missing.kms").exists());
+
+    // A damaged store.
+    let damaged = env.path("damaged.kms");
+    std::fs::write(&damaged, b"not a key store at all, just some bytes here").unwrap();
+    let out = run_raw(
+        &[
+            "list-keys",
+            "--store",
+            damaged.to_str().unwrap(),
+            "--master-key-file",
+            env.key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    out.error(5, "KeyStore.Corrupted");
+}
+
+#[test]
+fn environment_variables_name_the_store() {
+    let env = Env::new("envvars");
+    let key_id = env.create_key(&[]);
+    let vars = [
+        ("LOCALKMS_STORE", env.store.as_path()),
+        ("LOCALKMS_MASTER_KEY_FILE", env.key.as_path()),
+    ];
+    let listed = run_raw(&["list-keys"], None, &vars).json();
+    assert_eq!(listed["Keys"]["Key"][0]["KeyId"], key_id.as_str());
+    let sealed = run_raw(
+        &[
+            "advance-encrypt",
+            "--key-id",
+            &key_id,
+            "--plaintext-base64",
+            "AQID",
+        ],
+        None,
+        &vars,
+    )
+    .json();
+    assert_eq!(sealed["KeyId"], key_id.as_str());
+    // Without them, --store and --master-key-file are required.
+    run_raw(&["list-keys"], None, &[]).usage_error();
+    run_raw(
+        &["list-keys", "--store", env.store.to_str().unwrap()],
+        None,
+        &[],
+    )
+    .usage_error();
+}
+
+#[test]
+fn key_commands() {
+    let env = Env::new("keys");
+
+    // create-key with every option, and its errors
+    let created = env
+        .run(
+            "create-key",
+            &[
+                "--key-spec",
+                "Aliyun_AES_128",
+                "--key-usage",
+                "ENCRYPT/DECRYPT",
+                "--origin",
+                "Aliyun_KMS",
+                "--description",
+                "small",
+            ],
+        )
+        .json();
+    let key_id = s(&created["KeyMetadata"]["KeyId"]).to_owned();
+    assert_eq!(created["KeyMetadata"]["KeySpec"], "Aliyun_AES_128");
+    assert_eq!(created["KeyMetadata"]["KeyUsage"], "ENCRYPT/DECRYPT");
+    assert_eq!(created["KeyMetadata"]["Origin"], "Aliyun_KMS");
+    env.run("create-key", &["--key-spec", "AES_9"])
+        .error(2, "InvalidParameter");
+    env.run(
+        "create-key",
+        &["--key-spec", "Aliyun_AES_256", "--key-usage", "SIGN/VERIFY"],
+    )
+    .error(2, "InvalidParameter");
+    env.run("create-key", &["--origin", "Elsewhere"])
+        .error(2, "InvalidParameter");
+    env.run("create-key", &["--key-spec", "Aliyun_SM4"])
+        .error(2, "Rejected.UnsupportedOperation");
+
+    // describe-key
+    let described = env.run("describe-key", &["--key-id", &key_id]).json();
+    assert_eq!(described["KeyMetadata"]["Description"], "small");
+    assert_eq!(described["KeyMetadata"]["ProtectionLevel"], "SOFTWARE");
+    env.run("describe-key", &["--key-id", "key-000000000000000000000"])
+        .error(3, "Forbidden.KeyNotFound");
+    env.run("describe-key", &["--key-id", "alias/nothing"])
+        .error(3, "Forbidden.AliasNotFound");
+    env.run("describe-key", &[]).usage_error();
+
+    // list-keys
+    let second = env.create_key(&[]);
+    let listed = env.run("list-keys", &[]).json();
+    assert_eq!(listed["TotalCount"], 2);
+    let ids: Vec<&str> = listed["Keys"]["Key"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| s(&k["KeyId"]))
+        .collect();
+    assert!(ids.contains(&key_id.as_str()) && ids.contains(&second.as_str()));
+
+    // list-key-versions
+    env.run("rotate", &["--key-id", &key_id]).json();
+    let versions = env.run("list-key-versions", &["--key-id", &key_id]).json();
+    assert_eq!(versions["TotalCount"], 2);
+    assert_eq!(
+        versions["KeyVersions"]["KeyVersion"][0]["KeyId"],
+        key_id.as_str()
+    );
+    env.run(
+        "list-key-versions",
+        &["--key-id", "key-000000000000000000000"],
+    )
+    .error(3, "Forbidden.KeyNotFound");
+
+    // disable-key / enable-key
+    let disabled = env.run("disable-key", &["--key-id", &key_id]).json();
+    assert!(disabled["RequestId"].is_string());
+    assert_eq!(disabled.as_object().unwrap().len(), 1);
+    let described = env.run("describe-key", &["--key-id", &key_id]).json();
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Disabled");
+    env.run_in("advance-encrypt", &["--key-id", &key_id], Some(b"x"))
+        .error(4, "Rejected.Disabled");
+    env.run("rotate", &["--key-id", &key_id])
+        .error(4, "Rejected.Disabled");
+    env.run("disable-key", &["--key-id", "alias/none"])
+        .error(3, "Forbidden.AliasNotFound");
+    env.run("enable-key", &["--key-id", &key_id]).json();
+    let described = env.run("describe-key", &["--key-id", &key_id]).json();
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Enabled");
+    env.run("enable-key", &["--key-id", "key-000000000000000000000"])
+        .error(3, "Forbidden.KeyNotFound");
+
+    // schedule-key-deletion / cancel-key-deletion
+    env.run("cancel-key-deletion", &["--key-id", &second])
+        .error(2, "Rejected.UnsupportedOperation");
+    env.run(
+        "schedule-key-deletion",
+        &["--key-id", &second, "--pending-window-in-days", "3"],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "schedule-key-deletion",
+        &["--key-id", &second, "--pending-window-in-days", "-1"],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "schedule-key-deletion",
+        &["--key-id", &second, "--pending-window-in-days", "x"],
+    )
+    .usage_error();
+    env.run("schedule-key-deletion", &["--key-id", &second])
+        .json();
+    let described = env.run("describe-key", &["--key-id", &second]).json();
+    assert_eq!(described["KeyMetadata"]["KeyState"], "PendingDeletion");
+    assert!(described["KeyMetadata"]["DeleteDate"].is_string());
+    env.run("schedule-key-deletion", &["--key-id", &second])
+        .error(4, "Rejected.PendingDeletion");
+    env.run_in("encrypt", &["--key-id", &second], Some(b"x"))
+        .error(4, "Rejected.PendingDeletion");
+    env.run("enable-key", &["--key-id", &second])
+        .error(4, "Rejected.PendingDeletion");
+    env.run("cancel-key-deletion", &["--key-id", &second])
+        .json();
+    let described = env.run("describe-key", &["--key-id", &second]).json();
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Enabled");
+    env.run(
+        "cancel-key-deletion",
+        &["--key-id", "key-000000000000000000000"],
+    )
+    .error(3, "Forbidden.KeyNotFound");
+
+    // An asymmetric key does not encrypt.
+    let ec = env.create_key(&["--key-spec", "EC_P256"]);
+    env.run_in("advance-encrypt", &["--key-id", &ec], Some(b"x"))
+        .error(3, "Forbidden.OnlySymmetricKeySupported");
+}
+
+#[test]
+fn import_key_material() {
+    let env = Env::new("import");
+    let created = env.run("create-key", &["--origin", "EXTERNAL"]).json();
+    assert_eq!(created["KeyMetadata"]["KeyState"], "PendingImport");
+    let key_id = s(&created["KeyMetadata"]["KeyId"]).to_owned();
+
+    env.run("advance-generate-data-key", &["--key-id", &key_id])
+        .error(4, "Rejected.PendingImport");
+    env.run(
+        "import-key-material",
+        &["--key-id", &key_id, "--key-material-base64", "not base64!"],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "import-key-material",
+        &["--key-id", &key_id, "--key-material-base64", "AAECAw=="],
+    )
+    .error(2, "InvalidKeyMaterial");
+    env.run(
+        "import-key-material",
+        &[
+            "--key-id",
+            &key_id,
+            "--key-material-base64",
+            &B64.encode([7u8; 32]),
+            "--key-material-expire-unix",
+            "1000",
+        ],
+    )
+    .error(2, "InvalidParameter");
+    env.run("import-key-material", &["--key-id", &key_id])
+        .usage_error();
+    let missing_file = env.path("missing.bin");
+    env.run(
+        "import-key-material",
+        &[
+            "--key-id",
+            &key_id,
+            "--key-material-file",
+            missing_file.to_str().unwrap(),
+        ],
+    )
+    .error(2, "InvalidParameter");
+
+    let material = env.path("material.bin");
+    std::fs::write(&material, [7u8; 32]).unwrap();
+    let out = env
+        .run(
+            "import-key-material",
+            &[
+                "--key-id",
+                &key_id,
+                "--key-material-file",
+                material.to_str().unwrap(),
+            ],
+        )
+        .json();
+    assert!(out["RequestId"].is_string());
+    let described = env.run("describe-key", &["--key-id", &key_id]).json();
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Enabled");
+    // The same material again, as Base64, with an expiry: accepted.
+    let expire = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 86_400)
+        .to_string();
+    env.run(
+        "import-key-material",
+        &[
+            "--key-id",
+            &key_id,
+            "--key-material-base64",
+            &B64.encode([7u8; 32]),
+            "--key-material-expire-unix",
+            &expire,
+        ],
+    )
+    .json();
+    let described = env.run("describe-key", &["--key-id", &key_id]).json();
+    assert!(described["KeyMetadata"]["MaterialExpireTime"].is_string());
+    // Other material: refused.
+    env.run(
+        "import-key-material",
+        &[
+            "--key-id",
+            &key_id,
+            "--key-material-base64",
+            &B64.encode([8u8; 32]),
+        ],
+    )
+    .error(2, "InvalidKeyMaterial");
+
+    let sealed = env
+        .run("advance-generate-data-key", &["--key-id", &key_id])
+        .json();
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &["--ciphertext-blob", s(&sealed["CiphertextBlob"])],
+        )
+        .json();
+    assert_eq!(opened["Plaintext"], sealed["Plaintext"]);
+
+    // Only EXTERNAL keys take material.
+    let native = env.create_key(&[]);
+    env.run(
+        "import-key-material",
+        &[
+            "--key-id",
+            &native,
+            "--key-material-file",
+            material.to_str().unwrap(),
+        ],
+    )
+    .error(2, "Rejected.UnsupportedOperation");
+    // And EXTERNAL keys do not rotate.
+    env.run("rotate", &["--key-id", &key_id])
+        .error(2, "Rejected.UnsupportedOperation");
+}
+
+#[test]
+fn alias_commands() {
+    let env = Env::new("aliases");
+    let first = env.create_key(&[]);
+    let second = env.create_key(&[]);
+
+    let out = env
+        .run(
+            "create-alias",
+            &["--alias-name", "alias/app", "--key-id", &first],
+        )
+        .json();
+    assert!(out["RequestId"].is_string());
+    env.run(
+        "create-alias",
+        &["--alias-name", "alias/app", "--key-id", &second],
+    )
+    .error(2, "AliasAlreadyExists");
+    env.run(
+        "create-alias",
+        &["--alias-name", "no-prefix", "--key-id", &first],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "create-alias",
+        &[
+            "--alias-name",
+            "alias/other",
+            "--key-id",
+            "key-000000000000000000000",
+        ],
+    )
+    .error(3, "Forbidden.KeyNotFound");
+
+    let listed = env.run("list-aliases", &[]).json();
+    assert_eq!(listed["TotalCount"], 1);
+    assert_eq!(listed["Aliases"]["Alias"][0]["AliasName"], "alias/app");
+    assert_eq!(listed["Aliases"]["Alias"][0]["KeyId"], first.as_str());
+
+    env.run(
+        "update-alias",
+        &["--alias-name", "alias/app", "--key-id", &second],
+    )
+    .json();
+    let described = env.run("describe-key", &["--key-id", "alias/app"]).json();
+    assert_eq!(described["KeyMetadata"]["KeyId"], second.as_str());
+    env.run(
+        "update-alias",
+        &["--alias-name", "alias/none", "--key-id", &second],
+    )
+    .error(3, "Forbidden.AliasNotFound");
+    env.run("update-alias", &["--alias-name", "alias/app"])
+        .usage_error();
+
+    env.run("delete-alias", &["--alias-name", "alias/app"])
+        .json();
+    env.run("delete-alias", &["--alias-name", "alias/app"])
+        .error(3, "Forbidden.AliasNotFound");
+    env.run("delete-alias", &["--alias-name", "bad name"])
+        .error(2, "InvalidParameter");
+    let listed = env.run("list-aliases", &[]).json();
+    assert_eq!(listed["TotalCount"], 0);
+}
+
+#[test]
+fn rotation_commands() {
+    let env = Env::new("rotation");
+    let key_id = env.create_key(&[]);
+
+    let rotated = env.run("create-key-version", &["--key-id", &key_id]).json();
+    assert_eq!(rotated["KeyId"], key_id.as_str());
+    env.run("rotate", &["--key-id", "key-000000000000000000000"])
+        .error(3, "Forbidden.KeyNotFound");
+
+    env.run(
+        "update-rotation-policy",
+        &[
+            "--key-id",
+            &key_id,
+            "--enable-automatic-rotation",
+            "true",
+            "--rotation-interval",
+            "30d",
+        ],
+    )
+    .json();
+    let meta = env.run("describe-key", &["--key-id", &key_id]).json()["KeyMetadata"].clone();
+    assert_eq!(meta["AutomaticRotation"], "Enabled");
+    assert_eq!(meta["RotationInterval"], "2592000s");
+    assert!(meta["NextRotationDate"].is_string());
+    env.run(
+        "update-rotation-policy",
+        &[
+            "--key-id",
+            &key_id,
+            "--enable-automatic-rotation",
+            "true",
+            "--rotation-interval",
+            "1d",
+        ],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "update-rotation-policy",
+        &["--key-id", &key_id, "--enable-automatic-rotation", "maybe"],
+    )
+    .usage_error();
+    env.run("update-rotation-policy", &["--key-id", &key_id])
+        .usage_error();
+    env.run(
+        "update-rotation-policy",
+        &["--key-id", &key_id, "--enable-automatic-rotation", "false"],
+    )
+    .json();
+    let meta = env.run("describe-key", &["--key-id", &key_id]).json()["KeyMetadata"].clone();
+    assert_eq!(meta["AutomaticRotation"], "Disabled");
+    env.run(
+        "update-rotation-policy",
+        &[
+            "--key-id",
+            "alias/none",
+            "--enable-automatic-rotation",
+            "false",
+        ],
+    )
+    .error(3, "Forbidden.AliasNotFound");
+}
+
+#[test]
+fn encrypt_and_decrypt_options() {
+    let env = Env::new("crypto");
+    let key_id = env.create_key(&[]);
+
+    // --plaintext-file, --aad-file; decrypt from a raw blob file with --aad
+    let plain_file = env.path("plain.bin");
+    let plaintext: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    std::fs::write(&plain_file, &plaintext).unwrap();
+    let aad_file = env.path("aad.bin");
+    std::fs::write(&aad_file, b"order-42").unwrap();
+    let sealed = env
+        .run(
+            "advance-encrypt",
+            &[
+                "--key-id",
+                &key_id,
+                "--plaintext-file",
+                plain_file.to_str().unwrap(),
+                "--aad-file",
+                aad_file.to_str().unwrap(),
+            ],
+        )
+        .json();
+    let blob_file = env.path("blob.bin");
+    std::fs::write(&blob_file, b64(&sealed["CiphertextBlob"])).unwrap();
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob-file",
+                blob_file.to_str().unwrap(),
+                "--aad",
+                &B64.encode(b"order-42"),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), plaintext);
+    // Raw blob on standard input with `--ciphertext-blob-file -`.
+    let opened = env
+        .run_in(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob-file",
+                "-",
+                "--aad-file",
+                aad_file.to_str().unwrap(),
+            ],
+            Some(&b64(&sealed["CiphertextBlob"])),
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), plaintext);
+    // Base64 on standard input, wrapped over lines as `base64` writes it.
+    let wrapped: String = s(&sealed["CiphertextBlob"])
+        .as_bytes()
+        .chunks(76)
+        .map(|c| format!("{}\n", std::str::from_utf8(c).unwrap()))
+        .collect();
+    let opened = env
+        .run_in(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                "-",
+                "--aad-file",
+                aad_file.to_str().unwrap(),
+            ],
+            Some(wrapped.as_bytes()),
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), plaintext);
+    // Without the Aad, or with another: InvalidCiphertext.
+    env.run(
+        "advance-decrypt",
+        &["--ciphertext-blob", s(&sealed["CiphertextBlob"])],
+    )
+    .error(2, "InvalidCiphertext");
+    env.run(
+        "advance-decrypt",
+        &[
+            "--ciphertext-blob",
+            s(&sealed["CiphertextBlob"]),
+            "--aad",
+            "b3RoZXI=",
+        ],
+    )
+    .error(2, "InvalidCiphertext");
+    // --output-plaintext-file: raw plaintext in a private file, none in the JSON.
+    let out_file = env.path("out.bin");
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                s(&sealed["CiphertextBlob"]),
+                "--aad-file",
+                aad_file.to_str().unwrap(),
+                "--output-plaintext-file",
+                out_file.to_str().unwrap(),
+            ],
+        )
+        .json();
+    assert!(opened.get("Plaintext").is_none(), "{opened}");
+    assert_eq!(opened["KeyId"], key_id.as_str());
+    assert_eq!(std::fs::read(&out_file).unwrap(), plaintext);
+    assert_eq!(mode(&out_file), 0o600);
+
+    // advance-encrypt with a caller's Iv; advance-decrypt refuses an Iv for a blob.
+    let iv = B64.encode([9u8; 12]);
+    let sealed = env
+        .run_in(
+            "advance-encrypt",
+            &["--key-id", &key_id, "--iv", &iv],
+            Some(b"abc"),
+        )
+        .json();
+    assert_eq!(sealed["Iv"], iv.as_str());
+    env.run(
+        "advance-decrypt",
+        &[
+            "--ciphertext-blob",
+            s(&sealed["CiphertextBlob"]),
+            "--iv",
+            &iv,
+        ],
+    )
+    .error(2, "InvalidParameter");
+
+    // advance-encrypt errors: bad Base64, bad Iv length, bad algorithm, padding with GCM,
+    // conflicting sources.
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--iv", "%%%"],
+        Some(b"x"),
+    )
+    .error(2, "InvalidParameter");
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--aad", "abc"],
+        Some(b"x"),
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--plaintext-base64", "@@"],
+    )
+    .error(2, "InvalidParameter");
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--iv", &B64.encode([1u8; 16])],
+        Some(b"x"),
+    )
+    .error(2, "InvalidParameter");
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--algorithm", "DES"],
+        Some(b"x"),
+    )
+    .error(2, "InvalidParameter");
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--padding-mode", "NO_PADDING"],
+        Some(b"x"),
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "advance-encrypt",
+        &[
+            "--key-id",
+            &key_id,
+            "--plaintext-base64",
+            "eA==",
+            "--plaintext-file",
+            "-",
+        ],
+    )
+    .usage_error();
+    env.run(
+        "advance-encrypt",
+        &[
+            "--key-id",
+            &key_id,
+            "--plaintext-file",
+            env.path("nope").to_str().unwrap(),
+        ],
+    )
+    .error(2, "InvalidParameter");
+    env.run_in("advance-encrypt", &["--key-id", "alias/none"], Some(b"x"))
+        .error(3, "Forbidden.AliasNotFound");
+
+    // AES_CBC with NO_PADDING, AES_ECB; plaintext from `--plaintext-file -`.
+    let block = [5u8; 32];
+    let cbc = env
+        .run_in(
+            "advance-encrypt",
+            &[
+                "--key-id",
+                &key_id,
+                "--algorithm",
+                "AES_CBC",
+                "--padding-mode",
+                "NO_PADDING",
+                "--plaintext-file",
+                "-",
+            ],
+            Some(&block),
+        )
+        .json();
+    assert_eq!(cbc["PaddingMode"], "NO_PADDING");
+    assert_eq!(b64(&cbc["Iv"]).len(), 16);
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                s(&cbc["CiphertextBlob"]),
+                "--algorithm",
+                "AES_CBC",
+                "--padding-mode",
+                "NO_PADDING",
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), block);
+    assert_eq!(opened["PaddingMode"], "NO_PADDING");
+    env.run_in(
+        "advance-encrypt",
+        &[
+            "--key-id",
+            &key_id,
+            "--algorithm",
+            "AES_CBC",
+            "--padding-mode",
+            "NO_PADDING",
+        ],
+        Some(b"not sixteen"),
+    )
+    .error(2, "InvalidParameter");
+    let ecb = env
+        .run_in(
+            "encrypt",
+            &["--key-id", &key_id, "--algorithm", "AES_ECB"],
+            Some(b"ecb"),
+        )
+        .json();
+    assert_eq!(ecb["Iv"], "");
+    let opened = env
+        .run(
+            "decrypt",
+            &[
+                "--key-id",
+                &key_id,
+                "--algorithm",
+                "AES_ECB",
+                "--ciphertext-blob",
+                s(&ecb["CiphertextBlob"]),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"ecb");
+
+    // encrypt / decrypt: Encrypt output decrypts with AdvanceDecrypt given KeyId too.
+    let gcm = env
+        .run_in(
+            "encrypt",
+            &["--key-id", &key_id, "--aad", "Y3R4"],
+            Some(b"gcm text"),
+        )
+        .json();
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--key-id",
+                &key_id,
+                "--iv",
+                s(&gcm["Iv"]),
+                "--aad",
+                "Y3R4",
+                "--ciphertext-blob",
+                s(&gcm["CiphertextBlob"]),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"gcm text");
+    env.run_in(
+        "encrypt",
+        &["--key-id", &key_id, "--iv", "AAAA"],
+        Some(b"x"),
+    )
+    .error(2, "InvalidParameter");
+
+    // decrypt errors: no KeyId, no Iv, bad ciphertext, bad Base64 on stdin.
+    env.run(
+        "decrypt",
+        &[
+            "--iv",
+            s(&gcm["Iv"]),
+            "--ciphertext-blob",
+            s(&gcm["CiphertextBlob"]),
+        ],
+    )
+    .error(2, "MissingParameter");
+    env.run(
+        "decrypt",
+        &[
+            "--key-id",
+            &key_id,
+            "--ciphertext-blob",
+            s(&gcm["CiphertextBlob"]),
+        ],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "decrypt",
+        &[
+            "--key-id",
+            &key_id,
+            "--iv",
+            s(&gcm["Iv"]),
+            "--ciphertext-blob",
+            "AAAAAAAAAAAAAAAAAAAAAAAA",
+        ],
+    )
+    .error(2, "InvalidCiphertext");
+    env.run_in(
+        "decrypt",
+        &["--key-id", &key_id, "--iv", s(&gcm["Iv"])],
+        Some(b"*** not base64 ***"),
+    )
+    .error(2, "InvalidParameter");
+
+    // advance-decrypt errors: garbage, bad Base64 on stdin, empty, a disabled key.
+    env.run(
+        "advance-decrypt",
+        &["--ciphertext-blob", "AAAAAAAAAAAAAAAAAAAAAAAA"],
+    )
+    .error(2, "InvalidCiphertext");
+    env.run_in("advance-decrypt", &[], Some(b"!!not base64!!"))
+        .error(2, "InvalidParameter");
+    env.run_in("advance-decrypt", &[], Some(b""))
+        .error(2, "MissingParameter");
+    let sealed = env
+        .run_in("advance-encrypt", &["--key-id", &key_id], Some(b"later"))
+        .json();
+    env.run("disable-key", &["--key-id", &key_id]).json();
+    env.run(
+        "advance-decrypt",
+        &["--ciphertext-blob", s(&sealed["CiphertextBlob"])],
+    )
+    .error(4, "Rejected.Disabled");
+    env.run(
+        "decrypt",
+        &[
+            "--key-id",
+            &key_id,
+            "--iv",
+            s(&gcm["Iv"]),
+            "--aad",
+            "Y3R4",
+            "--ciphertext-blob",
+            s(&gcm["CiphertextBlob"]),
+        ],
+    )
+    .error(4, "Rejected.Disabled");
+    env.run_in("encrypt", &["--key-id", &key_id], Some(b"x"))
+        .error(4, "Rejected.Disabled");
+    env.run("enable-key", &["--key-id", &key_id]).json();
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &["--ciphertext-blob", s(&sealed["CiphertextBlob"])],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"later");
+}
+
+#[test]
+fn data_key_commands() {
+    let env = Env::new("datakeys");
+    let key_id = env.create_key(&[]);
+
+    let bare = env.run("generate-data-key", &["--key-id", &key_id]).json();
+    assert_eq!(b64(&bare["Plaintext"]).len(), 32);
+    assert_eq!(b64(&bare["Iv"]).len(), 12);
+    assert_eq!(b64(&bare["CiphertextBlob"]).len(), 48);
+    for field in [
+        "Plaintext",
+        "CiphertextBlob",
+        "KeyId",
+        "KeyVersionId",
+        "Algorithm",
+        "Iv",
+        "RequestId",
+    ] {
+        assert!(bare.get(field).is_some(), "{field} in {bare}");
+    }
+    env.run(
+        "generate-data-key",
+        &["--key-id", &key_id, "--number-of-bytes", "0"],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "generate-data-key",
+        &["--key-id", &key_id, "--number-of-bytes", "1025"],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "generate-data-key",
+        &["--key-id", "key-000000000000000000000"],
+    )
+    .error(3, "Forbidden.KeyNotFound");
+
+    env.run("rotate", &["--key-id", &key_id]).json();
+    let advance = env
+        .run(
+            "advance-generate-data-key",
+            &[
+                "--key-id",
+                &key_id,
+                "--number-of-bytes",
+                "1024",
+                "--aad",
+                "Y3R4",
+            ],
+        )
+        .json();
+    assert_eq!(b64(&advance["Plaintext"]).len(), 1024);
+    assert_ne!(
+        advance["KeyVersionId"], bare["KeyVersionId"],
+        "the primary version"
+    );
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                s(&advance["CiphertextBlob"]),
+                "--aad",
+                "Y3R4",
+            ],
+        )
+        .json();
+    assert_eq!(opened["Plaintext"], advance["Plaintext"]);
+    assert_eq!(opened["KeyVersionId"], advance["KeyVersionId"]);
+    env.run(
+        "advance-generate-data-key",
+        &["--key-id", &key_id, "--aad", "#"],
+    )
+    .error(2, "InvalidParameter");
+    env.run("disable-key", &["--key-id", &key_id]).json();
+    env.run("advance-generate-data-key", &["--key-id", &key_id])
+        .error(4, "Rejected.Disabled");
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    let top = run_raw(&["--help"], None, &[]);
+    assert_eq!(top.code, 0);
+    assert!(top.stdout.contains("Example"));
+    assert!(top.stdout.contains("Exit status"));
+    assert!(top.stdout.contains("LOCALKMS_STORE"));
+    for sub in SUBCOMMANDS {
+        assert!(top.stdout.contains(sub), "{sub} listed in --help");
+        for flag in ["--help", "-h"] {
+            let out = run_raw(&[sub, flag], None, &[]);
+            assert_eq!(out.code, 0, "{sub} {flag}: {}", out.stderr);
+            assert!(
+                out.stdout.contains("Example:"),
+                "{sub} {flag}: {}",
+                out.stdout
+            );
+            assert!(out.stdout.contains("Exit status:"), "{sub} {flag}");
+            assert!(
+                out.stdout.contains(&format!("localkms {sub}")),
+                "{sub} {flag}"
+            );
+        }
+    }
+    // Usage errors: exit 2.
+    run_raw(&[], None, &[]).usage_error_or_help();
+    run_raw(&["no-such-command"], None, &[]).usage_error();
+    run_raw(&["list-keys", "--no-such-option"], None, &[]).usage_error();
+}
+
+impl Out {
+    /// `localkms` alone prints its help on standard error and exits 2.
+    fn usage_error_or_help(&self) {
+        assert_eq!(self.code, 2);
+        assert!(self.stderr.contains("Usage"), "{}", self.stderr);
+    }
+}
