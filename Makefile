@@ -1,7 +1,7 @@
 # localkms: build the library and the C examples.
 #
 #   make quickstart   build the release library and run examples/c/quickstart.c
-#   make examples     build and run all three C examples
+#   make examples     build and run all the C examples
 #   make test         cargo test (also compiles and runs the examples, see
 #                     tests/c_examples.rs)
 #   make clean        remove build/ (cargo's target/ stays; `cargo clean` for that)
@@ -27,7 +27,7 @@ LIBDIR = $(BUILD)/lib
 RELEASE_DIR = $(CARGO_TARGET_DIR)/release
 LDFLAGS_KMS = -L$(LIBDIR) -llocalkms -Wl,-rpath,'$$ORIGIN/lib'
 
-.PHONY: all lib quickstart error_handling auto_rotation examples test clean install install-files release FORCE
+.PHONY: all lib quickstart error_handling auto_rotation persistent_store envelope_file examples test clean install install-files release FORCE
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -74,7 +74,25 @@ error_handling: $(BUILD)/error_handling
 auto_rotation: $(BUILD)/auto_rotation
 	./$(BUILD)/auto_rotation
 
-examples: quickstart error_handling auto_rotation
+$(BUILD)/persistent_store: examples/c/persistent_store.c include/localkms.h $(LIBDIR)/liblocalkms.so.0
+	$(CC) $(CFLAGS) -Iinclude -o $@ examples/c/persistent_store.c $(LDFLAGS_KMS)
+
+$(BUILD)/envelope_file: examples/c/envelope_file.c include/localkms.h $(LIBDIR)/liblocalkms.so.0
+	$(CC) $(CFLAGS) -Iinclude -o $@ examples/c/envelope_file.c $(LDFLAGS_KMS) -lcrypto
+
+# Run twice: the second run finds the key the first one made.
+persistent_store: $(BUILD)/persistent_store
+	./$(BUILD)/persistent_store $(BUILD)/example-store.kms $(BUILD)/example-master.key
+	./$(BUILD)/persistent_store $(BUILD)/example-store.kms $(BUILD)/example-master.key
+
+envelope_file: $(BUILD)/envelope_file $(BUILD)/persistent_store
+	./$(BUILD)/persistent_store $(BUILD)/example-store.kms $(BUILD)/example-master.key >/dev/null
+	head -c 1500000 /dev/urandom > $(BUILD)/envelope-input.bin
+	./$(BUILD)/envelope_file $(BUILD)/example-store.kms $(BUILD)/example-master.key encrypt $(BUILD)/envelope-input.bin $(BUILD)/envelope-input.enc
+	./$(BUILD)/envelope_file $(BUILD)/example-store.kms $(BUILD)/example-master.key decrypt $(BUILD)/envelope-input.enc $(BUILD)/envelope-output.bin
+	cmp $(BUILD)/envelope-input.bin $(BUILD)/envelope-output.bin
+
+examples: quickstart error_handling auto_rotation persistent_store envelope_file
 
 test:
 	$(CARGO) test

@@ -1,8 +1,10 @@
 //! The C examples in `examples/c/` are real programs: each is compiled with the
 //! system C compiler against `include/localkms.h` and the freshly built shared
 //! library, run, and its output checked; then once more linked against the static
-//! library, and once compiled as C++. The shared library itself must have the
-//! SONAME `liblocalkms.so.0` and export exactly the header's functions.
+//! library, and once compiled as C++. `persistent_store` runs twice on the same
+//! store, to show that the second run finds what the first one made. The shared
+//! library itself must have the SONAME `liblocalkms.so.0` and export exactly the
+//! header's functions.
 //!
 //! Needs `cc` and `c++` (Debian: build-essential) and `nm` and `readelf` (Debian:
 //! binutils). A missing tool fails the test; it is never skipped.
@@ -34,7 +36,7 @@ const STATIC_LINK_LIBS: &[&str] = &[
 ];
 
 /// The number of functions `include/localkms.h` declares.
-const HEADER_FUNCTIONS: usize = 28;
+const HEADER_FUNCTIONS: usize = 31;
 
 /// How long one example may run.
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
@@ -207,6 +209,14 @@ enum Build {
 /// Compiles `examples/c/<name>.c` the way `build` says, in a fresh directory,
 /// runs it, and returns its standard output after checking it exits with 0.
 fn build_and_run(name: &str, build: Build) -> String {
+    let (dir, exe) = build_example(name, build);
+    run_example(name, build, &exe, dir.path(), &[])
+}
+
+/// Compiles `examples/c/<name>.c` the way `build` says into a fresh directory
+/// (removed when the returned `TempDir` goes), and returns that directory and
+/// the executable.
+fn build_example(name: &str, build: Build) -> (TempDir, PathBuf) {
     let compiler = match build {
         Build::Shared | Build::Static => "cc",
         Build::Cxx => "c++",
@@ -239,6 +249,7 @@ fn build_and_run(name: &str, build: Build) -> String {
             command.arg(static_library()).args(STATIC_LINK_LIBS);
         }
     }
+    command.args(extra_libraries(name));
     run_tool(&mut command);
 
     let needed = dynamic_entries(&exe, "NEEDED");
@@ -252,13 +263,27 @@ fn build_and_run(name: &str, build: Build) -> String {
             "{name} ({build:?}) linked statically still NEEDs {needed:?}"
         ),
     }
+    (dir, exe)
+}
 
-    let output = run_with_timeout(Command::new(&exe).current_dir(dir.path()));
+/// Libraries an example needs besides localkms.
+fn extra_libraries(name: &str) -> &'static [&'static str] {
+    match name {
+        // The bulk encryption of the envelope example is OpenSSL's AES-256-GCM.
+        "envelope_file" => &["-lcrypto"],
+        _ => &[],
+    }
+}
+
+/// Runs a built example in `dir` with `args` and returns its standard output
+/// after checking it exits with 0.
+fn run_example(name: &str, build: Build, exe: &Path, dir: &Path, args: &[&Path]) -> String {
+    let output = run_with_timeout(Command::new(exe).args(args).current_dir(dir));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
         output.status.success(),
-        "{name} ({build:?}) exited with {}:\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        "{name} ({build:?}) {args:?} exited with {}:\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         output.status
     );
     stdout
@@ -522,4 +547,278 @@ fn auto_rotation_static() {
 #[test]
 fn auto_rotation_cxx() {
     check_auto_rotation(&build_and_run("auto_rotation", Build::Cxx));
+}
+
+/// The KeyId that follows `marker` in `line`.
+fn key_id_after<'a>(line: &'a str, marker: &str) -> &'a str {
+    let start = line
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} not in {line:?}"))
+        + marker.len();
+    let id = line[start..]
+        .split([',', ')', ' '])
+        .next()
+        .expect("split yields a first piece");
+    assert!(
+        id.len() == 25 && id.starts_with("key-"),
+        "not a KeyId: {id:?} in {line:?}"
+    );
+    id
+}
+
+fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// Builds `persistent_store`, runs it twice on one store and one master-key
+/// file, and checks that the second run finds the key the first one created and
+/// decrypts the blob the first one left.
+fn check_persistent_store(build: Build) {
+    let name = "persistent_store";
+    let (dir, exe) = build_example(name, build);
+    let store = dir.path().join("data").join("app.kms");
+    let key_file = dir.path().join("data").join("master.key");
+    std::fs::create_dir(dir.path().join("data")).expect("create the data folder");
+
+    let first = run_example(name, build, &exe, dir.path(), &[&store, &key_file]);
+    assert!(
+        first
+            .lines()
+            .any(|l| l == "persistent_store: all steps passed"),
+        "{first}"
+    );
+    line(&first, "created master-key file ");
+    let created = key_id_after(
+        line(&first, "first run: created key-"),
+        "first run: created ",
+    )
+    .to_string();
+    assert!(
+        line(&first, "first run: created ").ends_with("(alias/persistent-example)"),
+        "{first}"
+    );
+    let v1 = version_after(line(&first, "advance_encrypt: ok (version "), "version ").to_string();
+    assert!(v1.starts_with(&created), "{first}");
+    assert_eq!(
+        version_after(line(&first, "advance_decrypt: ok (version "), "version "),
+        v1
+    );
+    line(&first, "no blob from a previous run");
+    assert!(!first.contains("found existing key"), "{first}");
+
+    // Key file: 64 hex digits and a newline, mode 0600. Store and its lock: 0600.
+    let key_text = std::fs::read_to_string(&key_file).expect("read the master-key file");
+    assert_eq!(key_text.len(), 65, "{key_text:?}");
+    assert!(
+        key_text.trim_end().bytes().all(|b| b.is_ascii_hexdigit()),
+        "{key_text:?}"
+    );
+    assert_eq!(file_mode(&key_file), 0o600, "the master-key file's mode");
+    assert_eq!(file_mode(&store), 0o600, "the store file's mode");
+    let lock = dir.path().join("data").join("app.kms.lock");
+    assert_eq!(file_mode(&lock), 0o600, "the lock file's mode");
+    let blob_path = dir.path().join("data").join("app.kms.blob");
+    let first_blob = std::fs::read(&blob_path).expect("the first run leaves its blob");
+
+    let second = run_example(name, build, &exe, dir.path(), &[&store, &key_file]);
+    assert!(
+        second
+            .lines()
+            .any(|l| l == "persistent_store: all steps passed"),
+        "{second}"
+    );
+    line(&second, "using master-key file ");
+    let found = line(&second, "found existing key key-");
+    assert_eq!(
+        key_id_after(found, "found existing key "),
+        created,
+        "the second run finds the key the first created:\n{first}\n{second}"
+    );
+    assert!(found.ends_with("(alias/persistent-example)"), "{second}");
+    assert!(!second.contains("first run: created"), "{second}");
+    let old = line(&second, "decrypted the blob from the previous run: ");
+    assert!(
+        old.contains("\"a message sealed by persistent_store\""),
+        "{old}"
+    );
+    assert_eq!(version_after(old, "(version "), v1, "{second}");
+    assert_eq!(
+        version_after(line(&second, "advance_encrypt: ok (version "), "version "),
+        v1,
+        "the same key version encrypts in both runs"
+    );
+    assert_eq!(
+        key_text,
+        std::fs::read_to_string(&key_file).expect("read the master-key file"),
+        "the second run keeps the master key"
+    );
+    assert_eq!(file_mode(&key_file), 0o600);
+    assert_eq!(file_mode(&store), 0o600);
+    assert_eq!(file_mode(&lock), 0o600);
+    assert_ne!(
+        std::fs::read(&blob_path).expect("the second run leaves its blob"),
+        first_blob,
+        "each run writes a fresh blob (a random IV)"
+    );
+}
+
+#[test]
+fn persistent_store_shared() {
+    check_persistent_store(Build::Shared);
+}
+
+#[test]
+fn persistent_store_static() {
+    check_persistent_store(Build::Static);
+}
+
+#[test]
+fn persistent_store_cxx() {
+    check_persistent_store(Build::Cxx);
+}
+
+/// Runs `exe` with `args` in `dir` and returns whether it succeeded, and its output.
+fn try_run(exe: &Path, dir: &Path, args: &[&Path]) -> (bool, String) {
+    let output = run_with_timeout(Command::new(exe).args(args).current_dir(dir));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// envelope_file: a 1.5 MB file encrypted with a data key and decrypted back; the
+/// envelope still opens after the KMS key rotates; a changed byte is refused.
+fn check_envelope_file(build: Build) {
+    use localkms::service::{Client, OpenOptions};
+
+    let (dir, exe) = build_example("envelope_file", build);
+    let d = dir.path();
+    let store = d.join("keys.kms");
+    let key_file = d.join("master.key");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key_file)
+            .unwrap();
+        writeln!(f, "{}", "5a".repeat(32)).unwrap();
+    }
+    // 1.5 MB that does not compress to nothing: a simple LCG.
+    let mut data = Vec::with_capacity(1_500_000);
+    let mut x: u32 = 12345;
+    while data.len() < 1_500_000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        data.push((x >> 16) as u8);
+    }
+    let input = d.join("input.bin");
+    std::fs::write(&input, &data).unwrap();
+
+    let sealed = d.join("input.enc");
+    let back = d.join("back.bin");
+    let out = run_example(
+        "envelope_file",
+        build,
+        &exe,
+        d,
+        &[&store, &key_file, Path::new("encrypt"), &input, &sealed],
+    );
+    assert!(out.contains("envelope_file encrypt: done"), "{out}");
+    let first_version =
+        version_after(line(&out, "encrypted with a data key from "), "from ").to_owned();
+    let sealed_len = std::fs::metadata(&sealed).unwrap().len() as usize;
+    assert!(
+        sealed_len > data.len() && sealed_len < data.len() + 200,
+        "{sealed_len}"
+    );
+    let sealed_bytes = std::fs::read(&sealed).unwrap();
+    assert!(
+        !sealed_bytes.windows(64).any(|w| w == &data[1000..1064]),
+        "the output holds plaintext"
+    );
+
+    let out = run_example(
+        "envelope_file",
+        build,
+        &exe,
+        d,
+        &[&store, &key_file, Path::new("decrypt"), &sealed, &back],
+    );
+    assert!(out.contains("envelope_file decrypt: done"), "{out}");
+    assert!(
+        std::fs::read(&back).unwrap() == data,
+        "the decrypted file differs"
+    );
+
+    // Rotate the KMS key (through the Rust API, on the same store): new envelopes
+    // use the new version; the old envelope still opens with the old one.
+    let client = Client::open(&OpenOptions {
+        keystore_path: Some(&store),
+        master_key_file: Some(&key_file),
+        ..Default::default()
+    })
+    .unwrap();
+    let new_version = client.rotate_key("alias/envelope-example").unwrap();
+    let sealed2 = d.join("input2.enc");
+    let out = run_example(
+        "envelope_file",
+        build,
+        &exe,
+        d,
+        &[&store, &key_file, Path::new("encrypt"), &input, &sealed2],
+    );
+    assert_eq!(
+        version_after(line(&out, "encrypted with a data key from "), "from "),
+        new_version
+    );
+    let out = run_example(
+        "envelope_file",
+        build,
+        &exe,
+        d,
+        &[&store, &key_file, Path::new("decrypt"), &sealed, &back],
+    );
+    assert_eq!(
+        version_after(line(&out, "opened the data key (version "), "version "),
+        first_version
+    );
+    assert!(std::fs::read(&back).unwrap() == data);
+
+    // One changed byte in the middle of the data, or in the blob, is refused.
+    for at in [sealed_len / 2, 20] {
+        let mut bad = sealed_bytes.clone();
+        bad[at] ^= 0x01;
+        let tampered = d.join("tampered.enc");
+        std::fs::write(&tampered, &bad).unwrap();
+        let (ok, text) = try_run(
+            &exe,
+            d,
+            &[&store, &key_file, Path::new("decrypt"), &tampered, &back],
+        );
+        assert!(!ok, "a changed byte at {at} was accepted:\n{text}");
+    }
+}
+
+#[test]
+fn envelope_file_shared() {
+    check_envelope_file(Build::Shared);
+}
+
+#[test]
+fn envelope_file_static() {
+    check_envelope_file(Build::Static);
+}
+
+#[test]
+fn envelope_file_cxx() {
+    check_envelope_file(Build::Cxx);
 }
