@@ -817,8 +817,8 @@ kms_status kms_describe_key(struct kms_client *client,
 
 /**
  * ListKeys: `*json_out` receives `{"Keys": {"Key": [{"KeyId": ...}]},
- * "TotalCount", "PageNumber", "PageSize", "RequestId"}`, oldest key first. Free it
- * with `kms_string_free`.
+ * "TotalCount", "PageNumber", "PageSize", "RequestId"}`, by CreationDate (keys
+ * created in the same second in KeyId order). Free it with `kms_string_free`.
  *
  * # Safety
  * `client` NULL or live; outputs NULL or writable.

@@ -350,8 +350,8 @@ pub unsafe extern "C" fn kms_describe_key(
 }
 
 /// ListKeys: `*json_out` receives `{"Keys": {"Key": [{"KeyId": ...}]},
-/// "TotalCount", "PageNumber", "PageSize", "RequestId"}`, oldest key first. Free it
-/// with `kms_string_free`.
+/// "TotalCount", "PageNumber", "PageSize", "RequestId"}`, by CreationDate (keys
+/// created in the same second in KeyId order). Free it with `kms_string_free`.
 ///
 /// # Safety
 /// `client` NULL or live; outputs NULL or writable.

@@ -66,7 +66,7 @@ impl Client {
         })
     }
 
-    /// ListKeys: every key, oldest first, in one page:
+    /// ListKeys: every key by CreationDate (the same second: by KeyId), in one page:
     /// `{"Keys": {"Key": [{"KeyId": ...}]}, "TotalCount", "PageNumber", "PageSize", "RequestId"}`.
     pub fn list_keys(&self) -> Result<String> {
         self.call(|request_id, now| {
