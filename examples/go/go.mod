@@ -1,0 +1,3 @@
+module localkms.example/localkms
+
+go 1.19
