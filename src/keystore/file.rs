@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::codec;
 use super::master_key::MasterKey;
@@ -37,12 +38,31 @@ impl FileIdentity {
     }
 }
 
+/// The file a snapshot was read from or written as. It is kept open: while it
+/// is, its inode cannot be reused by a later file, so an unchanged identity
+/// really means an unchanged file.
+#[derive(Clone, Debug)]
+pub struct FileSource {
+    pub identity: FileIdentity,
+    _open: Arc<File>,
+}
+
+impl FileSource {
+    fn of(file: File) -> std::io::Result<FileSource> {
+        let meta = file.metadata()?;
+        Ok(FileSource {
+            identity: FileIdentity::of(&meta),
+            _open: Arc::new(file),
+        })
+    }
+}
+
 /// A store file as read: the model and what is needed to write the next one.
 pub struct Loaded {
     pub model: Model,
     pub generation: u64,
     pub salt: [u8; SALT_LEN],
-    pub identity: FileIdentity,
+    pub source: FileSource,
 }
 
 fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
@@ -129,7 +149,10 @@ impl FileBackend {
             model,
             generation: header.generation,
             salt: header.salt,
-            identity: FileIdentity::of(&meta),
+            source: FileSource {
+                identity: FileIdentity::of(&meta),
+                _open: Arc::new(file),
+            },
         }))
     }
 
@@ -162,14 +185,14 @@ impl FileBackend {
     /// Replaces the store file durably with `model` (the caller holds the lock):
     /// a temporary file in the same folder, written and fsynced, renamed over the
     /// store, and the folder fsynced. A crash at any point leaves the old or the
-    /// new file, never a torn one. Returns the new file's identity.
+    /// new file, never a torn one. Returns the new file, still open.
     pub fn write(
         &self,
         _lock: &LockGuard,
         model: &Model,
         salt: &[u8; SALT_LEN],
         generation: u64,
-    ) -> Result<FileIdentity> {
+    ) -> Result<FileSource> {
         let payload = codec::encode(model);
         let bytes = sealed::seal(&self.master, salt, generation, &payload)?;
         drop(payload);
@@ -183,7 +206,7 @@ impl FileBackend {
             self.file_name,
             std::process::id()
         ));
-        let written = (|| -> std::io::Result<()> {
+        let written = (|| -> std::io::Result<File> {
             let mut f = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -192,12 +215,15 @@ impl FileBackend {
             f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
             f.write_all(&bytes)?;
             f.sync_all()?;
-            Ok(())
+            Ok(f)
         })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io_error("cannot be written", &tmp, &e));
-        }
+        let file = match written {
+            Ok(file) => file,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(io_error("cannot be written", &tmp, &e));
+            }
+        };
         if let Err(e) = std::fs::rename(&tmp, &self.path) {
             let _ = std::fs::remove_file(&tmp);
             return Err(io_error("cannot be replaced", &self.path, &e));
@@ -206,9 +232,8 @@ impl FileBackend {
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| io_error("folder cannot be synced", &self.dir, &e))?;
-        let meta = std::fs::metadata(&self.path)
-            .map_err(|e| io_error("cannot be examined", &self.path, &e))?;
-        Ok(FileIdentity::of(&meta))
+        // The renamed file is the one written: the same inode, still open.
+        FileSource::of(file).map_err(|e| io_error("cannot be examined", &self.path, &e))
     }
 
     /// Removes temporary files that a writer killed mid-write left behind. Called

@@ -23,7 +23,7 @@ use arc_swap::ArcSwap;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids;
-use file::{FileBackend, FileIdentity, Loaded};
+use file::{FileBackend, FileSource, Loaded};
 pub use keygen::generate_material;
 pub use master_key::MasterKey;
 pub use model::{Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin};
@@ -183,8 +183,8 @@ pub struct Snapshot {
     model: Model,
     /// Grows with every change (for a file store, the file's generation).
     generation: u64,
-    /// The file this snapshot was read from or written as.
-    source: Option<FileIdentity>,
+    /// The file this snapshot was read from or written as (kept open).
+    source: Option<FileSource>,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -267,12 +267,12 @@ impl Store {
                     None => {
                         let salt = sealed::new_salt()?;
                         let model = Model::default();
-                        let identity = backend.write(&lock, &model, &salt, 1)?;
+                        let source = backend.write(&lock, &model, &salt, 1)?;
                         Loaded {
                             model,
                             generation: 1,
                             salt,
-                            identity,
+                            source,
                         }
                     }
                 }
@@ -282,7 +282,7 @@ impl Store {
             current: ArcSwap::from_pointee(Snapshot {
                 model: loaded.model,
                 generation: loaded.generation,
-                source: Some(loaded.identity),
+                source: Some(loaded.source),
             }),
             writer: Mutex::new(()),
             file: Some(FileSync {
@@ -323,20 +323,33 @@ impl Store {
         {
             return snapshot;
         }
-        match file.backend.identity() {
-            Ok(Some(identity)) if Some(identity) != snapshot.source => {
-                self.reload_if_free(file).unwrap_or(snapshot)
-            }
-            _ => snapshot,
+        if Self::file_changed(file, &snapshot) {
+            self.reload_if_free(file).unwrap_or(snapshot)
+        } else {
+            snapshot
         }
     }
 
-    /// Re-reads the file now (a decrypt met a version it does not know). For an
-    /// in-memory store, the current snapshot.
+    /// Whether the store file is no longer the one `snapshot` came from (a stat).
+    fn file_changed(file: &FileSync, snapshot: &Snapshot) -> bool {
+        match file.backend.identity() {
+            Ok(Some(identity)) => snapshot.source.as_ref().map(|s| s.identity) != Some(identity),
+            _ => false,
+        }
+    }
+
+    /// Re-reads the file now if another process has replaced it (a decrypt met a
+    /// version it does not know). An unchanged file is not read again, so blobs
+    /// naming versions that do not exist cost a stat, not a read. For an in-memory
+    /// store, the current snapshot.
     pub fn reload(&self) -> Result<Arc<Snapshot>> {
+        let snapshot = self.current.load_full();
         let Some(file) = &self.file else {
-            return Ok(self.current.load_full());
+            return Ok(snapshot);
         };
+        if !Self::file_changed(file, &snapshot) {
+            return Ok(snapshot);
+        }
         if let Some(loaded) = file.backend.read()? {
             self.publish_if_newer(loaded);
         }
@@ -365,7 +378,7 @@ impl Store {
         let fresh = Arc::new(Snapshot {
             model: loaded.model,
             generation: loaded.generation,
-            source: Some(loaded.identity),
+            source: Some(loaded.source),
         });
         self.current.rcu(|current| {
             if fresh.generation > current.generation {
@@ -428,15 +441,15 @@ impl Store {
             mut model,
             generation,
             salt,
-            identity,
+            source,
         } = loaded;
         let maintained = model.run_maintenance(now)?;
         let (out, changed) = change(&mut model)?;
-        let (generation, identity) = if maintained || changed {
+        let (generation, source) = if maintained || changed {
             let next = generation + 1;
             (next, file.backend.write(&lock, &model, &salt, next)?)
         } else {
-            (generation, identity)
+            (generation, source)
         };
         // Published before the file lock goes, so no newer file can be read and
         // published first.
@@ -445,7 +458,7 @@ impl Store {
                 Arc::new(Snapshot {
                     model: model.clone(),
                     generation,
-                    source: Some(identity),
+                    source: Some(source.clone()),
                 })
             } else {
                 current.clone()

@@ -1,0 +1,1151 @@
+//! Several processes on one store file (ARCHITECTURE.md, "The key store"; issue 3).
+//!
+//! - `round_trip_across_processes`: this process creates, encrypts and rotates; a
+//!   long-lived child decrypts everything, sees each new primary within a second,
+//!   and decrypts a blob of a version it has not seen yet (re-reading the store).
+//! - `no_lost_updates_between_processes`: N processes × M changes at the same moment;
+//!   afterwards the store holds exactly every key, version and alias.
+//! - `crash_at_random_moments_loses_nothing_returned`: a writer is killed with SIGKILL
+//!   many times during a long run of changes; after each kill the store opens, passes
+//!   a full consistency check and holds every change whose call had returned.
+//! - `due_rotation_noticed_by_many_processes_happens_once`: several processes whose
+//!   clocks pass the same NextRotationDate make exactly one new version between them.
+//!
+//! Child processes are this test binary run again on one `worker_*` test
+//! (`--exact worker_… --nocapture --test-threads=1`) with `LOCALKMS_WORKER_ROLE` and
+//! its parameters in the environment. The `worker_*` tests do nothing and pass when
+//! that variable is absent, as in a normal `cargo test` run. A worker reports to the
+//! parent through stdout lines starting with [`MARK`], written and flushed one by one.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use localkms::service::{DecryptRequest, EncryptRequest, OpenOptions};
+use localkms::Client;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------
+
+/// Starts every line a worker reports; anything else on its stdout (the test
+/// harness's own lines) is ignored.
+const MARK: &str = "@@localkms-worker@@ ";
+
+const ROLE_ENV: &str = "LOCALKMS_WORKER_ROLE";
+const STORE_ENV: &str = "LOCALKMS_WORKER_STORE";
+const MASTER_ENV: &str = "LOCALKMS_WORKER_MASTER_HEX";
+const KEY_ENV: &str = "LOCALKMS_WORKER_KEY";
+const GO_ENV: &str = "LOCALKMS_WORKER_GO_FILE";
+const INDEX_ENV: &str = "LOCALKMS_WORKER_INDEX";
+const COUNT_ENV: &str = "LOCALKMS_WORKER_COUNT";
+const CLOCK_ENV: &str = "LOCALKMS_WORKER_CLOCK";
+
+/// How long a parent waits for any one line before calling the child hung.
+const LINE_TIMEOUT: Duration = Duration::from_secs(20);
+
+static DIR_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh folder under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let n = DIR_COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("localkms-procs-{}-{n}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    assert!(text.len() % 2 == 0, "odd hex length: {text}");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn new_master_key() -> [u8; 32] {
+    rand::random()
+}
+
+fn open_client(store: &Path, master: &[u8], create: bool) -> Client {
+    Client::open(&OpenOptions {
+        keystore_path: Some(store),
+        master_key: Some(master),
+        master_key_file: None,
+        create_if_missing: create,
+    })
+    .unwrap_or_else(|e| panic!("opening {}: {e:?}", store.display()))
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+fn list_keys(client: &Client) -> Vec<String> {
+    let doc = json(&client.list_keys().unwrap());
+    let keys: Vec<String> = doc["Keys"]["Key"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["KeyId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(doc["TotalCount"].as_u64().unwrap() as usize, keys.len());
+    keys
+}
+
+fn list_versions(client: &Client, key_id: &str) -> Vec<String> {
+    let doc = json(&client.list_key_versions(key_id).unwrap());
+    let versions: Vec<String> = doc["KeyVersions"]["KeyVersion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            assert_eq!(v["KeyId"].as_str().unwrap(), key_id);
+            v["KeyVersionId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(doc["TotalCount"].as_u64().unwrap() as usize, versions.len());
+    versions
+}
+
+fn list_aliases(client: &Client) -> BTreeMap<String, String> {
+    let doc = json(&client.list_aliases().unwrap());
+    let list = doc["Aliases"]["Alias"].as_array().unwrap();
+    let aliases: BTreeMap<String, String> = list
+        .iter()
+        .map(|a| {
+            (
+                a["AliasName"].as_str().unwrap().to_owned(),
+                a["KeyId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(aliases.len(), list.len(), "an alias is listed twice");
+    aliases
+}
+
+fn primary_of(client: &Client, key_id: &str) -> String {
+    let doc = json(&client.describe_key(key_id).unwrap());
+    doc["KeyMetadata"]["PrimaryKeyVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn seal(client: &Client, key_id: &str, plaintext: &[u8]) -> (Vec<u8>, String) {
+    let out = client
+        .advance_encrypt(&EncryptRequest {
+            key_id,
+            plaintext,
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("advance_encrypt with {key_id}: {e:?}"));
+    (out.ciphertext_blob, out.key_version_id)
+}
+
+fn open_blob(client: &Client, blob: &[u8]) -> localkms::Result<(Vec<u8>, String)> {
+    client
+        .advance_decrypt(&DecryptRequest {
+            ciphertext_blob: blob,
+            ..Default::default()
+        })
+        .map(|out| (out.plaintext.to_vec(), out.key_version_id))
+}
+
+fn store_generation(store: &Path) -> u64 {
+    // The sealed file's header: bytes 12..20 are the generation (sealed.rs).
+    let bytes = std::fs::read(store).unwrap();
+    assert_eq!(&bytes[..8], b"LOCALKMS");
+    u64::from_le_bytes(bytes[12..20].try_into().unwrap())
+}
+
+// ---------------------------------------------------------------------------
+// Worker side
+// ---------------------------------------------------------------------------
+
+/// The role this process was started for, or `None` in a normal test run.
+fn worker_role(expected: &str) -> Option<()> {
+    let role = std::env::var(ROLE_ENV).ok()?;
+    assert_eq!(role, expected, "worker started with the wrong test name");
+    Some(())
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("worker: {name} is not set"))
+}
+
+/// Writes one report line and flushes it at once, so a parent that kills this
+/// process has seen every line reported before the kill.
+fn report(line: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{MARK}{line}").unwrap();
+    out.flush().unwrap();
+}
+
+macro_rules! report {
+    ($($arg:tt)*) => { report(format_args!($($arg)*)) };
+}
+
+fn worker_client() -> Client {
+    let master = unhex(&env(MASTER_ENV));
+    open_client(Path::new(&env(STORE_ENV)), &master, false)
+}
+
+fn wait_for_go() {
+    let go = PathBuf::from(env(GO_ENV));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !go.exists() {
+        assert!(Instant::now() < deadline, "worker: no go file");
+        thread::sleep(Duration::from_micros(200));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parent side: a running worker
+// ---------------------------------------------------------------------------
+
+/// A child process running one `worker_*` test. Killed when dropped.
+struct Worker {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    reader: Option<thread::JoinHandle<()>>,
+    /// Lines received but not yet asked for.
+    pending: VecDeque<String>,
+    name: String,
+}
+
+fn spawn_worker(test: &str, role: &str, envs: &[(&str, String)], stdin: bool) -> Worker {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(ROLE_ENV, role)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(if stdin { Stdio::piped() } else { Stdio::null() });
+    for (name, value) in envs {
+        cmd.env(name, value);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            // The harness may print "test worker_… ... " on the same line first.
+            if let Some(at) = line.find(MARK) {
+                if tx.send(line[at + MARK.len()..].to_owned()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    Worker {
+        name: format!("{role} worker (pid {})", child.id()),
+        stdin: child.stdin.take(),
+        child,
+        lines: rx,
+        reader: Some(reader),
+        pending: VecDeque::new(),
+    }
+}
+
+impl Worker {
+    /// The fields of the next line whose first field is `tag`, keeping other lines
+    /// for later; panics when none comes within `timeout`.
+    fn wait(&mut self, tag: &str, timeout: Duration) -> Vec<String> {
+        let fields =
+            |line: &str| -> Vec<String> { line.split_whitespace().map(str::to_owned).collect() };
+        if let Some(i) = self
+            .pending
+            .iter()
+            .position(|l| l.split_whitespace().next() == Some(tag))
+        {
+            return fields(&self.pending.remove(i).unwrap());
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.split_whitespace().next() == Some(tag) => return fields(&line),
+                Ok(line) => self.pending.push_back(line),
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "{} sent no {tag} line within {timeout:?} (hung?); pending: {:?}",
+                    self.name, self.pending
+                ),
+                Err(RecvTimeoutError::Disconnected) => panic!(
+                    "{} ended without a {tag} line; pending: {:?}",
+                    self.name, self.pending
+                ),
+            }
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Waits for the child to exit by itself and checks it succeeded.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + LINE_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{} failed: {status}", self.name);
+                return;
+            }
+            assert!(Instant::now() < deadline, "{} does not exit", self.name);
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// SIGKILLs the child, reaps it, and returns every line it reported.
+    fn kill_and_collect(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        // Child::kill sends SIGKILL on Unix.
+        let _ = self.child.kill();
+        let status = self.child.wait().unwrap();
+        self.reader.take().unwrap().join().unwrap();
+        let mut lines: Vec<String> = self.pending.drain(..).collect();
+        lines.extend(self.lines.try_iter());
+        (status, lines)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 1. Round trip across processes
+// ---------------------------------------------------------------------------
+
+/// Worker for `round_trip_across_processes` (does nothing unless started by it).
+///
+/// Keeps encrypting with the key and reports `PRIMARY <vid>` whenever the version
+/// it encrypts with changes; meanwhile obeys commands on stdin:
+/// `DECRYPT <blob-hex>` → `DECRYPTED OK <vid> <plaintext-hex> <primary-just-before>`
+/// or `DECRYPTED ERROR <code>`, `BARE <ct-hex> <iv-hex>` → `BARE <plaintext-hex>`,
+/// `QUIT`.
+#[test]
+fn worker_round_trip() {
+    if worker_role("round_trip").is_none() {
+        return;
+    }
+    let client = worker_client();
+    let key_id = env(KEY_ENV);
+    let (tx, rx) = mpsc::channel::<String>();
+    thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut last_primary = String::new();
+    loop {
+        match rx.try_recv() {
+            Ok(command) => {
+                let parts: Vec<&str> = command.split_whitespace().collect();
+                match parts.as_slice() {
+                    ["DECRYPT", blob] => {
+                        // What this client would encrypt with right now: when it is not
+                        // the version of the blob, only the decrypt's own re-read of the
+                        // store can find that version.
+                        let (_, before) = seal(&client, &key_id, b"probe");
+                        match open_blob(&client, &unhex(blob)) {
+                            Ok((plaintext, vid)) => {
+                                report!("DECRYPTED OK {vid} {} {before}", hex(&plaintext))
+                            }
+                            Err(e) => report!("DECRYPTED ERROR {}", e.code()),
+                        }
+                    }
+                    ["BARE", ct, iv] => {
+                        let out = client
+                            .decrypt(&DecryptRequest {
+                                ciphertext_blob: &unhex(ct),
+                                key_id: Some(&key_id),
+                                iv: &unhex(iv),
+                                ..Default::default()
+                            })
+                            .unwrap();
+                        report!("BARE {}", hex(&out.plaintext));
+                    }
+                    ["QUIT"] => return,
+                    _ => panic!("worker: unknown command {command}"),
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => return,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        let (blob, vid) = seal(&client, &key_id, b"own message");
+        let (plaintext, opened_vid) = open_blob(&client, &blob).unwrap();
+        assert_eq!(
+            (plaintext.as_slice(), opened_vid.as_str()),
+            (&b"own message"[..], vid.as_str())
+        );
+        if vid != last_primary {
+            report!("PRIMARY {vid}");
+            last_primary = vid;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Has the round-trip worker decrypt `blob`: its `[vid, plaintext-hex,
+/// primary-just-before]`, or a panic with the error it met.
+fn decrypt_in(worker: &mut Worker, blob: &[u8]) -> Vec<String> {
+    worker.send(&format!("DECRYPT {}", hex(blob)));
+    let reply = worker.wait("DECRYPTED", LINE_TIMEOUT);
+    assert_eq!(
+        reply[1], "OK",
+        "the other process could not decrypt: {reply:?}"
+    );
+    reply[2..].to_vec()
+}
+
+#[test]
+fn round_trip_across_processes() {
+    const FRESHNESS_ROUNDS: usize = 6;
+    const RELOAD_ROUNDS: usize = 6;
+    let dir = TempDir::new("roundtrip");
+    let store = dir.path().join("store.kms");
+    let master = new_master_key();
+    let client = open_client(&store, &master, true);
+
+    // Keys and blobs made before the other process starts, across one rotation.
+    let key_id = client.create_key(&Default::default()).unwrap();
+    client.create_alias("alias/rt", &key_id).unwrap();
+    let v1 = primary_of(&client, &key_id);
+    let mut blobs: Vec<(Vec<u8>, Vec<u8>, String)> = Vec::new();
+    for (i, algorithm) in ["AES_GCM", "AES_CBC", "AES_GCM"].into_iter().enumerate() {
+        let plaintext = format!("before rotation {i} {algorithm}").into_bytes();
+        let out = client
+            .advance_encrypt(&EncryptRequest {
+                key_id: if i == 2 { "alias/rt" } else { &key_id },
+                plaintext: &plaintext,
+                algorithm: Some(algorithm),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(out.key_version_id, v1);
+        blobs.push((out.ciphertext_blob, plaintext, v1.clone()));
+    }
+    let bare = client
+        .encrypt(&EncryptRequest {
+            key_id: &key_id,
+            plaintext: b"bare, initial version",
+            ..Default::default()
+        })
+        .unwrap();
+    let v2 = client.rotate_key(&key_id).unwrap();
+    let (blob, vid) = seal(&client, &key_id, b"after first rotation");
+    assert_eq!(vid, v2);
+    blobs.push((blob, b"after first rotation".to_vec(), v2.clone()));
+
+    let mut worker = spawn_worker(
+        "worker_round_trip",
+        "round_trip",
+        &[
+            (STORE_ENV, store.display().to_string()),
+            (MASTER_ENV, hex(&master)),
+            (KEY_ENV, key_id.clone()),
+        ],
+        true,
+    );
+    // The other process decrypts everything made so far and uses the newest version.
+    assert_eq!(worker.wait("PRIMARY", LINE_TIMEOUT)[1], v2);
+    for (blob, plaintext, vid) in &blobs {
+        let reply = decrypt_in(&mut worker, blob);
+        assert_eq!(&reply[0], vid);
+        assert_eq!(unhex(&reply[1]), *plaintext);
+    }
+    worker.send(&format!(
+        "BARE {} {}",
+        hex(&bare.ciphertext_blob),
+        hex(&bare.iv)
+    ));
+    assert_eq!(
+        unhex(&worker.wait("BARE", LINE_TIMEOUT)[1]),
+        b"bare, initial version"
+    );
+
+    // (b) A rotation here is what the other process encrypts with within a second,
+    // with no prompting: only its periodic look at the file can tell it.
+    let mut rng = StdRng::seed_from_u64(0x5eed_0001);
+    let mut lags = Vec::new();
+    for _ in 0..FRESHNESS_ROUNDS {
+        // Vary where in the reader's 200 ms check period the change lands.
+        thread::sleep(Duration::from_millis(rng.gen_range(0..250)));
+        let new = client.rotate_key(&key_id).unwrap();
+        let returned = Instant::now();
+        let seen = worker.wait("PRIMARY", Duration::from_secs(5));
+        let lag = returned.elapsed();
+        assert_eq!(
+            seen[1], new,
+            "the other process switched to an unexpected version"
+        );
+        lags.push(lag);
+    }
+    let max_lag = *lags.iter().max().unwrap();
+    eprintln!("round trip: new primary seen by the other process after {lags:?} (max {max_lag:?})");
+    assert!(
+        max_lag < Duration::from_secs(1),
+        "another process saw a new primary only after {max_lag:?} (must be < 1 s): {lags:?}"
+    );
+
+    // (a) A blob of a version the other process has not seen yet decrypts at once:
+    // the decrypt re-reads the store instead of answering KeyNotFound.
+    let mut stale_decrypts = 0;
+    for round in 0..RELOAD_ROUNDS {
+        thread::sleep(Duration::from_millis(rng.gen_range(0..100)));
+        let new = client.rotate_key(&key_id).unwrap();
+        let plaintext = format!("fresh version, round {round}").into_bytes();
+        let (blob, vid) = seal(&client, &key_id, &plaintext);
+        assert_eq!(vid, new);
+        let reply = decrypt_in(&mut worker, &blob);
+        assert_eq!(reply[0], new);
+        assert_eq!(unhex(&reply[1]), plaintext);
+        if reply[2] != new {
+            stale_decrypts += 1;
+        }
+        assert_eq!(worker.wait("PRIMARY", Duration::from_secs(1))[1], new);
+    }
+    eprintln!(
+        "round trip: {stale_decrypts}/{RELOAD_ROUNDS} decrypts met a version their snapshot \
+         did not have"
+    );
+    assert!(
+        stale_decrypts > 0,
+        "no decrypt ever met an unknown version, so the re-read was not exercised"
+    );
+
+    // A version no store holds is still KeyNotFound after the one re-read, and
+    // promptly (no hang, no retry loop).
+    let stranger = Client::in_memory();
+    let other = stranger.create_key(&Default::default()).unwrap();
+    let (foreign, _) = seal(&stranger, &other, b"not from this store");
+    let asked = Instant::now();
+    worker.send(&format!("DECRYPT {}", hex(&foreign)));
+    assert_eq!(
+        worker.wait("DECRYPTED", LINE_TIMEOUT)[1..],
+        ["ERROR", "Forbidden.KeyNotFound"]
+    );
+    assert!(asked.elapsed() < Duration::from_secs(1));
+
+    // Readers never wait on a writer: while this process holds the writer lock
+    // (as a writer stuck mid-change would), the other process still encrypts,
+    // decrypts, re-reads the store for a version it does not know, and answers
+    // KeyNotFound.
+    let new = client.rotate_key(&key_id).unwrap();
+    let (blob, _) = seal(&client, &key_id, b"made just before the lock");
+    let lock_file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.path().join("store.kms.lock"))
+        .unwrap();
+    // SAFETY: a valid open descriptor; flock has no memory effects.
+    assert_eq!(
+        unsafe { libc::flock(lock_file.as_raw_fd(), libc::LOCK_EX) },
+        0
+    );
+    let locked = Instant::now();
+    let reply = decrypt_in(&mut worker, &blob);
+    assert_eq!(
+        (reply[0].as_str(), unhex(&reply[1])),
+        (new.as_str(), b"made just before the lock".to_vec())
+    );
+    assert_eq!(worker.wait("PRIMARY", Duration::from_secs(1))[1], new);
+    worker.send(&format!("DECRYPT {}", hex(&foreign)));
+    assert_eq!(
+        worker.wait("DECRYPTED", LINE_TIMEOUT)[1..],
+        ["ERROR", "Forbidden.KeyNotFound"]
+    );
+    let reader_time = locked.elapsed();
+    drop(lock_file);
+    assert!(
+        reader_time < Duration::from_secs(1),
+        "the other process's reads took {reader_time:?} while the writer lock was held"
+    );
+
+    // Everything the parent made is decryptable by the parent too.
+    let versions = list_versions(&client, &key_id);
+    assert_eq!(versions.len(), 3 + FRESHNESS_ROUNDS + RELOAD_ROUNDS);
+    for (blob, plaintext, vid) in &blobs {
+        assert_eq!(
+            open_blob(&client, blob).unwrap(),
+            (plaintext.clone(), vid.clone())
+        );
+    }
+    worker.send("QUIT");
+    worker.finish();
+}
+
+// ---------------------------------------------------------------------------
+// 2. Lost updates
+// ---------------------------------------------------------------------------
+
+/// Worker for `no_lost_updates_between_processes` (does nothing unless started by it).
+///
+/// After the go file appears, makes `COUNT` rounds of: create a key, rotate it,
+/// alias it `alias/p<index>-<i>`, rotate the shared key; reports each result.
+#[test]
+fn worker_lost_update() {
+    if worker_role("lost_update").is_none() {
+        return;
+    }
+    let client = worker_client();
+    let shared = env(KEY_ENV);
+    let index: usize = env(INDEX_ENV).parse().unwrap();
+    let count: usize = env(COUNT_ENV).parse().unwrap();
+    report!("READY");
+    wait_for_go();
+    for i in 0..count {
+        let key_id = client.create_key(&Default::default()).unwrap();
+        report!("KEY {key_id}");
+        let vid = client.rotate_key(&key_id).unwrap();
+        report!("VERSION {key_id} {vid}");
+        let alias = format!("alias/p{index}-{i}");
+        client.create_alias(&alias, &key_id).unwrap();
+        report!("ALIAS {alias} {key_id}");
+        let shared_vid = client.rotate_key(&shared).unwrap();
+        report!("SHARED {shared_vid}");
+    }
+    report!("FINISHED");
+}
+
+#[test]
+fn no_lost_updates_between_processes() {
+    const PROCESSES: usize = 4;
+    const CHANGES: usize = 15;
+    let dir = TempDir::new("lost");
+    let store = dir.path().join("store.kms");
+    let go = dir.path().join("go");
+    let master = new_master_key();
+    let client = open_client(&store, &master, true);
+    let shared = client.create_key(&Default::default()).unwrap();
+    let shared_initial = primary_of(&client, &shared);
+
+    let mut workers: Vec<Worker> = (0..PROCESSES)
+        .map(|p| {
+            spawn_worker(
+                "worker_lost_update",
+                "lost_update",
+                &[
+                    (STORE_ENV, store.display().to_string()),
+                    (MASTER_ENV, hex(&master)),
+                    (KEY_ENV, shared.clone()),
+                    (GO_ENV, go.display().to_string()),
+                    (INDEX_ENV, p.to_string()),
+                    (COUNT_ENV, CHANGES.to_string()),
+                ],
+                false,
+            )
+        })
+        .collect();
+    for worker in &mut workers {
+        worker.wait("READY", LINE_TIMEOUT);
+    }
+    let started = Instant::now();
+    std::fs::write(&go, b"go").unwrap();
+
+    let mut keys: BTreeMap<String, String> = BTreeMap::new(); // key → rotated vid
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+    let mut shared_versions: BTreeSet<String> = BTreeSet::from([shared_initial.clone()]);
+    for worker in &mut workers {
+        for _ in 0..CHANGES {
+            let key = worker.wait("KEY", LINE_TIMEOUT)[1].clone();
+            let version = worker.wait("VERSION", LINE_TIMEOUT);
+            assert_eq!(version[1], key);
+            assert!(keys.insert(key.clone(), version[2].clone()).is_none());
+            let alias = worker.wait("ALIAS", LINE_TIMEOUT);
+            assert_eq!(alias[2], key);
+            assert!(aliases.insert(alias[1].clone(), key).is_none());
+            let shared_vid = worker.wait("SHARED", LINE_TIMEOUT)[1].clone();
+            assert!(
+                shared_versions.insert(shared_vid),
+                "a shared version id came twice"
+            );
+        }
+        worker.wait("FINISHED", LINE_TIMEOUT);
+    }
+    for worker in workers {
+        worker.finish();
+    }
+    let elapsed = started.elapsed();
+
+    // The client opened before the workers ran sees it all within a second.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while list_keys(&client).len() != PROCESSES * CHANGES + 1 {
+        assert!(
+            Instant::now() < deadline,
+            "a client open all along did not see the other processes' keys within 1 s"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+
+    // A fresh client, and the long-lived one, hold exactly what was done.
+    let fresh = open_client(&store, &master, false);
+    for view in [&fresh, &client] {
+        let listed: BTreeSet<String> = list_keys(view).into_iter().collect();
+        let mut expected: BTreeSet<String> = keys.keys().cloned().collect();
+        expected.insert(shared.clone());
+        assert_eq!(listed.len(), PROCESSES * CHANGES + 1);
+        assert_eq!(listed, expected, "keys lost or invented");
+        for (key, rotated) in &keys {
+            let versions = list_versions(view, key);
+            assert_eq!(versions.len(), 2, "key {key} has versions {versions:?}");
+            assert_eq!(&versions[1], rotated);
+            assert_eq!(&primary_of(view, key), rotated);
+        }
+        let versions = list_versions(view, &shared);
+        assert_eq!(
+            versions.len(),
+            1 + PROCESSES * CHANGES,
+            "shared key versions lost"
+        );
+        assert_eq!(versions[0], shared_initial);
+        assert_eq!(
+            versions.iter().cloned().collect::<BTreeSet<_>>(),
+            shared_versions
+        );
+        assert_eq!(list_aliases(view), aliases, "aliases lost or invented");
+    }
+    eprintln!(
+        "lost updates: {PROCESSES} processes x {CHANGES} rounds ({} changes) in {elapsed:?}, \
+         none lost",
+        PROCESSES * CHANGES * 4
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 3. Crashes
+// ---------------------------------------------------------------------------
+
+const CRASH_PLAINTEXT: &str = "written before a crash";
+
+/// Worker for `crash_at_random_moments_loses_nothing_returned` (does nothing unless
+/// started by it).
+///
+/// Makes changes until it is killed, reporting each one the moment its call has
+/// returned: `DONE create <key>`, `DONE rotate <key> <vid>`, `DONE alias <alias> <key>`,
+/// and `BLOB <vid> <hex>` for a blob made with a version.
+#[test]
+fn worker_crash() {
+    if worker_role("crash").is_none() {
+        return;
+    }
+    let client = worker_client();
+    let shared = env(KEY_ENV);
+    let run: usize = env(INDEX_ENV).parse().unwrap();
+    report!("STARTED");
+    // A safety net: a worker the parent forgot must not run for ever.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut i = 0usize;
+    while Instant::now() < deadline {
+        let key_id = client.create_key(&Default::default()).unwrap();
+        report!("DONE create {key_id}");
+        let (blob, vid) = seal(&client, &key_id, CRASH_PLAINTEXT.as_bytes());
+        report!("BLOB {vid} {}", hex(&blob));
+        let vid = client.rotate_key(&key_id).unwrap();
+        report!("DONE rotate {key_id} {vid}");
+        let alias = format!("alias/c{run}-{i}");
+        client.create_alias(&alias, &key_id).unwrap();
+        report!("DONE alias {alias} {key_id}");
+        if i % 3 == 0 {
+            let vid = client.rotate_key(&shared).unwrap();
+            report!("DONE rotate {shared} {vid}");
+        }
+        i += 1;
+    }
+}
+
+/// What the store must hold: everything reported DONE by any run so far.
+#[derive(Default)]
+struct Expected {
+    keys: BTreeSet<String>,
+    versions: BTreeMap<String, BTreeSet<String>>,
+    aliases: BTreeMap<String, String>,
+    blobs: Vec<(Vec<u8>, String)>,
+}
+
+impl Expected {
+    fn absorb(&mut self, lines: &[String]) -> usize {
+        let mut done = 0;
+        for line in lines {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            match f.as_slice() {
+                ["DONE", "create", key] => {
+                    self.keys.insert(key.to_string());
+                    done += 1;
+                }
+                ["DONE", "rotate", key, vid] => {
+                    self.versions
+                        .entry(key.to_string())
+                        .or_default()
+                        .insert(vid.to_string());
+                    done += 1;
+                }
+                ["DONE", "alias", alias, key] => {
+                    assert!(self
+                        .aliases
+                        .insert(alias.to_string(), key.to_string())
+                        .is_none());
+                    done += 1;
+                }
+                ["BLOB", vid, blob] => self.blobs.push((unhex(blob), vid.to_string())),
+                ["STARTED"] => {}
+                _ => panic!("unexpected worker line: {line}"),
+            }
+        }
+        done
+    }
+}
+
+/// Opens the store afresh and checks it whole: every key describes, its versions
+/// are well formed with the primary the newest, the primary encrypts and decrypts
+/// (AdvanceEncrypt and Encrypt), every alias names a key and works, every blob a
+/// worker made decrypts; and everything in `expected` is there.
+fn check_store(store: &Path, master: &[u8], expected: &Expected) {
+    let mode = std::fs::metadata(store).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "store file mode {mode:o}");
+    let client = open_client(store, master, false);
+    let keys = list_keys(&client);
+    let key_set: BTreeSet<String> = keys.iter().cloned().collect();
+    assert_eq!(key_set.len(), keys.len(), "a key is listed twice");
+    for key in &expected.keys {
+        assert!(
+            key_set.contains(key),
+            "key {key}, created before the kill, is lost"
+        );
+    }
+    let mut all_versions = BTreeSet::new();
+    for key in &keys {
+        let doc = json(&client.describe_key(key).unwrap());
+        let meta = &doc["KeyMetadata"];
+        assert_eq!(meta["KeyId"].as_str().unwrap(), key);
+        assert_eq!(meta["KeyState"].as_str().unwrap(), "Enabled");
+        let primary = meta["PrimaryKeyVersion"].as_str().unwrap();
+        let versions = list_versions(&client, key);
+        assert!(!versions.is_empty());
+        for vid in &versions {
+            assert!(
+                vid.len() == key.len() + 11 && vid.starts_with(&format!("{key}-")),
+                "malformed version {vid} of {key}"
+            );
+            assert!(
+                all_versions.insert(vid.clone()),
+                "version {vid} listed twice"
+            );
+        }
+        assert_eq!(versions.last().map(String::as_str), Some(primary));
+        if let Some(wanted) = expected.versions.get(key) {
+            for vid in wanted {
+                assert!(
+                    versions.contains(vid),
+                    "version {vid}, made before the kill, is lost"
+                );
+            }
+        }
+        let plaintext = format!("check {key}");
+        let (blob, vid) = seal(&client, key, plaintext.as_bytes());
+        assert_eq!(vid, primary);
+        assert_eq!(
+            open_blob(&client, &blob).unwrap(),
+            (plaintext.clone().into_bytes(), vid)
+        );
+        let bare = client
+            .encrypt(&EncryptRequest {
+                key_id: key,
+                plaintext: plaintext.as_bytes(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(bare.key_version_id, versions[0]);
+        let opened = client
+            .decrypt(&DecryptRequest {
+                ciphertext_blob: &bare.ciphertext_blob,
+                key_id: Some(key),
+                iv: &bare.iv,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(&opened.plaintext[..], plaintext.as_bytes());
+    }
+    let aliases = list_aliases(&client);
+    for (alias, key) in &aliases {
+        assert!(
+            key_set.contains(key),
+            "alias {alias} names the missing key {key}"
+        );
+        let (_, vid) = seal(&client, alias, b"via alias");
+        assert!(vid.starts_with(key.as_str()));
+    }
+    for (alias, key) in &expected.aliases {
+        assert_eq!(
+            aliases.get(alias),
+            Some(key),
+            "alias {alias}, made before the kill, is lost or changed"
+        );
+    }
+    for (blob, vid) in &expected.blobs {
+        let opened = open_blob(&client, blob)
+            .unwrap_or_else(|e| panic!("a blob of {vid} no longer decrypts: {e:?}"));
+        assert_eq!(opened, (CRASH_PLAINTEXT.as_bytes().to_vec(), vid.clone()));
+    }
+}
+
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp."))
+        .collect()
+}
+
+#[test]
+fn crash_at_random_moments_loses_nothing_returned() {
+    const KILLS: usize = 25;
+    let seed: u64 = std::env::var("LOCALKMS_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0xc0ffee);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let dir = TempDir::new("crash");
+    let store = dir.path().join("store.kms");
+    let master = new_master_key();
+    let shared = {
+        let client = open_client(&store, &master, true);
+        client.create_key(&Default::default()).unwrap()
+    };
+    let mut expected = Expected::default();
+    expected.keys.insert(shared.clone());
+    let mut generation = store_generation(&store);
+    let mut total_done = 0;
+    let mut left_temporaries = 0;
+    let started = Instant::now();
+    for run in 0..KILLS {
+        let mut worker = spawn_worker(
+            "worker_crash",
+            "crash",
+            &[
+                (STORE_ENV, store.display().to_string()),
+                (MASTER_ENV, hex(&master)),
+                (KEY_ENV, shared.clone()),
+                (INDEX_ENV, run.to_string()),
+            ],
+            false,
+        );
+        // Most kills land a random time into the run of changes; some land while
+        // the worker is still starting, or opening the store.
+        let delay = if rng.gen_ratio(1, 6) {
+            Duration::from_micros(rng.gen_range(0..40_000))
+        } else {
+            worker.wait("STARTED", LINE_TIMEOUT);
+            Duration::from_micros(rng.gen_range(0..600_000))
+        };
+        thread::sleep(delay);
+        let (status, lines) = worker.kill_and_collect();
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGKILL),
+            "run {run}: the worker ended by itself ({status}), not by the kill"
+        );
+        let done = expected.absorb(&lines);
+        total_done += done;
+        if !temporaries(dir.path()).is_empty() {
+            left_temporaries += 1;
+        }
+        check_store(&store, &master, &expected);
+        let now = store_generation(&store);
+        assert!(
+            now >= generation,
+            "run {run}: generation went back from {generation} to {now}"
+        );
+        generation = now;
+    }
+    let elapsed = started.elapsed();
+
+    // One more change clears what the killed writers left; then the folder holds
+    // the store and its lock file, nothing else.
+    let client = open_client(&store, &master, false);
+    let last = client.create_key(&Default::default()).unwrap();
+    expected.keys.insert(last);
+    check_store(&store, &master, &expected);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["store.kms", "store.kms.lock"]);
+    // And only the right master key opens it.
+    let wrong = new_master_key();
+    let err = Client::open(&OpenOptions {
+        keystore_path: Some(&store),
+        master_key: Some(&wrong),
+        master_key_file: None,
+        create_if_missing: false,
+    })
+    .err()
+    .expect("a wrong master key opened the store");
+    assert_eq!(err.code(), "KeyStore.AccessDenied");
+    eprintln!(
+        "crash: seed {seed:#x}, {KILLS} kills in {elapsed:?}, {total_done} returned changes all \
+         kept ({} keys, {} aliases), {left_temporaries} kills left a temporary file, final \
+         generation {generation}",
+        expected.keys.len(),
+        expected.aliases.len()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 4. Double rotation
+// ---------------------------------------------------------------------------
+
+/// Worker for `due_rotation_noticed_by_many_processes_happens_once` (does nothing
+/// unless started by it).
+///
+/// With its clock fixed at `CLOCK`, waits for the go file, then uses the key
+/// (AdvanceEncrypt, or for odd indexes DescribeKey first) and reports the version
+/// it encrypted with: `USED <vid> <describe-primary or ->`.
+#[test]
+fn worker_double_rotation() {
+    if worker_role("double_rotation").is_none() {
+        return;
+    }
+    let client = worker_client();
+    let key_id = env(KEY_ENV);
+    let clock: i64 = env(CLOCK_ENV).parse().unwrap();
+    let index: usize = env(INDEX_ENV).parse().unwrap();
+    client.set_clock(Some(Arc::new(move || clock)));
+    report!("READY");
+    wait_for_go();
+    let described = if index % 2 == 1 {
+        primary_of(&client, &key_id)
+    } else {
+        "-".to_owned()
+    };
+    let (blob, vid) = seal(&client, &key_id, b"at the rotation date");
+    assert_eq!(open_blob(&client, &blob).unwrap().1, vid);
+    report!("USED {vid} {described}");
+}
+
+#[test]
+fn due_rotation_noticed_by_many_processes_happens_once() {
+    const PROCESSES: usize = 4;
+    const ROUNDS: i64 = 3;
+    const WEEK: i64 = 7 * 86_400;
+    let dir = TempDir::new("double");
+    let store = dir.path().join("store.kms");
+    let master = new_master_key();
+    // T0 is now: opening a store rotates what is due by the system clock, and
+    // nothing may be due by it here.
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let client = open_client(&store, &master, true);
+    client.set_clock(Some(Arc::new(move || t0)));
+    let key_id = client.create_key(&Default::default()).unwrap();
+    client
+        .update_rotation_policy(&key_id, true, Some("7d"))
+        .unwrap();
+    assert_eq!(list_versions(&client, &key_id).len(), 1);
+
+    for round in 1..=ROUNDS {
+        let go = dir.path().join(format!("go-{round}"));
+        // Every process's clock is 10 s past the same NextRotationDate.
+        let clock = t0 + round * WEEK + 10;
+        let mut workers: Vec<Worker> = (0..PROCESSES)
+            .map(|p| {
+                spawn_worker(
+                    "worker_double_rotation",
+                    "double_rotation",
+                    &[
+                        (STORE_ENV, store.display().to_string()),
+                        (MASTER_ENV, hex(&master)),
+                        (KEY_ENV, key_id.clone()),
+                        (GO_ENV, go.display().to_string()),
+                        (INDEX_ENV, p.to_string()),
+                        (CLOCK_ENV, clock.to_string()),
+                    ],
+                    false,
+                )
+            })
+            .collect();
+        for worker in &mut workers {
+            worker.wait("READY", LINE_TIMEOUT);
+        }
+        std::fs::write(&go, b"go").unwrap();
+        let mut used = BTreeSet::new();
+        for worker in &mut workers {
+            let reply = worker.wait("USED", LINE_TIMEOUT);
+            used.insert(reply[1].clone());
+            if reply[2] != "-" {
+                used.insert(reply[2].clone());
+            }
+        }
+        for worker in workers {
+            worker.finish();
+        }
+        let fresh = open_client(&store, &master, false);
+        let versions = list_versions(&fresh, &key_id);
+        assert_eq!(
+            versions.len() as i64,
+            1 + round,
+            "round {round}: {PROCESSES} processes at the same due date made versions {versions:?}"
+        );
+        assert_eq!(
+            used,
+            BTreeSet::from([versions.last().unwrap().clone()]),
+            "round {round}: the processes used different versions"
+        );
+        let doc = json(&fresh.describe_key(&key_id).unwrap());
+        // The schedule stays fixed: the next date is one interval after the date
+        // that fell due, whoever noticed it.
+        let next = doc["KeyMetadata"]["NextRotationDate"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let expected_next = localkms::ids::format_date(t0 + (round + 1) * WEEK);
+        assert_eq!(next, expected_next, "round {round}: NextRotationDate");
+    }
+    eprintln!("double rotation: {ROUNDS} rounds x {PROCESSES} processes, one version each round");
+}
