@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, the Debian packages the tests need and the machine lacks:
+# a C/C++ toolchain and binutils (the C examples, nm, readelf), make, pkg-config
+# (the install test), OpenSSL's headers (the envelope example), Go (the cgo
+# binding), a JDK and JNA (the Java binding). Python 3 and cargo are assumed.
+set -euo pipefail
+
+packages=(build-essential binutils make pkg-config libssl-dev golang-go openjdk-17-jdk-headless libjna-java)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "run as root or install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
