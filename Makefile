@@ -2,8 +2,9 @@
 #
 #   make quickstart   build the release library and run examples/c/quickstart.c
 #   make examples     build and run all the C examples
-#   make test         cargo test (also compiles and runs the examples, see
-#                     tests/c_examples.rs)
+#   make test         every test: scripts/install-deps.sh, cargo test (also the C
+#                     examples, see tests/c_examples.rs), and the Go, Java and
+#                     Python bindings (examples/*/run-tests.sh)
 #   make clean        remove build/ (cargo's target/ stays; `cargo clean` for that)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #                     build the release library and tool, then install
@@ -94,8 +95,16 @@ envelope_file: $(BUILD)/envelope_file $(BUILD)/persistent_store
 
 examples: quickstart error_handling auto_rotation persistent_store envelope_file
 
+# Every test: installs what is missing (apt-get), then the Rust, C ABI and C
+# example tests (cargo test), then the Go, Java and Python bindings against the
+# freshly built shared library.
 test:
+	bash scripts/install-deps.sh
 	$(CARGO) test
+	$(CARGO) build --target-dir "$(CARGO_TARGET_DIR)"
+	bash examples/go/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
+	bash examples/java/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
+	bash examples/python/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
 
 clean:
 	rm -rf $(BUILD)
