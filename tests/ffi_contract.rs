@@ -1122,3 +1122,169 @@ fn error_strings_are_cut_to_fit_and_terminated() {
     assert!(!text(&error.message).contains('#'));
     assert!(!text(&error.code).contains('#'));
 }
+
+#[test]
+fn data_key_null_and_length_matrix() {
+    let c = Client::open();
+    let key = c.create_key();
+    let aad = b"ctx";
+    for advance in [true, false] {
+        let f = if advance {
+            kms_advance_generate_data_key
+        } else {
+            kms_generate_data_key
+        };
+        type Case<'a> = (
+            &'a str,
+            *mut kms_client,
+            *const c_char,
+            u32,
+            (*const u8, usize),
+            bool,
+            Status,
+            &'a str,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "NULL client",
+                null_mut(),
+                key.as_ptr(),
+                0,
+                (null(), 0),
+                true,
+                MISSING,
+                "client",
+            ),
+            (
+                "NULL key",
+                c.0,
+                null(),
+                0,
+                (null(), 0),
+                true,
+                MISSING,
+                "KeyId",
+            ),
+            (
+                "NULL aad, n>0",
+                c.0,
+                key.as_ptr(),
+                0,
+                (null(), 3),
+                true,
+                INVALID,
+                "Aad",
+            ),
+            (
+                "1025 bytes",
+                c.0,
+                key.as_ptr(),
+                1025,
+                (null(), 0),
+                true,
+                INVALID,
+                "NumberOfBytes",
+            ),
+            (
+                "NULL out",
+                c.0,
+                key.as_ptr(),
+                0,
+                (null(), 0),
+                false,
+                MISSING,
+                "response_out",
+            ),
+        ];
+        for (label, client, key_id, n, (aad_ptr, aad_len), with_out, expected, mention) in cases {
+            let mut out: *mut kms_data_key_response = dangling();
+            let out_ptr = if with_out {
+                &mut out as *mut _
+            } else {
+                null_mut()
+            };
+            let mut error = blank_error();
+            let status = unsafe { f(client, key_id, n, aad_ptr, aad_len, out_ptr, &mut error) };
+            assert_failed(status, &error, expected, mention);
+            assert_eq!(out, dangling(), "{label}: no output on failure");
+        }
+        // 0 asks for the default 32 bytes; 1024 is the most.
+        for (n, expected_len) in [(0u32, 32usize), (1, 1), (1024, 1024)] {
+            let mut out = null_mut();
+            let status = unsafe {
+                f(
+                    c.0,
+                    key.as_ptr(),
+                    n,
+                    aad.as_ptr(),
+                    aad.len(),
+                    &mut out,
+                    null_mut(),
+                )
+            };
+            assert_eq!(status, OK);
+            let r = unsafe { &*out };
+            assert_eq!(r.plaintext_len, expected_len);
+            assert_eq!(r.iv_len, KMS_GCM_IV_LEN);
+            assert_eq!(cstr(r.algorithm), "AES_GCM");
+            assert_eq!(cstr(r.key_id), key.to_str().unwrap());
+            let extra = if advance {
+                KMS_BLOB_HEADER_LEN + KMS_GCM_IV_LEN
+            } else {
+                0
+            };
+            assert_eq!(
+                r.ciphertext_blob_len,
+                extra + expected_len + KMS_GCM_TAG_LEN
+            );
+            // The blob opens to the data key, with the same Aad.
+            let plaintext =
+                unsafe { std::slice::from_raw_parts(r.plaintext, r.plaintext_len) }.to_vec();
+            let mut dec = null_mut();
+            let status = unsafe {
+                if advance {
+                    kms_advance_decrypt(
+                        c.0,
+                        r.ciphertext_blob,
+                        r.ciphertext_blob_len,
+                        null(),
+                        null(),
+                        null(),
+                        0,
+                        aad.as_ptr(),
+                        aad.len(),
+                        null(),
+                        &mut dec,
+                        null_mut(),
+                    )
+                } else {
+                    kms_decrypt(
+                        c.0,
+                        r.ciphertext_blob,
+                        r.ciphertext_blob_len,
+                        key.as_ptr(),
+                        null(),
+                        r.iv,
+                        r.iv_len,
+                        aad.as_ptr(),
+                        aad.len(),
+                        null(),
+                        &mut dec,
+                        null_mut(),
+                    )
+                }
+            };
+            assert_eq!(status, OK);
+            let d = unsafe { &*dec };
+            assert_eq!(
+                unsafe { std::slice::from_raw_parts(d.plaintext, d.plaintext_len) },
+                &plaintext[..]
+            );
+            unsafe {
+                kms_decrypt_response_free(dec);
+                kms_data_key_response_free(out);
+            }
+        }
+    }
+    unsafe { kms_data_key_response_free(null_mut()) };
+}
