@@ -115,10 +115,15 @@ pub fn check_alias_name(name: &str) -> Result<()> {
 pub fn new_request_id() -> Result<String> {
     let mut bytes = [0u8; 16];
     fill_random(&mut bytes)?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
+    Ok(request_id_from(bytes))
+}
+
+/// A RequestId from 16 bytes the caller drew from the OS generator.
+pub fn request_id_from(random: [u8; 16]) -> String {
+    uuid::Builder::from_random_bytes(random)
         .into_uuid()
         .hyphenated()
-        .to_string())
+        .to_string()
 }
 
 /// Unix seconds as ISO-8601 UTC, `2026-11-28T12:00:00Z`.

@@ -6,7 +6,6 @@ use super::{require_symmetric, required, Client};
 use crate::crypto::blob::{parse_blob, start_blob};
 use crate::crypto::{ciphertext_len, Algorithm, CipherParams, KeyCipher, PaddingMode, MAX_AAD_LEN};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ids::fill_random;
 use crate::keystore::{Key, KeyVersion};
 
 /// The parameters of AdvanceEncrypt and Encrypt. Empty `iv` means "draw a random
@@ -104,14 +103,18 @@ impl Client {
     /// AdvanceEncrypt: encrypts with the key's primary version and returns the
     /// self-describing blob, which [`Client::advance_decrypt`] opens from itself alone.
     pub fn advance_encrypt(&self, request: &EncryptRequest<'_>) -> Result<EncryptResponse> {
-        self.call(|request_id, now| self.encrypt_with(request, Which::Primary, request_id, now))
+        self.call_with_iv(|request_id, now, iv_random| {
+            self.encrypt_with(request, Which::Primary, request_id, now, iv_random)
+        })
     }
 
     /// Encrypt: encrypts with the key's initial version, whatever rotations happened,
     /// and returns the bare ciphertext. Keep KeyId, Algorithm, Iv and PaddingMode to
     /// decrypt it.
     pub fn encrypt(&self, request: &EncryptRequest<'_>) -> Result<EncryptResponse> {
-        self.call(|request_id, now| self.encrypt_with(request, Which::Initial, request_id, now))
+        self.call_with_iv(|request_id, now, iv_random| {
+            self.encrypt_with(request, Which::Initial, request_id, now, iv_random)
+        })
     }
 
     pub(super) fn encrypt_with(
@@ -120,6 +123,7 @@ impl Client {
         which: Which,
         request_id: &str,
         now: i64,
+        iv_random: &[u8; 16],
     ) -> Result<EncryptResponse> {
         let key_id = required("KeyId", Some(request.key_id))?;
         let algorithm = Algorithm::parse(request.algorithm)?;
@@ -145,11 +149,10 @@ impl Client {
         };
         let cipher = version_cipher(version)?;
 
-        let mut iv_buf = [0u8; 16];
+        // No IV given: fresh random bytes from the OS generator (drawn with the
+        // RequestId, and used for nothing else).
         let iv = if request.iv.is_empty() {
-            let iv = &mut iv_buf[..algorithm.iv_len()];
-            fill_random(iv)?;
-            &*iv
+            &iv_random[..algorithm.iv_len()]
         } else {
             request.iv
         };
@@ -330,5 +333,38 @@ impl Client {
             padding_mode: padding,
             request_id: request_id.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::CreateKeyRequest;
+
+    #[test]
+    fn random_ivs_are_fresh_and_not_the_request_id() {
+        let client = Client::in_memory();
+        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for algorithm in ["AES_GCM", "AES_CBC"] {
+            for _ in 0..200 {
+                let r = client
+                    .advance_encrypt(&EncryptRequest {
+                        key_id: &key_id,
+                        plaintext: b"x",
+                        algorithm: Some(algorithm),
+                        ..Default::default()
+                    })
+                    .unwrap();
+                let iv_hex: String = r.iv.iter().map(|b| format!("{b:02x}")).collect();
+                let id_hex = r.request_id.replace('-', "");
+                assert!(
+                    !id_hex.contains(&iv_hex[..8]),
+                    "the IV repeats RequestId bytes"
+                );
+                assert!(seen.insert(r.iv.clone()), "an IV repeated");
+                assert!(seen.insert(id_hex.into_bytes()), "a RequestId repeated");
+            }
+        }
     }
 }

@@ -47,16 +47,16 @@ impl Client {
         &self,
         request: &DataKeyRequest<'_>,
     ) -> Result<DataKeyResponse> {
-        self.call(|request_id, now| {
-            self.generate_data_key_with(request, Which::Primary, request_id, now)
+        self.call_with_iv(|request_id, now, iv_random| {
+            self.generate_data_key_with(request, Which::Primary, request_id, now, iv_random)
         })
     }
 
     /// GenerateDataKey: a data key encrypted with the key's initial version
     /// (bare ciphertext, AES_GCM).
     pub fn generate_data_key(&self, request: &DataKeyRequest<'_>) -> Result<DataKeyResponse> {
-        self.call(|request_id, now| {
-            self.generate_data_key_with(request, Which::Initial, request_id, now)
+        self.call_with_iv(|request_id, now, iv_random| {
+            self.generate_data_key_with(request, Which::Initial, request_id, now, iv_random)
         })
     }
 
@@ -66,6 +66,7 @@ impl Client {
         which: Which,
         request_id: &str,
         now: i64,
+        iv_random: &[u8; 16],
     ) -> Result<DataKeyResponse> {
         let len = request.number_of_bytes.unwrap_or(DEFAULT_DATA_KEY_LEN);
         if !(1..=MAX_DATA_KEY_LEN).contains(&len) {
@@ -88,6 +89,7 @@ impl Client {
             which,
             request_id,
             now,
+            iv_random,
         )?;
         Ok(DataKeyResponse {
             plaintext,

@@ -142,6 +142,21 @@ impl Client {
         f(&request_id, now).map_err(|e| e.with_request_id(&request_id))
     }
 
+    /// [`Client::call`] for the encrypt path: one read of the OS generator gives
+    /// both the RequestId and 16 bytes for a random IV. The getrandom system call
+    /// is most of the cost of encrypting a small message; this makes one of two.
+    fn call_with_iv<T>(&self, f: impl FnOnce(&str, i64, &[u8; 16]) -> Result<T>) -> Result<T> {
+        let mut random = zeroize::Zeroizing::new([0u8; 32]);
+        ids::fill_random(&mut random[..])?;
+        let mut id_bytes = [0u8; 16];
+        let mut iv_bytes = [0u8; 16];
+        id_bytes.copy_from_slice(&random[..16]);
+        iv_bytes.copy_from_slice(&random[16..]);
+        let request_id = ids::request_id_from(id_bytes);
+        let now = self.now();
+        f(&request_id, now, &iv_bytes).map_err(|e| e.with_request_id(&request_id))
+    }
+
     /// A snapshot in which the key named by `key_id` (an ID or an alias) needs no
     /// maintenance at `now`: if a rotation, expiry or deletion is due, it is carried
     /// out first, under the writer lock.
