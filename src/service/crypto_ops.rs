@@ -2,7 +2,7 @@
 
 use zeroize::Zeroizing;
 
-use super::{require_symmetric, required, Client};
+use super::{require_symmetric, required, Client, Redacted};
 use crate::crypto::blob::{parse_blob, start_blob};
 use crate::crypto::{ciphertext_len, Algorithm, CipherParams, KeyCipher, PaddingMode, MAX_AAD_LEN};
 use crate::error::{Error, ErrorKind, Result};
@@ -11,7 +11,7 @@ use crate::keystore::{Key, KeyVersion};
 /// The parameters of AdvanceEncrypt and Encrypt. Empty `iv` means "draw a random
 /// one" (the service's advice); `None` or `""` for `algorithm` / `padding_mode`
 /// means the default (AES_GCM; PKCS7_PADDING for AES_CBC and AES_ECB).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct EncryptRequest<'a> {
     /// A KeyId or an alias.
     pub key_id: &'a str,
@@ -57,8 +57,9 @@ pub struct DecryptRequest<'a> {
     pub padding_mode: Option<&'a str>,
 }
 
-/// What AdvanceDecrypt and Decrypt return. The plaintext is wiped when dropped.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What AdvanceDecrypt and Decrypt return. The plaintext is wiped when dropped
+/// and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DecryptResponse {
     pub plaintext: Zeroizing<Vec<u8>>,
     pub key_id: String,
@@ -69,6 +70,32 @@ pub struct DecryptResponse {
 }
 
 /// Which version encrypts: the primary (Advance*) or the initial one.
+impl std::fmt::Debug for EncryptRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptRequest")
+            .field("key_id", &self.key_id)
+            .field("plaintext", &Redacted(self.plaintext.len()))
+            .field("algorithm", &self.algorithm)
+            .field("iv", &self.iv)
+            .field("aad", &self.aad)
+            .field("padding_mode", &self.padding_mode)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DecryptResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecryptResponse")
+            .field("plaintext", &Redacted(self.plaintext.len()))
+            .field("key_id", &self.key_id)
+            .field("key_version_id", &self.key_version_id)
+            .field("algorithm", &self.algorithm)
+            .field("padding_mode", &self.padding_mode)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Which {
     Primary,
@@ -366,5 +393,37 @@ mod tests {
                 assert!(seen.insert(id_hex.into_bytes()), "a RequestId repeated");
             }
         }
+    }
+
+    #[test]
+    fn debug_never_shows_plaintext() {
+        let request = EncryptRequest {
+            key_id: "k",
+            plaintext: b"TOP-SECRET-PLAINTEXT",
+            ..Default::default()
+        };
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("TOP") && !shown.contains("84, 79"),
+            "{shown}"
+        );
+        assert!(shown.contains("20 bytes, redacted"), "{shown}");
+        let client = Client::in_memory();
+        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        let sealed = client
+            .advance_encrypt(&EncryptRequest {
+                key_id: &key_id,
+                ..request
+            })
+            .unwrap();
+        let opened = client
+            .advance_decrypt(&DecryptRequest {
+                ciphertext_blob: &sealed.ciphertext_blob,
+                ..Default::default()
+            })
+            .unwrap();
+        let shown = format!("{opened:?}");
+        assert!(!shown.contains("84, 79"), "{shown}");
+        assert!(shown.contains("20 bytes, redacted"), "{shown}");
     }
 }

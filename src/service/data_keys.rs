@@ -4,7 +4,7 @@
 use zeroize::Zeroizing;
 
 use super::crypto_ops::{EncryptRequest, Which};
-use super::Client;
+use super::{Client, Redacted};
 use crate::crypto::Algorithm;
 use crate::error::{Error, Result};
 use crate::ids::fill_random;
@@ -24,8 +24,9 @@ pub struct DataKeyRequest<'a> {
     pub aad: &'a [u8],
 }
 
-/// A data key: use `plaintext` and throw it away; keep `ciphertext_blob`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A data key: use `plaintext` and throw it away; keep `ciphertext_blob`. The
+/// plaintext key is wiped when dropped and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DataKeyResponse {
     /// The data key itself; wiped when dropped.
     pub plaintext: Zeroizing<Vec<u8>>,
@@ -38,6 +39,20 @@ pub struct DataKeyResponse {
     pub algorithm: Algorithm,
     pub iv: Vec<u8>,
     pub request_id: String,
+}
+
+impl std::fmt::Debug for DataKeyResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataKeyResponse")
+            .field("plaintext", &Redacted(self.plaintext.len()))
+            .field("ciphertext_blob", &self.ciphertext_blob)
+            .field("key_id", &self.key_id)
+            .field("key_version_id", &self.key_version_id)
+            .field("algorithm", &self.algorithm)
+            .field("iv", &self.iv)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
 }
 
 impl Client {

@@ -47,15 +47,36 @@ pub struct Client {
     clock: ArcSwapOption<ClockBox>,
 }
 
+/// Shows the length of secret bytes, never the bytes (ARCHITECTURE.md: no key
+/// byte in `Debug`; plaintext neither).
+pub(crate) struct Redacted(pub usize);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes, redacted>", self.0)
+    }
+}
+
 /// How to open a client: `keystore_path` `None` is an in-memory store;
 /// otherwise the store file, sealed under the master key given as bytes or as
 /// the path of a master-key file (exactly one of the two).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct OpenOptions<'a> {
     pub keystore_path: Option<&'a Path>,
     pub master_key: Option<&'a [u8]>,
     pub master_key_file: Option<&'a Path>,
     pub create_if_missing: bool,
+}
+
+impl std::fmt::Debug for OpenOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenOptions")
+            .field("keystore_path", &self.keystore_path)
+            .field("master_key", &self.master_key.map(|k| Redacted(k.len())))
+            .field("master_key_file", &self.master_key_file)
+            .field("create_if_missing", &self.create_if_missing)
+            .finish()
+    }
 }
 
 impl Client {
