@@ -5,7 +5,7 @@
 # binding), a JDK and JNA (the Java binding). Python 3 and cargo are assumed.
 set -euo pipefail
 
-packages=(build-essential binutils make pkg-config libssl-dev golang-go openjdk-17-jdk-headless libjna-java)
+packages=(build-essential binutils make pkg-config libssl-dev valgrind golang-go openjdk-17-jdk-headless libjna-java)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
