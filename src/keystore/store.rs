@@ -39,9 +39,10 @@ fn monotonic_ms() -> u64 {
 }
 
 struct FileSync {
-    backend: FileBackend,
+    backend: Arc<FileBackend>,
     last_check_ms: AtomicU64,
-    reloading: AtomicBool,
+    /// Set while a background re-read is under way, so there is one at a time.
+    reloading: Arc<AtomicBool>,
 }
 
 /// The store: the current snapshot, the writer lock, and for a file store the
@@ -53,7 +54,7 @@ struct FileSync {
 /// publishes the new snapshot before letting go of the locks. No process can
 /// lose another's change, and a failed change writes nothing.
 pub struct Store {
-    current: ArcSwap<Snapshot>,
+    current: Arc<ArcSwap<Snapshot>>,
     writer: Mutex<()>,
     file: Option<FileSync>,
 }
@@ -68,7 +69,7 @@ impl Store {
     /// An empty store that lives in memory and goes with its last handle.
     pub fn in_memory() -> Store {
         Store {
-            current: ArcSwap::from_pointee(Snapshot::default()),
+            current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
             writer: Mutex::new(()),
             file: None,
         }
@@ -115,16 +116,16 @@ impl Store {
             }
         };
         let store = Store {
-            current: ArcSwap::from_pointee(Snapshot {
+            current: Arc::new(ArcSwap::from_pointee(Snapshot {
                 model: loaded.model,
                 generation: loaded.generation,
                 source: Some(loaded.source),
-            }),
+            })),
             writer: Mutex::new(()),
             file: Some(FileSync {
-                backend,
+                backend: Arc::new(backend),
                 last_check_ms: AtomicU64::new(monotonic_ms()),
-                reloading: AtomicBool::new(false),
+                reloading: Arc::new(AtomicBool::new(false)),
             }),
         };
         if store.current.load().maintenance_due_at(now) {
@@ -140,10 +141,11 @@ impl Store {
         self.file.as_ref().map(|f| f.backend.path())
     }
 
-    /// The current snapshot. Never waits on a writer. For a file store, at most
-    /// every 200 ms it compares the file's identity with the snapshot's; when
-    /// another process has replaced the file, one caller re-reads it (without any
-    /// lock) while the others go on with the snapshot they have.
+    /// The current snapshot. Never waits on a writer or on the disk beyond a
+    /// stat: for a file store, at most every 200 ms it compares the file's
+    /// identity with the snapshot's, and when another process has replaced the
+    /// file, a background thread re-reads it (without any lock) and publishes it,
+    /// while callers go on with the snapshot they have.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         let snapshot = self.current.load_full();
         let Some(file) = &self.file else {
@@ -160,10 +162,9 @@ impl Store {
             return snapshot;
         }
         if Self::file_changed(file, &snapshot) {
-            self.reload_if_free(file).unwrap_or(snapshot)
-        } else {
-            snapshot
+            self.reload_in_background(file);
         }
+        snapshot
     }
 
     /// Whether the store file is no longer the one `snapshot` came from (a stat).
@@ -187,42 +188,40 @@ impl Store {
             return Ok(snapshot);
         }
         if let Some(loaded) = file.backend.read()? {
-            self.publish_if_newer(loaded);
+            publish_if_newer(&self.current, loaded);
         }
         Ok(self.current.load_full())
     }
 
-    fn reload_if_free(&self, file: &FileSync) -> Option<Arc<Snapshot>> {
+    /// Starts a re-read of the file on a thread of its own, unless one is under
+    /// way. Read errors leave the current snapshot in place (the next change
+    /// reports them). If no thread can be started, the caller re-reads.
+    fn reload_in_background(&self, file: &FileSync) {
         if file
             .reloading
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            return None;
+            return;
         }
-        let loaded = file.backend.read();
-        file.reloading.store(false, Ordering::Release);
-        if let Ok(Some(loaded)) = loaded {
-            self.publish_if_newer(loaded);
-        }
-        Some(self.current.load_full())
-    }
-
-    /// Publishes what was read from the file unless a newer snapshot is already
-    /// published (a reader must never undo a writer's change).
-    fn publish_if_newer(&self, loaded: Loaded) {
-        let fresh = Arc::new(Snapshot {
-            model: loaded.model,
-            generation: loaded.generation,
-            source: Some(loaded.source),
-        });
-        self.current.rcu(|current| {
-            if fresh.generation > current.generation {
-                fresh.clone()
-            } else {
-                current.clone()
+        let backend = file.backend.clone();
+        let current = self.current.clone();
+        let reloading = ClearOnDrop(file.reloading.clone());
+        let spawned = std::thread::Builder::new()
+            .name("localkms-reload".into())
+            .spawn(move || {
+                // Cleared however the thread ends, a panic included.
+                let _reloading = reloading;
+                if let Ok(Some(loaded)) = backend.read() {
+                    publish_if_newer(&current, loaded);
+                }
+            });
+        if spawned.is_err() {
+            if let Ok(Some(loaded)) = file.backend.read() {
+                publish_if_newer(&self.current, loaded);
             }
-        });
+            file.reloading.store(false, Ordering::Release);
+        }
     }
 
     /// Applies `change` to the newest state, first carrying out any maintenance
@@ -302,5 +301,72 @@ impl Store {
         });
         drop(lock);
         Ok(out)
+    }
+}
+
+/// Publishes what was read from the file unless a newer snapshot is already
+/// published (a reader must never undo a writer's change).
+fn publish_if_newer(current: &ArcSwap<Snapshot>, loaded: Loaded) {
+    let fresh = Arc::new(Snapshot {
+        model: loaded.model,
+        generation: loaded.generation,
+        source: Some(loaded.source),
+    });
+    current.rcu(|now| {
+        if fresh.generation > now.generation {
+            fresh.clone()
+        } else {
+            now.clone()
+        }
+    });
+}
+
+/// Clears the flag when dropped.
+struct ClearOnDrop(Arc<AtomicBool>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn temp_store(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("localkms-store-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("s.kms")
+    }
+
+    #[test]
+    fn a_reader_sees_another_writer_without_reading_the_file_itself() {
+        let path = temp_store("bg");
+        let key = [3u8; 32];
+        let writer =
+            Store::open_file(&path, MasterKey::from_bytes(&key).unwrap(), true, 0).unwrap();
+        let reader =
+            Store::open_file(&path, MasterKey::from_bytes(&key).unwrap(), false, 0).unwrap();
+        let before = reader.snapshot().generation;
+        writer.mutate(0, |_| Ok(())).unwrap();
+        let written = writer.snapshot().generation;
+        assert!(written > before);
+
+        // The first call after the freshness interval only notices the change and
+        // answers from the snapshot it has; the re-read happens in the background.
+        std::thread::sleep(Duration::from_millis(FRESHNESS_INTERVAL_MS + 50));
+        let noticed = reader.snapshot();
+        assert_eq!(noticed.generation, before);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while reader.snapshot().generation != written {
+            assert!(Instant::now() < deadline, "the change was not picked up");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // An unchanged file is not re-read: reload() answers from memory.
+        assert!(Arc::ptr_eq(&reader.reload().unwrap(), &reader.snapshot()));
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }
