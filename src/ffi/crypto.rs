@@ -1,12 +1,14 @@
 //! AdvanceEncrypt, Encrypt, AdvanceDecrypt, Decrypt over the C ABI.
 
 use std::ffi::c_char;
+use std::ptr::null_mut;
 
 use super::client::client_ref;
 use super::convert::{
     bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, opt_str, out_ptr, req_str,
     secret_into_c_bytes,
 };
+use super::response::{self, CResponse};
 use super::{guard, guard_void, kms_client, kms_error, kms_status};
 use crate::crypto::padding_name;
 use crate::error::Result;
@@ -53,20 +55,63 @@ pub struct kms_decrypt_response {
     pub request_id: *mut c_char,
 }
 
+impl CResponse for kms_encrypt_response {
+    fn empty() -> Self {
+        kms_encrypt_response {
+            ciphertext_blob: null_mut(),
+            ciphertext_blob_len: 0,
+            key_id: null_mut(),
+            key_version_id: null_mut(),
+            algorithm: null_mut(),
+            iv: null_mut(),
+            iv_len: 0,
+            padding_mode: null_mut(),
+            request_id: null_mut(),
+        }
+    }
+
+    unsafe fn free_fields(&mut self) {
+        // SAFETY: the trait's contract.
+        unsafe {
+            free_c_bytes(self.ciphertext_blob, self.ciphertext_blob_len, false);
+            free_c_bytes(self.iv, self.iv_len, false);
+            free_c_string(self.key_id);
+            free_c_string(self.key_version_id);
+            free_c_string(self.algorithm);
+            free_c_string(self.padding_mode);
+            free_c_string(self.request_id);
+        }
+    }
+}
+
+impl CResponse for kms_decrypt_response {
+    fn empty() -> Self {
+        kms_decrypt_response {
+            plaintext: null_mut(),
+            plaintext_len: 0,
+            key_id: null_mut(),
+            key_version_id: null_mut(),
+            algorithm: null_mut(),
+            padding_mode: null_mut(),
+            request_id: null_mut(),
+        }
+    }
+
+    unsafe fn free_fields(&mut self) {
+        // SAFETY: the trait's contract.
+        unsafe {
+            free_c_bytes(self.plaintext, self.plaintext_len, true);
+            free_c_string(self.key_id);
+            free_c_string(self.key_version_id);
+            free_c_string(self.algorithm);
+            free_c_string(self.padding_mode);
+            free_c_string(self.request_id);
+        }
+    }
+}
+
 fn encrypt_response_into_c(r: EncryptResponse) -> Result<Box<kms_encrypt_response>> {
-    // Strings first: a (theoretical) failure then leaks nothing but the Rust values.
-    let mut out = Box::new(kms_encrypt_response {
-        ciphertext_blob: std::ptr::null_mut(),
-        ciphertext_blob_len: 0,
-        key_id: std::ptr::null_mut(),
-        key_version_id: std::ptr::null_mut(),
-        algorithm: std::ptr::null_mut(),
-        iv: std::ptr::null_mut(),
-        iv_len: 0,
-        padding_mode: std::ptr::null_mut(),
-        request_id: std::ptr::null_mut(),
-    });
-    let filled = (|| -> Result<()> {
+    response::build(|out: &mut kms_encrypt_response| {
         out.key_id = into_c_string(r.key_id)?;
         out.key_version_id = into_c_string(r.key_version_id)?;
         out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
@@ -75,28 +120,11 @@ fn encrypt_response_into_c(r: EncryptResponse) -> Result<Box<kms_encrypt_respons
         (out.iv, out.iv_len) = into_c_bytes(r.iv);
         (out.ciphertext_blob, out.ciphertext_blob_len) = into_c_bytes(r.ciphertext_blob);
         Ok(())
-    })();
-    match filled {
-        Ok(()) => Ok(out),
-        Err(e) => {
-            // SAFETY: every field is NULL or was just allocated by this module.
-            unsafe { free_encrypt_fields(&mut out) };
-            Err(e)
-        }
-    }
+    })
 }
 
 fn decrypt_response_into_c(r: DecryptResponse) -> Result<Box<kms_decrypt_response>> {
-    let mut out = Box::new(kms_decrypt_response {
-        plaintext: std::ptr::null_mut(),
-        plaintext_len: 0,
-        key_id: std::ptr::null_mut(),
-        key_version_id: std::ptr::null_mut(),
-        algorithm: std::ptr::null_mut(),
-        padding_mode: std::ptr::null_mut(),
-        request_id: std::ptr::null_mut(),
-    });
-    let filled = (|| -> Result<()> {
+    response::build(|out: &mut kms_decrypt_response| {
         out.key_id = into_c_string(r.key_id)?;
         out.key_version_id = into_c_string(r.key_version_id)?;
         out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
@@ -104,44 +132,7 @@ fn decrypt_response_into_c(r: DecryptResponse) -> Result<Box<kms_decrypt_respons
         out.request_id = into_c_string(r.request_id)?;
         (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext);
         Ok(())
-    })();
-    match filled {
-        Ok(()) => Ok(out),
-        Err(e) => {
-            // SAFETY: every field is NULL or was just allocated by this module.
-            unsafe { free_decrypt_fields(&mut out) };
-            Err(e)
-        }
-    }
-}
-
-/// # Safety
-/// Every pointer field is NULL or owned by this library and not freed before.
-unsafe fn free_encrypt_fields(r: &mut kms_encrypt_response) {
-    // SAFETY: forwarded contract.
-    unsafe {
-        free_c_bytes(r.ciphertext_blob, r.ciphertext_blob_len, false);
-        free_c_bytes(r.iv, r.iv_len, false);
-        free_c_string(r.key_id);
-        free_c_string(r.key_version_id);
-        free_c_string(r.algorithm);
-        free_c_string(r.padding_mode);
-        free_c_string(r.request_id);
-    }
-}
-
-/// # Safety
-/// Every pointer field is NULL or owned by this library and not freed before.
-unsafe fn free_decrypt_fields(r: &mut kms_decrypt_response) {
-    // SAFETY: forwarded contract.
-    unsafe {
-        free_c_bytes(r.plaintext, r.plaintext_len, true);
-        free_c_string(r.key_id);
-        free_c_string(r.key_version_id);
-        free_c_string(r.algorithm);
-        free_c_string(r.padding_mode);
-        free_c_string(r.request_id);
-    }
+    })
 }
 
 /// The arguments shared by `kms_advance_encrypt` and `kms_encrypt`.
@@ -186,7 +177,7 @@ unsafe fn encrypt_call(
         };
         let out = encrypt_response_into_c(response)?;
         // SAFETY: checked non-NULL; writable per the contract.
-        unsafe { *response_out = Box::into_raw(out) };
+        unsafe { response::hand_over(response_out, out) };
         Ok(())
     })
 }
@@ -299,15 +290,8 @@ pub unsafe extern "C" fn kms_encrypt(
 /// `response` is NULL or came from this library and was not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn kms_encrypt_response_free(response: *mut kms_encrypt_response) {
-    guard_void(|| {
-        if response.is_null() {
-            return;
-        }
-        // SAFETY: per the contract, from Box::into_raw in this module.
-        let mut boxed = unsafe { Box::from_raw(response) };
-        // SAFETY: the fields were allocated by this module.
-        unsafe { free_encrypt_fields(&mut boxed) };
-    })
+    // SAFETY: forwarded contract.
+    guard_void(|| unsafe { response::free(response) })
 }
 
 /// The arguments shared by `kms_advance_decrypt` and `kms_decrypt`.
@@ -351,7 +335,7 @@ unsafe fn decrypt_call(
         };
         let out = decrypt_response_into_c(response)?;
         // SAFETY: checked non-NULL; writable per the contract.
-        unsafe { *response_out = Box::into_raw(out) };
+        unsafe { response::hand_over(response_out, out) };
         Ok(())
     })
 }
@@ -463,13 +447,6 @@ pub unsafe extern "C" fn kms_decrypt(
 /// `response` is NULL or came from this library and was not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn kms_decrypt_response_free(response: *mut kms_decrypt_response) {
-    guard_void(|| {
-        if response.is_null() {
-            return;
-        }
-        // SAFETY: per the contract, from Box::into_raw in this module.
-        let mut boxed = unsafe { Box::from_raw(response) };
-        // SAFETY: the fields were allocated by this module.
-        unsafe { free_decrypt_fields(&mut boxed) };
-    })
+    // SAFETY: forwarded contract.
+    guard_void(|| unsafe { response::free(response) })
 }

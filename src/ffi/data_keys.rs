@@ -1,12 +1,14 @@
 //! GenerateDataKey and AdvanceGenerateDataKey over the C ABI.
 
 use std::ffi::c_char;
+use std::ptr::null_mut;
 
 use super::client::client_ref;
 use super::convert::{
     bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, out_ptr, req_str,
     secret_into_c_bytes,
 };
+use super::response::{self, CResponse};
 use super::{guard, guard_void, kms_client, kms_error, kms_status};
 use crate::error::Result;
 use crate::service::{DataKeyRequest, DataKeyResponse};
@@ -41,20 +43,38 @@ pub struct kms_data_key_response {
     pub request_id: *mut c_char,
 }
 
+impl CResponse for kms_data_key_response {
+    fn empty() -> Self {
+        kms_data_key_response {
+            plaintext: null_mut(),
+            plaintext_len: 0,
+            ciphertext_blob: null_mut(),
+            ciphertext_blob_len: 0,
+            key_id: null_mut(),
+            key_version_id: null_mut(),
+            algorithm: null_mut(),
+            iv: null_mut(),
+            iv_len: 0,
+            request_id: null_mut(),
+        }
+    }
+
+    unsafe fn free_fields(&mut self) {
+        // SAFETY: the trait's contract.
+        unsafe {
+            free_c_bytes(self.plaintext, self.plaintext_len, true);
+            free_c_bytes(self.ciphertext_blob, self.ciphertext_blob_len, false);
+            free_c_bytes(self.iv, self.iv_len, false);
+            free_c_string(self.key_id);
+            free_c_string(self.key_version_id);
+            free_c_string(self.algorithm);
+            free_c_string(self.request_id);
+        }
+    }
+}
+
 fn response_into_c(r: DataKeyResponse) -> Result<Box<kms_data_key_response>> {
-    let mut out = Box::new(kms_data_key_response {
-        plaintext: std::ptr::null_mut(),
-        plaintext_len: 0,
-        ciphertext_blob: std::ptr::null_mut(),
-        ciphertext_blob_len: 0,
-        key_id: std::ptr::null_mut(),
-        key_version_id: std::ptr::null_mut(),
-        algorithm: std::ptr::null_mut(),
-        iv: std::ptr::null_mut(),
-        iv_len: 0,
-        request_id: std::ptr::null_mut(),
-    });
-    let filled = (|| -> Result<()> {
+    response::build(|out: &mut kms_data_key_response| {
         out.key_id = into_c_string(r.key_id)?;
         out.key_version_id = into_c_string(r.key_version_id)?;
         out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
@@ -63,30 +83,7 @@ fn response_into_c(r: DataKeyResponse) -> Result<Box<kms_data_key_response>> {
         (out.ciphertext_blob, out.ciphertext_blob_len) = into_c_bytes(r.ciphertext_blob);
         (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext);
         Ok(())
-    })();
-    match filled {
-        Ok(()) => Ok(out),
-        Err(e) => {
-            // SAFETY: every field is NULL or was just allocated by this module.
-            unsafe { free_fields(&mut out) };
-            Err(e)
-        }
-    }
-}
-
-/// # Safety
-/// Every pointer field is NULL or owned by this library and not freed before.
-unsafe fn free_fields(r: &mut kms_data_key_response) {
-    // SAFETY: forwarded contract.
-    unsafe {
-        free_c_bytes(r.plaintext, r.plaintext_len, true);
-        free_c_bytes(r.ciphertext_blob, r.ciphertext_blob_len, false);
-        free_c_bytes(r.iv, r.iv_len, false);
-        free_c_string(r.key_id);
-        free_c_string(r.key_version_id);
-        free_c_string(r.algorithm);
-        free_c_string(r.request_id);
-    }
+    })
 }
 
 /// # Safety
@@ -120,7 +117,7 @@ unsafe fn data_key_call(
         };
         let out = response_into_c(response)?;
         // SAFETY: checked non-NULL; writable per the contract.
-        unsafe { *response_out = Box::into_raw(out) };
+        unsafe { response::hand_over(response_out, out) };
         Ok(())
     })
 }
@@ -202,13 +199,6 @@ pub unsafe extern "C" fn kms_generate_data_key(
 /// `response` is NULL or came from this library and was not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn kms_data_key_response_free(response: *mut kms_data_key_response) {
-    guard_void(|| {
-        if response.is_null() {
-            return;
-        }
-        // SAFETY: per the contract, from Box::into_raw in this module.
-        let mut boxed = unsafe { Box::from_raw(response) };
-        // SAFETY: the fields were allocated by this module.
-        unsafe { free_fields(&mut boxed) };
-    })
+    // SAFETY: forwarded contract.
+    guard_void(|| unsafe { response::free(response) })
 }

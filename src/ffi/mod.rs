@@ -11,6 +11,7 @@ mod convert;
 mod crypto;
 mod data_keys;
 mod keys;
+mod response;
 
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
