@@ -87,7 +87,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "odd hex length: {text}");
+    assert!(text.len().is_multiple_of(2), "odd hex length: {text}");
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
@@ -789,7 +789,7 @@ fn worker_crash() {
         let alias = format!("alias/c{run}-{i}");
         client.create_alias(&alias, &key_id).unwrap();
         report!("DONE alias {alias} {key_id}");
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             let vid = client.rotate_key(&shared).unwrap();
             report!("DONE rotate {shared} {vid}");
         }

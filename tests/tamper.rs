@@ -332,7 +332,7 @@ fn block_mode_blobs_never_panic_and_fail_only_as_invalid_ciphertext() {
             }
             for extra in [1usize, 15, 16] {
                 let mut longer = blob.clone();
-                longer.extend(std::iter::repeat(0xab).take(extra));
+                longer.extend(std::iter::repeat_n(0xab, extra));
                 check(
                     &longer,
                     &format!("{algorithm} {padding} len {len} +{extra}"),

@@ -51,7 +51,7 @@ fn worker(
     // At least 50 rounds, and on until the mutator is done.
     while i < 50 || !stop.load(Ordering::SeqCst) {
         let plaintext = format!("worker {id} message {i} {}", "x".repeat(i % 37)).into_bytes();
-        let aad = if i % 2 == 0 {
+        let aad = if i.is_multiple_of(2) {
             format!("aad {id}/{i}").into_bytes()
         } else {
             Vec::new()

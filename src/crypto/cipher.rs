@@ -131,7 +131,7 @@ where
             Algorithm::AesCbc | Algorithm::AesEcb => {
                 let pkcs7 = params.padding == Some(PaddingMode::Pkcs7);
                 // Lengths are public: these checks reveal nothing about the plaintext.
-                if ciphertext.len() % BLOCK_LEN != 0 || (pkcs7 && ciphertext.is_empty()) {
+                if !ciphertext.len().is_multiple_of(BLOCK_LEN) || (pkcs7 && ciphertext.is_empty()) {
                     return Err(Error::invalid_ciphertext());
                 }
                 let mut out = Zeroizing::new(ciphertext.to_vec());

@@ -16,7 +16,7 @@ fn ct_lt_mask(a: u32, b: u32) -> u8 {
 /// padding is malformed. `data` must be a non-empty multiple of the block size
 /// (callers check that from the length alone, which is public).
 pub(crate) fn pkcs7_unpadded_len(data: &[u8]) -> Option<usize> {
-    debug_assert!(!data.is_empty() && data.len() % BLOCK_LEN == 0);
+    debug_assert!(!data.is_empty() && data.len().is_multiple_of(BLOCK_LEN));
     let last_block = &data[data.len() - BLOCK_LEN..];
     let pad = last_block[BLOCK_LEN - 1];
     let pad32 = u32::from(pad);

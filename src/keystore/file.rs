@@ -4,7 +4,6 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -169,15 +168,13 @@ impl FileBackend {
         // The umask may have taken bits away; it cannot have added any. Make it
         // exactly 0600 when it is ours to change.
         let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+        // File::lock is flock(LOCK_EX) on Linux: advisory, held by this open file
+        // description, released when it is closed (also when the process dies).
         loop {
-            // SAFETY: a valid open descriptor; flock has no memory effects.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-            if rc == 0 {
-                return Ok(LockGuard { _file: file });
-            }
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(io_error("lock cannot be taken", &self.lock_path, &e));
+            match file.lock() {
+                Ok(()) => return Ok(LockGuard { _file: file }),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_error("lock cannot be taken", &self.lock_path, &e)),
             }
         }
     }

@@ -157,7 +157,7 @@ impl Client {
         let padding = algorithm.padding(request.padding_mode)?;
         algorithm.check_iv(request.iv)?;
         algorithm.check_aad(request.aad)?;
-        if padding == Some(PaddingMode::NoPadding) && request.plaintext.len() % 16 != 0 {
+        if padding == Some(PaddingMode::NoPadding) && !request.plaintext.len().is_multiple_of(16) {
             return Err(Error::invalid_parameter(
                 "Plaintext",
                 format!(

@@ -3,6 +3,8 @@
 //! service's field names on standard output, or the service's error on standard
 //! error with an exit status per error class (see docs/cli.md).
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod commands;
 mod input;
