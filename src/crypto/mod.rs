@@ -125,12 +125,8 @@ impl Algorithm {
             ));
         }
         match value {
-            "" | "PKCS7_PADDING" => Ok(Some(PaddingMode::Pkcs7)),
-            "NO_PADDING" => Ok(Some(PaddingMode::NoPadding)),
-            _ => Err(Error::invalid_parameter(
-                "PaddingMode",
-                "Use PKCS7_PADDING or NO_PADDING.",
-            )),
+            "" => Ok(Some(PaddingMode::Pkcs7)),
+            named => PaddingMode::parse(named).map(Some),
         }
     }
 }
@@ -143,6 +139,18 @@ pub enum PaddingMode {
 }
 
 impl PaddingMode {
+    /// Parses a named padding: `PKCS7_PADDING` or `NO_PADDING`.
+    pub fn parse(value: &str) -> Result<PaddingMode> {
+        match value {
+            "PKCS7_PADDING" => Ok(PaddingMode::Pkcs7),
+            "NO_PADDING" => Ok(PaddingMode::NoPadding),
+            _ => Err(Error::invalid_parameter(
+                "PaddingMode",
+                "Use PKCS7_PADDING or NO_PADDING.",
+            )),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             PaddingMode::NoPadding => "NO_PADDING",

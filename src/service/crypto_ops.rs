@@ -264,20 +264,13 @@ impl Client {
         let pinned_algorithm = non_empty(request.algorithm)
             .map(|a| Algorithm::parse(Some(a)))
             .transpose()?;
-        let pinned_padding = non_empty(request.padding_mode);
-        if let Some(p) = pinned_padding {
-            if p != "PKCS7_PADDING" && p != "NO_PADDING" {
-                return Err(Error::invalid_parameter(
-                    "PaddingMode",
-                    "Use PKCS7_PADDING or NO_PADDING.",
-                ));
-            }
-        }
+        let pinned_padding = non_empty(request.padding_mode)
+            .map(PaddingMode::parse)
+            .transpose()?;
 
         let blob = parse_blob(request.ciphertext_blob)?;
         let algorithm_differs = pinned_algorithm.is_some_and(|a| a != blob.algorithm);
-        let padding_differs =
-            pinned_padding.is_some_and(|p| blob.padding.map(PaddingMode::name) != Some(p));
+        let padding_differs = pinned_padding.is_some_and(|p| blob.padding != Some(p));
         // Only AES_GCM takes Aad: Aad given for a blob that is not AES_GCM means the
         // blob is not what the caller made.
         let aad_unused = !request.aad.is_empty() && blob.algorithm != Algorithm::AesGcm;
