@@ -5,11 +5,11 @@ use std::ptr::null_mut;
 
 use super::client::client_ref;
 use super::convert::{
-    bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, opt_str, out_ptr, req_str,
+    bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, opt_str, req_str,
     secret_into_c_bytes,
 };
 use super::response::{self, CResponse};
-use super::{guard, guard_void, kms_client, kms_error, kms_status};
+use super::{guard_void, kms_client, kms_error, kms_status};
 use crate::crypto::padding_name;
 use crate::error::Result;
 use crate::service::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
@@ -155,31 +155,26 @@ unsafe fn encrypt_call(
     response_out: *mut *mut kms_encrypt_response,
     error: *mut kms_error,
 ) -> kms_status {
-    guard(error, || {
-        // SAFETY (whole block): the pointer rules of API.md §2, which the caller
-        // promises (see kms_advance_encrypt).
-        let client = unsafe { client_ref(client) }?;
-        let request = unsafe {
-            EncryptRequest {
+    // SAFETY (whole function): the pointer rules of API.md §2, which the caller
+    // promises (see kms_advance_encrypt).
+    unsafe {
+        response::respond(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = EncryptRequest {
                 key_id: req_str(key_id, "KeyId")?,
                 plaintext: bytes(plaintext, plaintext_len, "Plaintext")?,
                 algorithm: opt_str(algorithm, "Algorithm")?,
                 iv: bytes(iv, iv_len, "Iv")?,
                 aad: bytes(aad, aad_len, "Aad")?,
                 padding_mode: opt_str(padding_mode, "PaddingMode")?,
-            }
-        };
-        out_ptr(response_out, "response_out")?;
-        let response = if advance {
-            client.advance_encrypt(&request)?
-        } else {
-            client.encrypt(&request)?
-        };
-        let out = encrypt_response_into_c(response)?;
-        // SAFETY: checked non-NULL; writable per the contract.
-        unsafe { response::hand_over(response_out, out) };
-        Ok(())
-    })
+            };
+            encrypt_response_into_c(if advance {
+                client.advance_encrypt(&request)?
+            } else {
+                client.encrypt(&request)?
+            })
+        })
+    }
 }
 
 /// AdvanceEncrypt: encrypts `plaintext` with the key's primary version and returns
@@ -314,30 +309,25 @@ unsafe fn decrypt_call(
     response_out: *mut *mut kms_decrypt_response,
     error: *mut kms_error,
 ) -> kms_status {
-    guard(error, || {
-        // SAFETY (whole block): the pointer rules of API.md §2.
-        let client = unsafe { client_ref(client) }?;
-        let request = unsafe {
-            DecryptRequest {
+    // SAFETY (whole function): the pointer rules of API.md §2.
+    unsafe {
+        response::respond(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = DecryptRequest {
                 ciphertext_blob: bytes(ciphertext_blob, ciphertext_blob_len, "CiphertextBlob")?,
                 key_id: opt_str(key_id, "KeyId")?,
                 algorithm: opt_str(algorithm, "Algorithm")?,
                 iv: bytes(iv, iv_len, "Iv")?,
                 aad: bytes(aad, aad_len, "Aad")?,
                 padding_mode: opt_str(padding_mode, "PaddingMode")?,
-            }
-        };
-        out_ptr(response_out, "response_out")?;
-        let response = if advance {
-            client.advance_decrypt(&request)?
-        } else {
-            client.decrypt(&request)?
-        };
-        let out = decrypt_response_into_c(response)?;
-        // SAFETY: checked non-NULL; writable per the contract.
-        unsafe { response::hand_over(response_out, out) };
-        Ok(())
-    })
+            };
+            decrypt_response_into_c(if advance {
+                client.advance_decrypt(&request)?
+            } else {
+                client.decrypt(&request)?
+            })
+        })
+    }
 }
 
 /// AdvanceDecrypt.

@@ -5,11 +5,10 @@ use std::ptr::null_mut;
 
 use super::client::client_ref;
 use super::convert::{
-    bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, out_ptr, req_str,
-    secret_into_c_bytes,
+    bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, req_str, secret_into_c_bytes,
 };
 use super::response::{self, CResponse};
-use super::{guard, guard_void, kms_client, kms_error, kms_status};
+use super::{guard_void, kms_client, kms_error, kms_status};
 use crate::error::Result;
 use crate::service::{DataKeyRequest, DataKeyResponse};
 
@@ -99,27 +98,22 @@ unsafe fn data_key_call(
     response_out: *mut *mut kms_data_key_response,
     error: *mut kms_error,
 ) -> kms_status {
-    guard(error, || {
-        // SAFETY (block): the pointer rules of API.md §2.
-        let client = unsafe { client_ref(client) }?;
-        let request = unsafe {
-            DataKeyRequest {
+    // SAFETY (whole function): the pointer rules of API.md §2.
+    unsafe {
+        response::respond(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = DataKeyRequest {
                 key_id: req_str(key_id, "KeyId")?,
                 number_of_bytes: (number_of_bytes != 0).then_some(number_of_bytes as usize),
                 aad: bytes(aad, aad_len, "Aad")?,
-            }
-        };
-        out_ptr(response_out, "response_out")?;
-        let response = if advance {
-            client.advance_generate_data_key(&request)?
-        } else {
-            client.generate_data_key(&request)?
-        };
-        let out = response_into_c(response)?;
-        // SAFETY: checked non-NULL; writable per the contract.
-        unsafe { response::hand_over(response_out, out) };
-        Ok(())
-    })
+            };
+            response_into_c(if advance {
+                client.advance_generate_data_key(&request)?
+            } else {
+                client.generate_data_key(&request)?
+            })
+        })
+    }
 }
 
 /// AdvanceGenerateDataKey: a fresh random data key of `number_of_bytes` (1 to

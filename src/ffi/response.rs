@@ -1,6 +1,8 @@
 //! Building, handing over and freeing the C response structs, once for all of
 //! them.
 
+use super::convert::out_ptr;
+use super::{guard, kms_error, kms_status};
 use crate::error::Result;
 
 /// A `#[repr(C)]` response of library-owned pointers and lengths.
@@ -31,24 +33,35 @@ pub(crate) fn build<T: CResponse>(fill: impl FnOnce(&mut T) -> Result<()>) -> Re
     }
 }
 
-/// Hands a response to the caller through `out` (checked non-NULL before).
+/// The body of every function that returns a response: inside the panic guard,
+/// checks `response_out`, runs `call`, and hands its response over only on
+/// success.
 ///
 /// # Safety
-/// `out` is writable.
-pub(crate) unsafe fn hand_over<T: CResponse>(out: *mut *mut T, response: Box<T>) {
-    // SAFETY: per the contract above.
-    unsafe { *out = Box::into_raw(response) };
+/// `response_out` is NULL or writable; `error` is NULL or writable.
+pub(crate) unsafe fn respond<T: CResponse>(
+    error: *mut kms_error,
+    response_out: *mut *mut T,
+    call: impl FnOnce() -> Result<Box<T>>,
+) -> kms_status {
+    guard(error, || {
+        out_ptr(response_out, "response_out")?;
+        let response = call()?;
+        // SAFETY: checked non-NULL; writable per the contract above.
+        unsafe { *response_out = Box::into_raw(response) };
+        Ok(())
+    })
 }
 
-/// Frees a response the caller got from [`hand_over`]; NULL is a no-op.
+/// Frees a response the caller got from [`respond`]; NULL is a no-op.
 ///
 /// # Safety
-/// `response` is NULL or came from [`hand_over`] and was not freed before.
+/// `response` is NULL or came from [`respond`] and was not freed before.
 pub(crate) unsafe fn free<T: CResponse>(response: *mut T) {
     if response.is_null() {
         return;
     }
-    // SAFETY: per the contract above, from Box::into_raw in `hand_over`.
+    // SAFETY: per the contract above, from Box::into_raw in `respond`.
     let mut boxed = unsafe { Box::from_raw(response) };
     // SAFETY: the fields were allocated by this library for this response.
     unsafe { boxed.free_fields() };
