@@ -433,13 +433,13 @@ const char *kms_version(void);
  * `"OK"` for `KMS_STATUS_OK` and `"Unknown"` for a number that is no status.
  * Static: never free it. Takes any number (a `kms_status` value).
  */
-const char *kms_status_code(uint32_t status);
+const char *kms_status_code(kms_status status);
 
 /**
  * The service's HTTP status for a status: 200 for `KMS_STATUS_OK`, 0 for a number
  * that is no status. Takes any number (a `kms_status` value).
  */
-uint16_t kms_status_http_status(uint32_t status);
+uint16_t kms_status_http_status(kms_status status);
 
 /**
  * AdvanceEncrypt: encrypts `plaintext` with the key's primary version and returns

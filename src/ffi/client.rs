@@ -206,11 +206,17 @@ fn kind_of(status: u32) -> Option<ErrorKind> {
     ErrorKind::from_status(status)
 }
 
+/// A `kms_status` as the C caller passes it: any 32-bit number. The header
+/// names it `kms_status` (cbindgen.toml renames it), as API.md declares; Rust
+/// receives a plain `u32`, because an out-of-range value in a Rust enum would be
+/// undefined behaviour.
+pub type kms_status_number = u32;
+
 /// The service's code string for a status, e.g. `"Forbidden.KeyNotFound"`;
 /// `"OK"` for `KMS_STATUS_OK` and `"Unknown"` for a number that is no status.
 /// Static: never free it. Takes any number (a `kms_status` value).
 #[no_mangle]
-pub extern "C" fn kms_status_code(status: u32) -> *const c_char {
+pub extern "C" fn kms_status_code(status: kms_status_number) -> *const c_char {
     guard_value(c"Unknown".as_ptr(), || {
         if status == 0 {
             return c"OK".as_ptr();
@@ -225,7 +231,7 @@ pub extern "C" fn kms_status_code(status: u32) -> *const c_char {
 /// The service's HTTP status for a status: 200 for `KMS_STATUS_OK`, 0 for a number
 /// that is no status. Takes any number (a `kms_status` value).
 #[no_mangle]
-pub extern "C" fn kms_status_http_status(status: u32) -> u16 {
+pub extern "C" fn kms_status_http_status(status: kms_status_number) -> u16 {
     guard_value(0, || {
         if status == 0 {
             return 200;
