@@ -221,19 +221,26 @@ typedef struct kms_open_options {
    */
   const char *master_key_file;
   /**
-   * Create the store file when it does not exist.
+   * A flag (0 = false, any other value = true): create the store file when it
+   * does not exist.
    */
-  bool create_if_missing;
+  int create_if_missing;
 } kms_open_options;
 
 /**
  * What went wrong in a failed call. The caller owns it (usually on its stack);
  * the library fills it on failure and leaves it alone on success. Every string
  * is NUL-terminated and cut to fit.
+ *
+ * The library writes it with plain stores of whole integers and never reads it,
+ * so the caller's struct may hold anything before the call (uninitialised stack
+ * memory, garbage): every field here is an integer or an array of them, and the
+ * status is a plain 32-bit number on the Rust side (the header names it
+ * `kms_status`).
  */
 typedef struct kms_error {
   /**
-   * The status the call returned.
+   * The status the call returned (a `kms_status` value).
    */
   kms_status status;
   /**
@@ -259,7 +266,8 @@ typedef struct kms_error {
  * A time source: returns the time in Unix seconds. It is called with the
  * `context` given to `kms_client_set_clock`, from whichever thread is making a
  * call on the client, possibly from several threads at once: it must be
- * thread-safe. It may call into the library.
+ * thread-safe. It may call into the library, but not `kms_client_set_clock` or
+ * `kms_client_free` on the client it serves (those wait for it to return).
  */
 typedef int64_t (*kms_clock_fn)(void *context);
 
@@ -408,9 +416,13 @@ void kms_client_free(struct kms_client *client);
  * Sets the time source (Unix seconds) used for automatic rotation, expiry of
  * imported material, deletion dates and the dates in documents, so a test can
  * move time forward instead of waiting days. `clock` NULL restores the system
- * clock. `context` is passed to every call of `clock` and must stay valid until
- * the clock is replaced or the client is freed. See `kms_clock_fn` for the
- * threading rules.
+ * clock. `context` is passed to every call of `clock`.
+ *
+ * Returns only when no call on the client is still inside the previous clock:
+ * once it has returned, the previous clock is never called again and its context
+ * may be freed at once. The context of the clock in force must stay valid until
+ * the next `kms_client_set_clock` on the client returns or the client is freed.
+ * See `kms_clock_fn` for the threading rules.
  *
  * Returns `KMS_STATUS_OK`, or `KMS_STATUS_MISSING_PARAMETER` when `client` is NULL.
  *
@@ -666,7 +678,7 @@ kms_status kms_key_rotate(struct kms_client *client,
  */
 kms_status kms_update_rotation_policy(struct kms_client *client,
                                       const char *key_id,
-                                      bool enable_automatic_rotation,
+                                      int enable_automatic_rotation,
                                       const char *rotation_interval,
                                       struct kms_error *error);
 

@@ -14,14 +14,30 @@ const OK: Status = kms_status::KMS_STATUS_OK;
 const MISSING: Status = kms_status::KMS_STATUS_MISSING_PARAMETER;
 const INVALID: Status = kms_status::KMS_STATUS_INVALID_PARAMETER;
 
+/// What every failed call here is handed: an error struct full of garbage (0xA5
+/// bytes), as a caller's uninitialised stack would be. The library only writes it.
 fn blank_error() -> kms_error {
-    kms_error {
-        status: OK,
-        http_status: 0,
-        code: [0; KMS_ERROR_CODE_SIZE],
-        message: [0; KMS_ERROR_MESSAGE_SIZE],
-        request_id: [0; KMS_ERROR_REQUEST_ID_SIZE],
+    let mut raw = std::mem::MaybeUninit::<kms_error>::uninit();
+    // SAFETY: every field of kms_error is an integer or an array of integers, so
+    // any byte pattern is a valid value.
+    unsafe {
+        std::ptr::write_bytes(raw.as_mut_ptr().cast::<u8>(), 0xA5, size_of::<kms_error>());
+        raw.assume_init()
     }
+}
+
+/// The status field of an error struct that no call has written.
+const UNTOUCHED: u32 = 0xA5A5_A5A5;
+
+/// Asserts that a successful call left the caller's error struct as it was.
+fn assert_untouched(error: &kms_error, label: &str) {
+    assert_eq!(
+        error.status, UNTOUCHED,
+        "{label}: the error is left alone on success"
+    );
+    assert_eq!(error.http_status, 0xA5A5, "{label}");
+    assert!(error.code.iter().all(|&c| c as u8 == 0xA5), "{label}");
+    assert!(error.message.iter().all(|&c| c as u8 == 0xA5), "{label}");
 }
 
 fn text(chars: &[c_char]) -> String {
@@ -48,7 +64,7 @@ fn take_string(p: *mut c_char) -> String {
 /// Asserts a failed call's status and the error it filled in.
 fn assert_failed(status: Status, error: &kms_error, expected: Status, mentions: &str) {
     assert_eq!(status, expected, "message: {}", text(&error.message));
-    assert_eq!(error.status, expected);
+    assert_eq!(error.status, expected as u32);
     assert_eq!(
         text(&error.code),
         cstr(kms_status_code(expected as u32)),
@@ -154,7 +170,7 @@ fn open_and_free() {
         master_key: null(),
         master_key_len: 0,
         master_key_file: null(),
-        create_if_missing: true,
+        create_if_missing: 1,
     };
     let mut client: *mut kms_client = dangling();
     let mut error = blank_error();
@@ -179,7 +195,7 @@ fn open_and_free() {
         master_key: null(),
         master_key_len: 32,
         master_key_file: null(),
-        create_if_missing: false,
+        create_if_missing: 0,
     };
     let mut error = blank_error();
     let status = unsafe { kms_client_open(&options, &mut client, &mut error) };
@@ -190,7 +206,7 @@ fn open_and_free() {
         master_key: null(),
         master_key_len: 0,
         master_key_file: null(),
-        create_if_missing: false,
+        create_if_missing: 0,
     };
     let mut client = null_mut();
     let mut error = blank_error();
@@ -198,8 +214,7 @@ fn open_and_free() {
         unsafe { kms_client_open(&options, &mut client, &mut error) },
         OK
     );
-    assert_eq!(error.status, OK, "the error is left alone on success");
-    assert_eq!(error.code[0], 0);
+    assert_untouched(&error, "open");
     unsafe { kms_client_free(client) };
 
     // Every free function takes NULL.
@@ -403,7 +418,7 @@ fn encrypt_null_and_length_matrix() {
             );
             if expected == OK {
                 assert_eq!(status, OK, "{label}: {}", text(&error.message));
-                assert_eq!(error.status, OK, "{label}: error left alone");
+                assert_untouched(&error, &label);
                 assert_ne!(out, dangling(), "{label}");
                 let r = unsafe { &*out };
                 assert_eq!(cstr(r.key_id), key.to_str().unwrap());
@@ -712,7 +727,7 @@ unsafe extern "C" fn rotate(c: *mut kms_client, k: *const c_char, e: *mut kms_er
     unsafe { kms_key_rotate(c, k, null_mut(), e) }
 }
 unsafe extern "C" fn policy(c: *mut kms_client, k: *const c_char, e: *mut kms_error) -> Status {
-    unsafe { kms_update_rotation_policy(c, k, true, c"7d".as_ptr(), e) }
+    unsafe { kms_update_rotation_policy(c, k, 1, c"7d".as_ptr(), e) }
 }
 unsafe extern "C" fn import(c: *mut kms_client, k: *const c_char, e: *mut kms_error) -> Status {
     unsafe { kms_import_key_material(c, k, [1u8; 32].as_ptr(), 32, 0, e) }
@@ -799,13 +814,13 @@ fn key_functions_null_matrix() {
     // enabling does not have.
     let mut error = blank_error();
     assert_failed(
-        unsafe { kms_update_rotation_policy(c.0, key.as_ptr(), true, null(), &mut error) },
+        unsafe { kms_update_rotation_policy(c.0, key.as_ptr(), 1, null(), &mut error) },
         &error,
         MISSING,
         "RotationInterval",
     );
     assert_eq!(
-        unsafe { kms_update_rotation_policy(c.0, key.as_ptr(), false, null(), null_mut()) },
+        unsafe { kms_update_rotation_policy(c.0, key.as_ptr(), 0, null(), null_mut()) },
         OK
     );
 

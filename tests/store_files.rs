@@ -330,7 +330,7 @@ fn ffi_open_keep(options: &OpenOptions<'_>, keep: Option<&mut *mut kms_client>) 
         master_key: if key.is_empty() { null() } else { key.as_ptr() },
         master_key_len: key.len(),
         master_key_file: key_file.as_ref().map_or(null(), |p| p.as_ptr()),
-        create_if_missing: options.create_if_missing,
+        create_if_missing: options.create_if_missing.into(),
     };
     let sentinel = NonNull::<kms_client>::dangling().as_ptr();
     let mut client = sentinel;

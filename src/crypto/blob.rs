@@ -38,23 +38,24 @@ pub fn blob_len(algorithm: Algorithm, padding: Option<PaddingMode>, plaintext_le
 }
 
 /// Starts a blob: a buffer with room for all of it, holding the header and the IV.
-/// The caller appends the ciphertext.
+/// The caller appends the ciphertext. The plaintext length must be checked
+/// already (`buffer::check_plaintext_len`); the allocation is fallible.
 pub fn start_blob(
     algorithm: Algorithm,
     padding: Option<PaddingMode>,
     key_version_id: &str,
     iv: &[u8],
     plaintext_len: usize,
-) -> Vec<u8> {
+) -> Result<Vec<u8>> {
     debug_assert_eq!(key_version_id.len(), KEY_VERSION_ID_LEN);
     debug_assert_eq!(iv.len(), algorithm.iv_len());
-    let mut blob = Vec::with_capacity(blob_len(algorithm, padding, plaintext_len));
+    let mut blob = super::buffer::with_capacity(blob_len(algorithm, padding, plaintext_len))?;
     blob.push(BLOB_MAGIC);
     blob.push((BLOB_FORMAT_VERSION << 4) | padding_bits(padding));
     blob.push(algorithm_byte(algorithm));
     blob.extend_from_slice(key_version_id.as_bytes());
     blob.extend_from_slice(iv);
-    blob
+    Ok(blob)
 }
 
 /// A blob taken apart. Nothing here is authenticated yet: the GCM tag (over the
@@ -132,7 +133,7 @@ mod tests {
 
     #[test]
     fn header_layout_matches_the_contract() {
-        let blob = start_blob(Algorithm::AesGcm, None, VERSION, &[0xee; 12], 5);
+        let blob = start_blob(Algorithm::AesGcm, None, VERSION, &[0xee; 12], 5).unwrap();
         assert_eq!(blob[0], b'$');
         assert_eq!(blob[1], 0x00);
         assert_eq!(blob[2], 2);
@@ -146,7 +147,8 @@ mod tests {
             VERSION,
             &[1; 16],
             0,
-        );
+        )
+        .unwrap();
         assert_eq!((blob[1], blob[2]), (0x01, 1));
         let blob = start_blob(
             Algorithm::AesEcb,
@@ -154,7 +156,8 @@ mod tests {
             VERSION,
             &[],
             0,
-        );
+        )
+        .unwrap();
         assert_eq!((blob[1], blob[2], blob.len()), (0x00, 3, 39));
     }
 
@@ -166,7 +169,8 @@ mod tests {
             VERSION,
             &[1; 16],
             3,
-        );
+        )
+        .unwrap();
         blob.extend_from_slice(&[9; 16]);
         let parsed = parse_blob(&blob).unwrap();
         assert_eq!(parsed.algorithm, Algorithm::AesCbc);
@@ -178,7 +182,7 @@ mod tests {
 
     #[test]
     fn malformed_blobs_are_invalid_ciphertext() {
-        let mut good = start_blob(Algorithm::AesGcm, None, VERSION, &[0; 12], 0);
+        let mut good = start_blob(Algorithm::AesGcm, None, VERSION, &[0; 12], 0).unwrap();
         good.extend_from_slice(&[0; 16]);
         assert!(parse_blob(&good).is_ok());
         let bad = |f: &dyn Fn(&mut Vec<u8>)| {

@@ -14,7 +14,7 @@ use aes_gcm::AesGcm;
 use zeroize::Zeroizing;
 
 use super::padding::{pkcs7_pad_len, pkcs7_unpadded_len};
-use super::{Algorithm, CipherParams, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
+use super::{ciphertext_len, Algorithm, CipherParams, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
 /// AES under one key, ready for GCM, CBC and ECB.
@@ -55,7 +55,10 @@ where
     }
 
     fn seal(&self, params: &CipherParams<'_>, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        super::buffer::check_plaintext_len(plaintext.len())?;
         let start = out.len();
+        let room = ciphertext_len(params.algorithm, params.padding, plaintext.len());
+        super::buffer::reserve(out, room)?;
         out.extend_from_slice(plaintext);
         match params.algorithm {
             Algorithm::AesGcm => {
@@ -117,7 +120,7 @@ where
                     return Err(Error::invalid_ciphertext());
                 }
                 let (body, tag) = ciphertext.split_at(ciphertext.len() - GCM_TAG_LEN);
-                let mut out = Zeroizing::new(body.to_vec());
+                let mut out = Zeroizing::new(super::buffer::copy_of(body)?);
                 self.gcm
                     .decrypt_in_place_detached(
                         GenericArray::from_slice(params.iv),
@@ -134,7 +137,7 @@ where
                 if !ciphertext.len().is_multiple_of(BLOCK_LEN) || (pkcs7 && ciphertext.is_empty()) {
                     return Err(Error::invalid_ciphertext());
                 }
-                let mut out = Zeroizing::new(ciphertext.to_vec());
+                let mut out = Zeroizing::new(super::buffer::copy_of(ciphertext)?);
                 let decrypted = if params.algorithm == Algorithm::AesCbc {
                     self.cbc_decryptor(params.iv)
                         .decrypt_padded_mut::<NoPadding>(&mut out)

@@ -1,9 +1,11 @@
 //! AES-GCM / AES-CBC / AES-ECB, PKCS#7, the IV rules, and the blob format.
 
 pub mod blob;
+pub mod buffer;
 mod cipher;
 mod padding;
 
+pub use buffer::{MAX_CIPHERTEXT_LEN, MAX_PLAINTEXT_LEN};
 pub use cipher::KeyCipher;
 
 use crate::error::{Error, Result};

@@ -1,13 +1,14 @@
 //! The client handle, its clock, and the functions about the library.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::convert::{bytes, out_ptr};
-use super::{guard, guard_value, guard_void, kms_error, kms_status};
+use super::guard::{guard, guard_value, guard_void};
+use super::status::{kms_error, kms_status, kms_status_number, ErrorOut};
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::{Client, OpenOptions};
 
@@ -42,14 +43,16 @@ pub struct kms_open_options {
     pub master_key_len: usize,
     /// A file holding the master key (must not be group or world readable), or NULL.
     pub master_key_file: *const c_char,
-    /// Create the store file when it does not exist.
-    pub create_if_missing: bool,
+    /// A flag (0 = false, any other value = true): create the store file when it
+    /// does not exist.
+    pub create_if_missing: c_int,
 }
 
 /// A time source: returns the time in Unix seconds. It is called with the
 /// `context` given to `kms_client_set_clock`, from whichever thread is making a
 /// call on the client, possibly from several threads at once: it must be
-/// thread-safe. It may call into the library.
+/// thread-safe. It may call into the library, but not `kms_client_set_clock` or
+/// `kms_client_free` on the client it serves (those wait for it to return).
 pub type kms_clock_fn = Option<unsafe extern "C" fn(context: *mut c_void) -> i64>;
 
 /// The caller's clock context. The caller promises (by the header's documentation
@@ -100,13 +103,17 @@ pub unsafe extern "C" fn kms_client_open(
     client_out: *mut *mut kms_client,
     error: *mut kms_error,
 ) -> kms_status {
+    // SAFETY: `error` is NULL or writable, per this function's contract.
+    let error = unsafe { ErrorOut::new(error) };
     guard(error, || {
         out_ptr(client_out, "client_out")?;
         let client = if options.is_null() {
             Client::open(&OpenOptions::default())?
         } else {
-            // SAFETY: a valid kms_open_options per the contract above.
-            let options = unsafe { &*options };
+            // SAFETY: a valid kms_open_options per the contract above. Every field
+            // is a pointer or an integer, so any bit pattern is a valid value; the
+            // struct is copied out, no reference to caller memory is kept.
+            let options = unsafe { options.read() };
             // SAFETY (block): NUL-terminated strings or NULL, (pointer, length) pairs
             // per API.md §2.
             let (path, master_key, master_key_file) = unsafe {
@@ -120,7 +127,7 @@ pub unsafe extern "C" fn kms_client_open(
                 keystore_path: path,
                 master_key: Some(master_key),
                 master_key_file,
-                create_if_missing: options.create_if_missing,
+                create_if_missing: options.create_if_missing != 0,
             })?
         };
         let handle = Box::new(kms_client { client });
@@ -161,9 +168,13 @@ pub unsafe extern "C" fn kms_client_free(client: *mut kms_client) {
 /// Sets the time source (Unix seconds) used for automatic rotation, expiry of
 /// imported material, deletion dates and the dates in documents, so a test can
 /// move time forward instead of waiting days. `clock` NULL restores the system
-/// clock. `context` is passed to every call of `clock` and must stay valid until
-/// the clock is replaced or the client is freed. See `kms_clock_fn` for the
-/// threading rules.
+/// clock. `context` is passed to every call of `clock`.
+///
+/// Returns only when no call on the client is still inside the previous clock:
+/// once it has returned, the previous clock is never called again and its context
+/// may be freed at once. The context of the clock in force must stay valid until
+/// the next `kms_client_set_clock` on the client returns or the client is freed.
+/// See `kms_clock_fn` for the threading rules.
 ///
 /// Returns `KMS_STATUS_OK`, or `KMS_STATUS_MISSING_PARAMETER` when `client` is NULL.
 ///
@@ -177,6 +188,8 @@ pub unsafe extern "C" fn kms_client_set_clock(
     context: *mut c_void,
     error: *mut kms_error,
 ) -> kms_status {
+    // SAFETY: `error` is NULL or writable, per this function's contract.
+    let error = unsafe { ErrorOut::new(error) };
     guard(error, || {
         // SAFETY: NULL or live, per the contract above.
         let client = unsafe { client_ref(client) }?;
@@ -205,12 +218,6 @@ pub extern "C" fn kms_version() -> *const c_char {
 fn kind_of(status: u32) -> Option<ErrorKind> {
     ErrorKind::from_status(status)
 }
-
-/// A `kms_status` as the C caller passes it: any 32-bit number. The header
-/// names it `kms_status` (cbindgen.toml renames it), as API.md declares; Rust
-/// receives a plain `u32`, because an out-of-range value in a Rust enum would be
-/// undefined behaviour.
-pub type kms_status_number = u32;
 
 /// The service's code string for a status, e.g. `"Forbidden.KeyNotFound"`;
 /// `"OK"` for `KMS_STATUS_OK` and `"Unknown"` for a number that is no status.

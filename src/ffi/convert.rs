@@ -111,17 +111,19 @@ pub(crate) unsafe fn free_c_bytes(ptr: *mut u8, len: usize, wipe: bool) {
 /// Secret bytes as a library-owned buffer of exactly their length, wiped by
 /// [`free_c_bytes`] with `wipe`. When the vector has no spare capacity its buffer
 /// is handed over as it is; otherwise the bytes are copied into an exact buffer
-/// and the vector is wiped on drop, so no reallocation leaves an unwiped copy.
-pub(crate) fn secret_into_c_bytes(mut secret: Zeroizing<Vec<u8>>) -> (*mut u8, usize) {
+/// (allocated fallibly: the length is the caller's) and the vector is wiped on
+/// drop, so no reallocation leaves an unwiped copy.
+pub(crate) fn secret_into_c_bytes(mut secret: Zeroizing<Vec<u8>>) -> Result<(*mut u8, usize)> {
     if secret.is_empty() {
-        return (std::ptr::null_mut(), 0);
+        return Ok((std::ptr::null_mut(), 0));
     }
-    let boxed: Box<[u8]> = if secret.capacity() == secret.len() {
-        // into_boxed_slice does not reallocate when there is no spare capacity.
-        std::mem::take(&mut *secret).into_boxed_slice()
+    let exact = if secret.capacity() == secret.len() {
+        std::mem::take(&mut *secret)
     } else {
-        Box::from(&secret[..])
+        crate::crypto::buffer::copy_of(&secret)?
     };
+    // into_boxed_slice does not reallocate when there is no spare capacity.
+    let boxed: Box<[u8]> = exact.into_boxed_slice();
     let len = boxed.len();
-    (Box::into_raw(boxed).cast::<u8>(), len)
+    Ok((Box::into_raw(boxed).cast::<u8>(), len))
 }

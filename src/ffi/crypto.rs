@@ -4,12 +4,14 @@ use std::ffi::c_char;
 use std::ptr::null_mut;
 
 use super::client::client_ref;
+use super::client::kms_client;
 use super::convert::{
     bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, opt_str, req_str,
     secret_into_c_bytes,
 };
+use super::guard::guard_void;
 use super::response::{self, CResponse};
-use super::{guard_void, kms_client, kms_error, kms_status};
+use super::status::{kms_error, kms_status};
 use crate::crypto::padding_name;
 use crate::error::Result;
 use crate::service::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
@@ -130,7 +132,7 @@ fn decrypt_response_into_c(r: DecryptResponse) -> Result<Box<kms_decrypt_respons
         out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
         out.padding_mode = into_c_string(padding_name(r.padding_mode).to_owned())?;
         out.request_id = into_c_string(r.request_id)?;
-        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext);
+        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext)?;
         Ok(())
     })
 }

@@ -4,11 +4,13 @@ use std::ffi::c_char;
 use std::ptr::null_mut;
 
 use super::client::client_ref;
+use super::client::kms_client;
 use super::convert::{
     bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, req_str, secret_into_c_bytes,
 };
+use super::guard::guard_void;
 use super::response::{self, CResponse};
-use super::{guard_void, kms_client, kms_error, kms_status};
+use super::status::{kms_error, kms_status};
 use crate::error::Result;
 use crate::service::{DataKeyRequest, DataKeyResponse};
 
@@ -80,7 +82,7 @@ fn response_into_c(r: DataKeyResponse) -> Result<Box<kms_data_key_response>> {
         out.request_id = into_c_string(r.request_id)?;
         (out.iv, out.iv_len) = into_c_bytes(r.iv);
         (out.ciphertext_blob, out.ciphertext_blob_len) = into_c_bytes(r.ciphertext_blob);
-        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext);
+        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext)?;
         Ok(())
     })
 }

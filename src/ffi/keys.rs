@@ -1,10 +1,12 @@
 //! Keys, versions, rotation, states, aliases and documents over the C ABI.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int};
 
 use super::client::client_ref;
+use super::client::kms_client;
 use super::convert::{bytes, free_c_string, into_c_string, opt_str, out_ptr, req_str};
-use super::{guard, guard_void, kms_client, kms_error, kms_status};
+use super::guard::{guard, guard_void};
+use super::status::{kms_error, kms_status, ErrorOut};
 use crate::error::Result;
 use crate::service::{Client, CreateKeyRequest};
 
@@ -21,6 +23,8 @@ unsafe fn with_string_out(
     error: *mut kms_error,
     op: impl FnOnce(&Client) -> Result<String>,
 ) -> kms_status {
+    // SAFETY: `error` is NULL or writable, per this function's contract.
+    let error = unsafe { ErrorOut::new(error) };
     guard(error, || {
         // SAFETY: NULL or live.
         let client = unsafe { client_ref(client) }?;
@@ -46,6 +50,8 @@ unsafe fn without_out(
     error: *mut kms_error,
     op: impl FnOnce(&Client) -> Result<()>,
 ) -> kms_status {
+    // SAFETY: `error` is NULL or writable, per this function's contract.
+    let error = unsafe { ErrorOut::new(error) };
     guard(error, || {
         // SAFETY: NULL or live.
         let client = unsafe { client_ref(client) }?;
@@ -103,7 +109,7 @@ pub unsafe extern "C" fn kms_key_rotate(
 pub unsafe extern "C" fn kms_update_rotation_policy(
     client: *mut kms_client,
     key_id: *const c_char,
-    enable_automatic_rotation: bool,
+    enable_automatic_rotation: c_int,
     rotation_interval: *const c_char,
     error: *mut kms_error,
 ) -> kms_status {
@@ -112,7 +118,7 @@ pub unsafe extern "C" fn kms_update_rotation_policy(
         without_out(client, error, |c| {
             c.update_rotation_policy(
                 req_str(key_id, "KeyId")?,
-                enable_automatic_rotation,
+                enable_automatic_rotation != 0,
                 opt_str(rotation_interval, "RotationInterval")?,
             )
         })

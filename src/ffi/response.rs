@@ -2,7 +2,8 @@
 //! them.
 
 use super::convert::out_ptr;
-use super::{guard, kms_error, kms_status};
+use super::guard::guard;
+use super::status::{kms_error, kms_status, ErrorOut};
 use crate::error::Result;
 
 /// A `#[repr(C)]` response of library-owned pointers and lengths.
@@ -44,6 +45,8 @@ pub(crate) unsafe fn respond<T: CResponse>(
     response_out: *mut *mut T,
     call: impl FnOnce() -> Result<Box<T>>,
 ) -> kms_status {
+    // SAFETY: `error` is NULL or writable, per this function's contract.
+    let error = unsafe { ErrorOut::new(error) };
     guard(error, || {
         out_ptr(response_out, "response_out")?;
         let response = call()?;

@@ -4,6 +4,7 @@ use zeroize::Zeroizing;
 
 use super::{require_symmetric, required, Client, Redacted};
 use crate::crypto::blob::{parse_blob, start_blob};
+use crate::crypto::buffer;
 use crate::crypto::{ciphertext_len, Algorithm, CipherParams, KeyCipher, PaddingMode, MAX_AAD_LEN};
 use crate::error::{Error, ErrorKind, Result};
 use crate::keystore::{Key, KeyVersion};
@@ -157,6 +158,7 @@ impl Client {
         let padding = algorithm.padding(request.padding_mode)?;
         algorithm.check_iv(request.iv)?;
         algorithm.check_aad(request.aad)?;
+        buffer::check_plaintext_len(request.plaintext.len())?;
         if padding == Some(PaddingMode::NoPadding) && !request.plaintext.len().is_multiple_of(16) {
             return Err(Error::invalid_parameter(
                 "Plaintext",
@@ -197,13 +199,16 @@ impl Client {
                     &version.key_version_id,
                     iv,
                     request.plaintext.len(),
-                );
+                )?;
                 cipher.seal(&params, request.plaintext, &mut blob)?;
                 blob
             }
             Which::Initial => {
-                let mut out =
-                    Vec::with_capacity(ciphertext_len(algorithm, padding, request.plaintext.len()));
+                let mut out = buffer::with_capacity(ciphertext_len(
+                    algorithm,
+                    padding,
+                    request.plaintext.len(),
+                ))?;
                 cipher.seal(&params, request.plaintext, &mut out)?;
                 out
             }
@@ -247,6 +252,7 @@ impl Client {
         if request.ciphertext_blob.is_empty() {
             return Err(Error::missing_parameter("CiphertextBlob"));
         }
+        buffer::check_ciphertext_len(request.ciphertext_blob.len())?;
         if !request.iv.is_empty() {
             return Err(Error::invalid_parameter(
                 "Iv",
@@ -330,6 +336,7 @@ impl Client {
             ));
         }
         algorithm.check_aad(request.aad)?;
+        buffer::check_ciphertext_len(request.ciphertext_blob.len())?;
 
         let snapshot = self.fresh_snapshot_for(key_id, now)?;
         let key = snapshot.resolve(key_id, now)?;

@@ -23,9 +23,8 @@ mod describe;
 mod keys;
 
 use std::path::Path;
-use std::sync::Arc;
-
-use arc_swap::ArcSwapOption;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{Error, Result};
 use crate::ids;
@@ -38,13 +37,46 @@ pub use keys::CreateKeyRequest;
 /// A time source in Unix seconds.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
-struct ClockBox(Clock);
+/// The clock in force: the system clock unless one was set.
+///
+/// A set clock is called under a read lock, and replacing it takes the write lock,
+/// so [`Client::set_clock`] returns only once no call is still inside the previous
+/// clock: a C caller may free the old clock's context as soon as it returns. The
+/// flag keeps the system-clock path (every call of a production client) free of
+/// the lock.
+#[derive(Default)]
+struct ClockSlot {
+    custom: AtomicBool,
+    clock: RwLock<Option<Clock>>,
+}
+
+impl ClockSlot {
+    fn now(&self) -> i64 {
+        if !self.custom.load(Ordering::Acquire) {
+            return ids::system_now();
+        }
+        let clock = self.clock.read().unwrap_or_else(PoisonError::into_inner);
+        match &*clock {
+            Some(clock) => clock(),
+            None => ids::system_now(),
+        }
+    }
+
+    fn set(&self, clock: Option<Clock>) {
+        // Waits for every call still inside the previous clock.
+        let mut slot = self.clock.write().unwrap_or_else(PoisonError::into_inner);
+        self.custom.store(clock.is_some(), Ordering::Release);
+        let previous = std::mem::replace(&mut *slot, clock);
+        drop(slot);
+        drop(previous);
+    }
+}
 
 /// One handle on one key store. Cheap to share: every method takes `&self` and
 /// may be called from any number of threads at once.
 pub struct Client {
     store: Store,
-    clock: ArcSwapOption<ClockBox>,
+    clock: ClockSlot,
 }
 
 /// Shows the length of secret bytes, never the bytes (ARCHITECTURE.md: no key
@@ -84,7 +116,7 @@ impl Client {
     pub fn in_memory() -> Client {
         Client {
             store: Store::in_memory(),
-            clock: ArcSwapOption::empty(),
+            clock: ClockSlot::default(),
         }
     }
 
@@ -132,7 +164,7 @@ impl Client {
         let store = Store::open_file(path, master, options.create_if_missing, ids::system_now())?;
         Ok(Client {
             store,
-            clock: ArcSwapOption::empty(),
+            clock: ClockSlot::default(),
         })
     }
 
@@ -142,17 +174,16 @@ impl Client {
     }
 
     /// Sets the time source for automatic rotation, expiry, deletion and dates;
-    /// `None` restores the system clock.
+    /// `None` restores the system clock. Returns only when no call on this client
+    /// is still inside the previous clock (which is then dropped). The clock must
+    /// not call `set_clock` on the same client (that would wait for itself).
     pub fn set_clock(&self, clock: Option<Clock>) {
-        self.clock.store(clock.map(|c| Arc::new(ClockBox(c))));
+        self.clock.set(clock);
     }
 
     /// The time now, by the clock in force.
     pub fn now(&self) -> i64 {
-        match &*self.clock.load() {
-            Some(clock) => (clock.0)(),
-            None => ids::system_now(),
-        }
+        self.clock.now()
     }
 
     /// Runs one API call: gives it a fresh RequestId, and stamps that RequestId on
