@@ -418,7 +418,7 @@ fn encrypt_null_and_length_matrix() {
             );
             if expected == OK {
                 assert_eq!(status, OK, "{label}: {}", text(&error.message));
-                assert_untouched(&error, &label);
+                assert_untouched(&error, label);
                 assert_ne!(out, dangling(), "{label}");
                 let r = unsafe { &*out };
                 assert_eq!(cstr(r.key_id), key.to_str().unwrap());
