@@ -1,10 +1,10 @@
 //! The one error type of the library. Every variant knows its permanent status
-//! number, the service's code string and the service's HTTP status (API.md §4).
+//! number, the service's code string and the service's HTTP status (docs/c-api.md §2).
 
 use std::ffi::CStr;
 use std::fmt;
 
-/// The kind of a failure: one per status code of API.md §4.
+/// The kind of a failure: one per status code of docs/c-api.md §2.
 ///
 /// The numbers are permanent and grouped by class: 1xx bad request, 2xx not found,
 /// 3xx key state, 4xx key store, 5xx internal. A retired number is never reused.

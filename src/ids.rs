@@ -1,4 +1,4 @@
-//! Identifiers (API.md §6), the OS random source, and dates.
+//! Identifiers (docs/c-api.md §4), the OS random source, and dates.
 
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -15,7 +15,7 @@ pub const ALIAS_MAX_LEN: usize = 255;
 const ID_ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Fills `buf` from the operating system's generator. A failing generator is an
-/// error, never a fallback (ARCHITECTURE.md).
+/// error, never a fallback (docs/c-api.md §5).
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     OsRng
         .try_fill_bytes(buf)

@@ -5,7 +5,7 @@
 //! The C ABI (`include/localkms.h`) is in [`ffi`]; the same operations in safe Rust
 //! are in [`service`].
 
-// `unsafe` lives only in the C layer (ARCHITECTURE.md); the compiler holds the
+// `unsafe` lives only in the C layer (docs/c-api.md §5); the compiler holds the
 // rest of the crate to that.
 #![deny(unsafe_code)]
 

@@ -1,4 +1,4 @@
-//! An independent check of the AdvanceEncrypt blob (API.md §5). The blob is taken
+//! An independent check of the AdvanceEncrypt blob (docs/c-api.md §3). The blob is taken
 //! apart here from the documented layout alone (not with `localkms::crypto::blob`),
 //! and its ciphertext is opened with the RustCrypto crates directly, under key
 //! material the test imported itself. The reverse direction builds blobs by hand and
@@ -32,7 +32,7 @@ fn external_key(client: &Client, spec: &str, key: &[u8]) -> String {
     key_id
 }
 
-/// The blob, taken apart by the layout of API.md §5.
+/// The blob, taken apart by the layout of docs/c-api.md §3.
 #[derive(Debug)]
 struct Parts<'a> {
     magic: u8,

@@ -1,4 +1,4 @@
-//! The C ABI contract of API.md §2 and §4, through the exported functions: NULL and
+//! The C ABI contract of docs/c-api.md (conventions and status codes), through the exported functions: NULL and
 //! length rules for every pointer of every function, outputs written only on
 //! success, `kms_error` filled on failure and left alone on success, a caught
 //! panic as InternalFailure, and the status-code functions.

@@ -90,3 +90,47 @@ fn header_declares_only_kms_names() {
         assert!(declared, "{f} is not declared");
     }
 }
+
+/// Every function that returns a status documents what it returns, and the header
+/// names nothing outside itself and the repository.
+#[test]
+fn every_fallible_function_documents_its_statuses() {
+    let header = generate();
+    let mut documented = 0;
+    let mut comment = String::new();
+    for line in header.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("/**") {
+            comment.clear();
+        }
+        if trimmed.starts_with('*') || trimmed.starts_with("/**") {
+            comment.push_str(trimmed);
+            comment.push('\n');
+        }
+        if let Some(rest) = trimmed.strip_prefix("kms_status kms_") {
+            let name = rest.split('(').next().unwrap_or("");
+            assert!(
+                comment.contains("Returns `KMS_STATUS_OK`")
+                    || comment.contains("Returns the same statuses as `kms_"),
+                "kms_{name} does not document the statuses it returns"
+            );
+            if !name.starts_with("client_") && !name.starts_with("status") {
+                assert!(
+                    comment.contains("INTERNAL_FAILURE") || comment.contains("Returns the same"),
+                    "kms_{name} does not list INTERNAL_FAILURE"
+                );
+            }
+            documented += 1;
+        }
+    }
+    assert!(
+        documented >= 23,
+        "only {documented} fallible functions found"
+    );
+    for outside in ["API.md", "ARCHITECTURE.md", "KMS-FACTS", "shared/"] {
+        assert!(
+            !header.contains(outside),
+            "the header points outside itself: {outside}"
+        );
+    }
+}

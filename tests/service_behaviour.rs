@@ -2,7 +2,7 @@
 //! and automatic, driven by a test clock), rotation policies, key states, deletion,
 //! imported (EXTERNAL) material, aliases, parameter errors, RequestIds, "a failed
 //! call changes nothing", and the JSON of DescribeKey / ListKeys / ListKeyVersions /
-//! ListAliases (field names from KMS-FACTS.md).
+//! ListAliases (the service's field names).
 
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicI64, Ordering};

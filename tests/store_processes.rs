@@ -1,4 +1,4 @@
-//! Several processes on one store file (ARCHITECTURE.md, "The key store"; issue 3).
+//! Several processes on one store file (issue 3).
 //!
 //! - `round_trip_across_processes`: this process creates, encrypts and rotates; a
 //!   long-lived child decrypts everything, sees each new primary within a second,

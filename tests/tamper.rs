@@ -10,7 +10,7 @@ use localkms::{Client, Error, ErrorKind};
 
 const LENGTHS: [usize; 7] = [0, 1, 4, 15, 16, 17, 100];
 const AAD: &[u8] = b"order=1234&tenant=acme";
-/// The KeyVersionId's bytes in the blob (API.md §5).
+/// The KeyVersionId's bytes in the blob (docs/c-api.md §3).
 const VERSION_BYTES: std::ops::Range<usize> = 3..39;
 /// The algorithm byte.
 const ALGORITHM_BYTE: usize = 2;
@@ -19,7 +19,7 @@ fn plaintext(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + 3) as u8).collect()
 }
 
-/// The form of a KeyVersionId (API.md §6), checked here without the crate's helpers.
+/// The form of a KeyVersionId (docs/c-api.md §4), checked here without the crate's helpers.
 fn is_well_formed_version_id(bytes: &[u8]) -> bool {
     let id_char = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     bytes.len() == 36
@@ -135,7 +135,7 @@ fn gcm_every_bit_flip_fails_unpinned_except_the_unauthenticated_algorithm_byte()
                 let result = open(&client, &bad, aad, None, &what);
                 if byte == ALGORITHM_BYTE && bad[ALGORITHM_BYTE] == 3 {
                     // 2 → 3 makes the blob an AES_ECB NO_PADDING blob; the header is not
-                    // authenticated (API.md §5). It parses only when IV + ciphertext +
+                    // authenticated (docs/c-api.md §3). It parses only when IV + ciphertext +
                     // tag fill whole blocks, and then "decrypts" to garbage.
                     let parses = (len + 12 + 16) % 16 == 0;
                     match result {

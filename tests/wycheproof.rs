@@ -1,7 +1,8 @@
 //! Project Wycheproof known-answer vectors (AES-GCM and AES-CBC-PKCS5) run through
 //! the public Rust API: each vector's key is imported as the material of an EXTERNAL
 //! key, then Encrypt / Decrypt / AdvanceDecrypt (with KeyId) are checked against the
-//! vector. See `../shared/vectors/wycheproof/README.md` for the counts asserted here.
+//! vector. See `tests/vectors/wycheproof/README.md` for the source, licence and the
+//! counts asserted here.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,12 +14,12 @@ use serde_json::Value;
 fn vectors_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/vectors/wycheproof"
+        "/tests/vectors/wycheproof"
     ));
     assert!(
         dir.is_dir(),
-        "the Wycheproof vectors are missing: expected the folder {} (the repository's \
-         shared/vectors/wycheproof, checked out beside the crate). These tests never skip.",
+        "the Wycheproof vectors are missing: expected the folder {} (part of the \
+         repository). These tests never skip.",
         dir.display()
     );
     dir
@@ -162,7 +163,7 @@ fn aes_gcm_vectors() {
                 assert_eq!(err.kind(), ErrorKind::InvalidParameter, "tc {tc}: {err:?}");
                 non_96_refused_by_decrypt += 1;
                 if iv.is_empty() {
-                    // An empty Iv means "none given, draw a random one" (API.md §3:
+                    // An empty Iv means "none given, draw a random one" (docs/c-api.md §1:
                     // `NULL: random`), so Encrypt cannot refuse it; it must then use a
                     // fresh 12-byte IV and not produce the vector's output.
                     let out = client

@@ -117,7 +117,7 @@ int main(void)
     printf("create_key: ok (%s)\n", key_id);
 
     /* Rotate every 7 days ("7d"; also "<n>h", "<n>m", "<n>s"; 7 to 365 days). */
-    status = kms_update_rotation_policy(client, key_id, true, "7d", &error);
+    status = kms_update_rotation_policy(client, key_id, 1, "7d", &error);
     if (status != KMS_STATUS_OK) fail("kms_update_rotation_policy", status, &error);
     printf("update_rotation_policy: ok (enabled, every 7d)\n");
 

@@ -58,7 +58,7 @@ static int open_store(const char *store, const char *master_key_file, kms_client
     memset(&options, 0, sizeof options);
     options.keystore_path = store;
     options.master_key_file = master_key_file;
-    options.create_if_missing = true;
+    options.create_if_missing = 1;
     kms_status st = kms_client_open(&options, client, &err);
     if (st != KMS_STATUS_OK) return fail_kms("kms_client_open", st, &err);
 

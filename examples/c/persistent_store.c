@@ -300,7 +300,7 @@ int main(int argc, char **argv)
     memset(&options, 0, sizeof options);
     options.keystore_path = store_path;
     options.master_key_file = key_file;
-    options.create_if_missing = true;
+    options.create_if_missing = 1;
     status = kms_client_open(&options, &client, &error);
     if (status != KMS_STATUS_OK) {
         /* KeyStore.AccessDenied: wrong master key, or a key file others can read;

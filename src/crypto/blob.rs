@@ -1,4 +1,4 @@
-//! The self-describing ciphertext blob of AdvanceEncrypt (API.md §5):
+//! The self-describing ciphertext blob of AdvanceEncrypt (docs/c-api.md §3):
 //!
 //! ```text
 //! 0x24 | (format_version << 4) | padding | algorithm | KeyVersionId (36) | IV | ciphertext [|| tag]

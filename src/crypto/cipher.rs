@@ -29,7 +29,7 @@ enum Inner {
 }
 
 impl std::fmt::Debug for KeyCipher {
-    // Never shows key bytes (ARCHITECTURE.md): only the key size.
+    // Never shows key bytes (docs/c-api.md §5): only the key size.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "KeyCipher(AES-{})", self.key_len() * 8)
     }

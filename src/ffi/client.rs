@@ -86,13 +86,14 @@ pub(crate) unsafe fn client_ref<'a>(client: *const kms_client) -> Result<&'a Cli
 /// handle to free with `kms_client_free`; on failure it is not written, no file
 /// is changed, and `*error` (when not NULL) says why.
 ///
-/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client_out` NULL; a path
-/// without a master key), INVALID_PARAMETER (a master key of another length, both
-/// master-key forms, master-key fields without a path, `(NULL, n > 0)`),
-/// KEYSTORE_IO (the file is missing and `create_if_missing` is false, or cannot be
-/// read or created), KEYSTORE_CORRUPT (not a store, damaged, truncated, or of a
-/// newer format), KEYSTORE_ACCESS_DENIED (wrong master key, or a master-key file
-/// that group or others may access).
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client_out` NULL; a path without a
+/// master key), INVALID_PARAMETER (a master key of another length, both master-key
+/// forms, master-key fields without a path, `(NULL, n > 0)`), KEYSTORE_IO (the file is
+/// missing and `create_if_missing` is 0, or it cannot be read or created),
+/// KEYSTORE_CORRUPT (not a store, damaged, truncated, too large, or of a newer format),
+/// KEYSTORE_ACCESS_DENIED (wrong master key, or a master-key file that group or others
+/// may access), INTERNAL_FAILURE (a caught panic, a failed random source, out of
+/// memory).
 ///
 /// # Safety
 /// `options` is NULL or points to a valid `kms_open_options` whose strings are
@@ -115,7 +116,7 @@ pub unsafe extern "C" fn kms_client_open(
             // struct is copied out, no reference to caller memory is kept.
             let options = unsafe { options.read() };
             // SAFETY (block): NUL-terminated strings or NULL, (pointer, length) pairs
-            // per API.md §2.
+            // per docs/c-api.md §1.
             let (path, master_key, master_key_file) = unsafe {
                 (
                     opt_path(options.keystore_path),
@@ -176,7 +177,8 @@ pub unsafe extern "C" fn kms_client_free(client: *mut kms_client) {
 /// the next `kms_client_set_clock` on the client returns or the client is freed.
 /// See `kms_clock_fn` for the threading rules.
 ///
-/// Returns `KMS_STATUS_OK`, or `KMS_STATUS_MISSING_PARAMETER` when `client` is NULL.
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client` NULL), INTERNAL_FAILURE (a
+/// caught panic).
 ///
 /// # Safety
 /// `client` is NULL or live; `clock` is NULL or a function that is safe to call

@@ -21,7 +21,7 @@ use crate::service::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptRes
 /// are NULL when their length is 0; strings are NUL-terminated.
 #[repr(C)]
 pub struct kms_encrypt_response {
-    /// `kms_advance_encrypt`: the self-describing blob (API.md §5), opened by
+    /// `kms_advance_encrypt`: the self-describing blob (its layout is at the top of this header), opened by
     /// `kms_advance_decrypt` from itself alone. `kms_encrypt`: the bare ciphertext
     /// (AES_GCM: ciphertext || 16-byte tag).
     pub ciphertext_blob: *mut u8,
@@ -157,7 +157,7 @@ unsafe fn encrypt_call(
     response_out: *mut *mut kms_encrypt_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY (whole function): the pointer rules of API.md §2, which the caller
+    // SAFETY (whole function): the pointer rules of docs/c-api.md §1, which the caller
     // promises (see kms_advance_encrypt).
     unsafe {
         response::respond(error, response_out, || {
@@ -180,7 +180,8 @@ unsafe fn encrypt_call(
 }
 
 /// AdvanceEncrypt: encrypts `plaintext` with the key's primary version and returns
-/// the self-describing blob (API.md §5) with every response field.
+/// the self-describing blob (its layout is at the top of this header) with every
+/// response field.
 ///
 /// - `key_id`: a KeyId or an alias (`alias/...`). Required.
 /// - `plaintext`, `plaintext_len`: the bytes to encrypt; `(NULL, 0)` is empty.
@@ -194,10 +195,14 @@ unsafe fn encrypt_call(
 ///   `kms_encrypt_response_free`. Not written on failure.
 ///
 /// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client`, `key_id` or
-/// `response_out`), INVALID_PARAMETER (algorithm, padding, IV length, Aad,
-/// NO_PADDING length, `(NULL, n > 0)`), KEY_NOT_FOUND, ALIAS_NOT_FOUND,
+/// `response_out`), INVALID_PARAMETER (algorithm, padding, IV length, Aad, NO_PADDING
+/// length, a plaintext over KMS_MAX_PLAINTEXT_LEN, `(NULL, n > 0)`, a string that is
+/// not UTF-8), KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id` names no key or alias),
 /// ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED, KEY_PENDING_DELETION,
-/// KEY_PENDING_IMPORT, INTERNAL_FAILURE. Thread-safe.
+/// KEY_PENDING_IMPORT, KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED
+/// (file-backed stores: a due rotation, expiry or deletion is written first, or the
+/// store is re-read; see the top of this header), INTERNAL_FAILURE (a caught panic, a
+/// failed random source, out of memory). Thread-safe.
 ///
 /// # Safety
 /// Strings are NULL or NUL-terminated; each byte pointer is NULL or points to its
@@ -243,6 +248,8 @@ pub unsafe extern "C" fn kms_advance_encrypt(
 /// ciphertext || tag). Keep the KeyId, algorithm, IV and padding mode: decrypt with
 /// `kms_decrypt` (or `kms_advance_decrypt` given `key_id`). Rotation never changes
 /// what this function uses.
+///
+/// Returns the same statuses as `kms_advance_encrypt`.
 ///
 /// # Safety
 /// As for `kms_advance_encrypt`.
@@ -311,7 +318,7 @@ unsafe fn decrypt_call(
     response_out: *mut *mut kms_decrypt_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY (whole function): the pointer rules of API.md §2.
+    // SAFETY (whole function): the pointer rules of docs/c-api.md §1.
     unsafe {
         response::respond(error, response_out, || {
             let client = client_ref(client)?;
@@ -348,11 +355,17 @@ unsafe fn decrypt_call(
 /// `response_out` receives the response on success; free it with
 /// `kms_decrypt_response_free` (which wipes the plaintext).
 ///
-/// Returns `KMS_STATUS_OK` or: INVALID_CIPHERTEXT (every way a ciphertext can
-/// fail: parse, tag, padding, length, wrong Aad), KEY_NOT_FOUND (also for a blob
-/// naming a version this store does not hold), MISSING_PARAMETER,
-/// INVALID_PARAMETER, ALIAS_NOT_FOUND, ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED,
-/// KEY_PENDING_DELETION, KEY_PENDING_IMPORT, INTERNAL_FAILURE. Thread-safe.
+/// Returns `KMS_STATUS_OK` or: INVALID_CIPHERTEXT (every way a ciphertext can fail:
+/// parse, tag, padding, length, wrong Aad, over KMS_MAX_CIPHERTEXT_BLOB_LEN),
+/// KEY_NOT_FOUND (also for a blob naming a version this store does not hold),
+/// MISSING_PARAMETER (NULL `client` or `response_out`, an empty blob),
+/// INVALID_PARAMETER (algorithm, padding, IV, Aad, `(NULL, n > 0)`, a string that is
+/// not UTF-8), ALIAS_NOT_FOUND, ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED,
+/// KEY_PENDING_DELETION, KEY_PENDING_IMPORT, KEYSTORE_IO, KEYSTORE_CORRUPT,
+/// KEYSTORE_ACCESS_DENIED (file-backed stores: a due rotation, expiry or deletion is
+/// written first, or the store is re-read; see the top of this header),
+/// INTERNAL_FAILURE (a caught panic, a failed random source, out of memory).
+/// Thread-safe.
 ///
 /// # Safety
 /// As for `kms_advance_encrypt`.
@@ -394,6 +407,8 @@ pub unsafe extern "C" fn kms_advance_decrypt(
 /// Decrypt: opens `kms_encrypt` output with the key's initial version. `key_id`
 /// is required (MISSING_PARAMETER when NULL); the other parameters are those of
 /// `kms_advance_decrypt` with `key_id` given.
+///
+/// Returns the same statuses as `kms_advance_decrypt`.
 ///
 /// # Safety
 /// As for `kms_advance_encrypt`.

@@ -100,7 +100,7 @@ unsafe fn data_key_call(
     response_out: *mut *mut kms_data_key_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY (whole function): the pointer rules of API.md §2.
+    // SAFETY (whole function): the pointer rules of docs/c-api.md §1.
     unsafe {
         response::respond(error, response_out, || {
             let client = client_ref(client)?;
@@ -124,10 +124,15 @@ unsafe fn data_key_call(
 /// opens (give the same `aad`). For envelope encryption: encrypt your data with
 /// the plaintext key, keep only the blob.
 ///
-/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (`number_of_bytes` over 1024,
-/// Aad over 8192 bytes, `(NULL, n > 0)`), MISSING_PARAMETER, KEY_NOT_FOUND,
-/// ALIAS_NOT_FOUND, ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED,
-/// KEY_PENDING_DELETION, KEY_PENDING_IMPORT, INTERNAL_FAILURE. Thread-safe.
+/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (`number_of_bytes` over 1024, Aad over
+/// 8192 bytes, `(NULL, n > 0)`, a string that is not UTF-8), MISSING_PARAMETER (NULL
+/// `client`, `key_id` or `response_out`), KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id`
+/// names no key or alias), ONLY_SYMMETRIC_KEY_SUPPORTED, KEY_DISABLED,
+/// KEY_PENDING_DELETION, KEY_PENDING_IMPORT, KEYSTORE_IO, KEYSTORE_CORRUPT,
+/// KEYSTORE_ACCESS_DENIED (file-backed stores: a due rotation, expiry or deletion is
+/// written first, or the store is re-read; see the top of this header),
+/// INTERNAL_FAILURE (a caught panic, a failed random source, out of memory).
+/// Thread-safe.
 ///
 /// # Safety
 /// `client` NULL or live; `key_id` NULL or NUL-terminated; `aad` NULL or `aad_len`
@@ -160,6 +165,8 @@ pub unsafe extern "C" fn kms_advance_generate_data_key(
 /// GenerateDataKey: as `kms_advance_generate_data_key`, but encrypted with the
 /// key's initial version, and `ciphertext_blob` is the bare ciphertext || tag:
 /// open it with `kms_decrypt` given the KeyId, `"AES_GCM"`, the `iv` and `aad`.
+///
+/// Returns the same statuses as `kms_advance_generate_data_key`.
 ///
 /// # Safety
 /// As for `kms_advance_generate_data_key`.

@@ -66,9 +66,13 @@ unsafe fn without_out(
 /// `key_version_id_out` is nullable; when given it receives the new KeyVersionId
 /// (free with `kms_string_free`).
 ///
-/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER, KEY_NOT_FOUND, ALIAS_NOT_FOUND,
-/// UNSUPPORTED_OPERATION (asymmetric or EXTERNAL key), KEY_DISABLED,
-/// KEY_PENDING_DELETION, KEY_PENDING_IMPORT.
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client` or `key_id`),
+/// INVALID_PARAMETER (`(NULL, n > 0)`, a string that is not UTF-8), KEY_NOT_FOUND,
+/// ALIAS_NOT_FOUND (`key_id` names no key or alias), UNSUPPORTED_OPERATION (asymmetric
+/// or EXTERNAL key), KEY_DISABLED, KEY_PENDING_DELETION, KEY_PENDING_IMPORT,
+/// KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores: the store
+/// is written or re-read; see the top of this header), INTERNAL_FAILURE (a caught
+/// panic, a failed random source, out of memory).
 ///
 /// # Safety
 /// `client` NULL or live; `key_id` NULL or NUL-terminated; outputs NULL or writable.
@@ -99,9 +103,13 @@ pub unsafe extern "C" fn kms_key_rotate(
 /// primary version when it is next used, by the clock of `kms_client_set_clock`
 /// when one is set; a policy that puts that date in the past rotates at once.
 ///
-/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (interval), MISSING_PARAMETER,
-/// KEY_NOT_FOUND, ALIAS_NOT_FOUND, UNSUPPORTED_OPERATION (asymmetric or EXTERNAL),
-/// KEY_PENDING_DELETION.
+/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (interval, `(NULL, n > 0)`, a string
+/// that is not UTF-8), MISSING_PARAMETER (NULL `client` or `key_id`; no interval the
+/// first time rotation is enabled), KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id` names no
+/// key or alias), UNSUPPORTED_OPERATION (asymmetric or EXTERNAL), KEY_PENDING_DELETION,
+/// KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores: the store
+/// is written or re-read; see the top of this header), INTERNAL_FAILURE (a caught
+/// panic, a failed random source, out of memory).
 ///
 /// # Safety
 /// `client` NULL or live; strings NULL or NUL-terminated; `error` NULL or writable.
@@ -137,9 +145,13 @@ pub unsafe extern "C" fn kms_update_rotation_policy(
 /// - `description`: NULL or up to 8192 characters.
 /// - `key_id_out`: required; receives the KeyId (free with `kms_string_free`).
 ///
-/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER, MISSING_PARAMETER,
-/// UNSUPPORTED_OPERATION (SM4 / SM2 specs; EXTERNAL asymmetric keys),
-/// INTERNAL_FAILURE.
+/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (an unknown spec, usage or origin, a
+/// description over 8192 characters, `(NULL, n > 0)`, a string that is not UTF-8),
+/// MISSING_PARAMETER (NULL `client` or `key_id_out`), UNSUPPORTED_OPERATION (SM4 / SM2
+/// specs; EXTERNAL asymmetric keys), KEYSTORE_IO, KEYSTORE_CORRUPT,
+/// KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written or re-read; see the
+/// top of this header), INTERNAL_FAILURE (a caught panic, a failed random source, out
+/// of memory).
 ///
 /// # Safety
 /// `client` NULL or live; strings NULL or NUL-terminated; outputs NULL or writable.
@@ -173,9 +185,13 @@ pub unsafe extern "C" fn kms_create_key(
 /// the same material is imported again.
 ///
 /// Returns `KMS_STATUS_OK` or: INVALID_KEY_MATERIAL (size, or other material),
-/// INVALID_PARAMETER (expiry in the past), MISSING_PARAMETER, KEY_NOT_FOUND,
-/// ALIAS_NOT_FOUND, UNSUPPORTED_OPERATION (not an EXTERNAL key),
-/// KEY_PENDING_DELETION.
+/// INVALID_PARAMETER (expiry in the past, `(NULL, n > 0)`, a string that is not UTF-8),
+/// MISSING_PARAMETER (NULL `client`, `key_id` or material), KEY_NOT_FOUND,
+/// ALIAS_NOT_FOUND (`key_id` names no key or alias), UNSUPPORTED_OPERATION (not an
+/// EXTERNAL key), KEY_PENDING_DELETION, KEYSTORE_IO, KEYSTORE_CORRUPT,
+/// KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written or re-read; see the
+/// top of this header), INTERNAL_FAILURE (a caught panic, a failed random source, out
+/// of memory).
 ///
 /// # Safety
 /// `client` NULL or live; `key_id` NULL or NUL-terminated; `key_material` NULL or
@@ -204,6 +220,13 @@ pub unsafe extern "C" fn kms_import_key_material(
 /// EnableKey: a Disabled key becomes Enabled (an Enabled key stays so).
 /// KEY_PENDING_DELETION / KEY_PENDING_IMPORT for keys in those states.
 ///
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client` or `key_id`),
+/// INVALID_PARAMETER (not UTF-8), KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id` names no key
+/// or alias), KEY_PENDING_DELETION, KEY_PENDING_IMPORT, KEYSTORE_IO, KEYSTORE_CORRUPT,
+/// KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written or re-read; see the
+/// top of this header), INTERNAL_FAILURE (a caught panic, a failed random source, out
+/// of memory).
+///
 /// # Safety
 /// `client` NULL or live; `key_id` NULL or NUL-terminated; `error` NULL or writable.
 #[no_mangle]
@@ -218,6 +241,13 @@ pub unsafe extern "C" fn kms_enable_key(
 
 /// DisableKey: an Enabled key becomes Disabled; it then neither encrypts nor
 /// decrypts (KEY_DISABLED) and does not rotate automatically.
+///
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client` or `key_id`),
+/// INVALID_PARAMETER (not UTF-8), KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id` names no key
+/// or alias), KEY_PENDING_DELETION, KEY_PENDING_IMPORT, KEYSTORE_IO, KEYSTORE_CORRUPT,
+/// KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written or re-read; see the
+/// top of this header), INTERNAL_FAILURE (a caught panic, a failed random source, out
+/// of memory).
 ///
 /// # Safety
 /// As for `kms_enable_key`.
@@ -234,6 +264,13 @@ pub unsafe extern "C" fn kms_disable_key(
 /// ScheduleKeyDeletion: the key becomes PendingDeletion (unusable:
 /// KEY_PENDING_DELETION) and is deleted with its versions and aliases once
 /// `pending_window_in_days` (7 to 366, else INVALID_PARAMETER) have passed.
+///
+/// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (`pending_window_in_days` outside 7 to
+/// 366, not UTF-8), MISSING_PARAMETER (NULL `client` or `key_id`), KEY_NOT_FOUND,
+/// ALIAS_NOT_FOUND (`key_id` names no key or alias), KEY_PENDING_DELETION (already
+/// scheduled), KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed
+/// stores: the store is written or re-read; see the top of this header),
+/// INTERNAL_FAILURE (a caught panic, a failed random source, out of memory).
 ///
 /// # Safety
 /// As for `kms_enable_key`.
@@ -256,6 +293,13 @@ pub unsafe extern "C" fn kms_schedule_key_deletion(
 /// PendingImport for an EXTERNAL key without material). UNSUPPORTED_OPERATION for
 /// a key that is not pending deletion.
 ///
+/// Returns `KMS_STATUS_OK` or: UNSUPPORTED_OPERATION (the key is not pending deletion),
+/// MISSING_PARAMETER (NULL `client` or `key_id`), INVALID_PARAMETER (not UTF-8),
+/// KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id` names no key or alias), KEYSTORE_IO,
+/// KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written
+/// or re-read; see the top of this header), INTERNAL_FAILURE (a caught panic, a failed
+/// random source, out of memory).
+///
 /// # Safety
 /// As for `kms_enable_key`.
 #[no_mangle]
@@ -275,6 +319,13 @@ pub unsafe extern "C" fn kms_cancel_key_deletion(
 /// CreateAlias: `alias_name` (`alias/` + `[A-Za-z0-9_/-]`, at most 255
 /// characters, not `alias/acs...`) names the key `key_id` (a KeyId or an alias).
 /// Aliases are accepted wherever a KeyId is. ALIAS_ALREADY_EXISTS when taken.
+///
+/// Returns `KMS_STATUS_OK` or: ALIAS_ALREADY_EXISTS, INVALID_PARAMETER (a malformed
+/// alias name, not UTF-8), MISSING_PARAMETER (NULL `client`, `alias_name` or `key_id`),
+/// KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id` names no key or alias), KEYSTORE_IO,
+/// KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written
+/// or re-read; see the top of this header), INTERNAL_FAILURE (a caught panic, a failed
+/// random source, out of memory).
 ///
 /// # Safety
 /// `client` NULL or live; strings NULL or NUL-terminated; `error` NULL or writable.
@@ -296,6 +347,13 @@ pub unsafe extern "C" fn kms_create_alias(
 /// UpdateAlias: an existing alias names another key. ALIAS_NOT_FOUND when the
 /// alias does not exist.
 ///
+/// Returns `KMS_STATUS_OK` or: ALIAS_NOT_FOUND (the alias, or an alias given as
+/// `key_id`, does not exist), INVALID_PARAMETER (a malformed alias name, not UTF-8),
+/// MISSING_PARAMETER (NULL `client`, `alias_name` or `key_id`), KEY_NOT_FOUND,
+/// KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores: the store
+/// is written or re-read; see the top of this header), INTERNAL_FAILURE (a caught
+/// panic, a failed random source, out of memory).
+///
 /// # Safety
 /// As for `kms_create_alias`.
 #[no_mangle]
@@ -314,6 +372,12 @@ pub unsafe extern "C" fn kms_update_alias(
 }
 
 /// DeleteAlias. ALIAS_NOT_FOUND when the alias does not exist.
+///
+/// Returns `KMS_STATUS_OK` or: ALIAS_NOT_FOUND, INVALID_PARAMETER (a malformed alias
+/// name, not UTF-8), MISSING_PARAMETER (NULL `client` or `alias_name`), KEYSTORE_IO,
+/// KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written
+/// or re-read; see the top of this header), INTERNAL_FAILURE (a caught panic, a failed
+/// random source, out of memory).
 ///
 /// # Safety
 /// As for `kms_create_alias`.
@@ -338,6 +402,13 @@ pub unsafe extern "C" fn kms_delete_alias(
 /// (`"604800s"`), NextRotationDate, DeleteDate, MaterialExpireTime; dates in
 /// ISO-8601 UTC). Free it with `kms_string_free`.
 ///
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client`, `key_id` or
+/// `json_out`), INVALID_PARAMETER (not UTF-8), KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id`
+/// names no key or alias), KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED
+/// (file-backed stores: a due rotation, expiry or deletion is written first, or the
+/// store is re-read; see the top of this header), INTERNAL_FAILURE (a caught panic, a
+/// failed random source, out of memory).
+///
 /// # Safety
 /// `client` NULL or live; `key_id` NULL or NUL-terminated; outputs NULL or writable.
 #[no_mangle]
@@ -359,6 +430,12 @@ pub unsafe extern "C" fn kms_describe_key(
 /// "TotalCount", "PageNumber", "PageSize", "RequestId"}`, by CreationDate (keys
 /// created in the same second in KeyId order). Free it with `kms_string_free`.
 ///
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client` or `json_out`),
+/// KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores: a due
+/// rotation, expiry or deletion is written first, or the store is re-read; see the top
+/// of this header), INTERNAL_FAILURE (a caught panic, a failed random source, out of
+/// memory).
+///
 /// # Safety
 /// `client` NULL or live; outputs NULL or writable.
 #[no_mangle]
@@ -379,6 +456,13 @@ pub unsafe extern "C" fn kms_list_keys(
 /// "KeyVersionId", "CreationDate"}]}, "TotalCount", ...}`, the initial version
 /// first. Free it with `kms_string_free`.
 ///
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client`, `key_id` or
+/// `json_out`), INVALID_PARAMETER (not UTF-8), KEY_NOT_FOUND, ALIAS_NOT_FOUND (`key_id`
+/// names no key or alias), KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED
+/// (file-backed stores: a due rotation, expiry or deletion is written first, or the
+/// store is re-read; see the top of this header), INTERNAL_FAILURE (a caught panic, a
+/// failed random source, out of memory).
+///
 /// # Safety
 /// As for `kms_describe_key`.
 #[no_mangle]
@@ -398,6 +482,12 @@ pub unsafe extern "C" fn kms_list_key_versions(
 
 /// ListAliases: `*json_out` receives `{"Aliases": {"Alias": [{"AliasName",
 /// "KeyId"}]}, "TotalCount", ...}`, by name. Free it with `kms_string_free`.
+///
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (NULL `client` or `json_out`),
+/// KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores: a due
+/// rotation, expiry or deletion is written first, or the store is re-read; see the top
+/// of this header), INTERNAL_FAILURE (a caught panic, a failed random source, out of
+/// memory).
 ///
 /// # Safety
 /// As for `kms_list_keys`.

@@ -26,7 +26,7 @@ pub struct EncryptRequest<'a> {
 /// What AdvanceEncrypt and Encrypt return.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncryptResponse {
-    /// AdvanceEncrypt: the self-describing blob of API.md §5. Encrypt: the bare
+    /// AdvanceEncrypt: the self-describing blob of docs/c-api.md §3. Encrypt: the bare
     /// ciphertext (AES_GCM: ciphertext || tag).
     pub ciphertext_blob: Vec<u8>,
     /// The real KeyId, also when an alias was passed.

@@ -79,7 +79,7 @@ pub struct Client {
     clock: ClockSlot,
 }
 
-/// Shows the length of secret bytes, never the bytes (ARCHITECTURE.md: no key
+/// Shows the length of secret bytes, never the bytes (docs/c-api.md §5: no key
 /// byte in `Debug`; plaintext neither).
 pub(crate) struct Redacted(pub usize);
 
