@@ -63,6 +63,16 @@ func Wipe(b []byte) {
 	runtime.KeepAlive(b)
 }
 
+// cFlag is a Go bool as the header's int flags take it: 1 or 0. (The C ABI has
+// no bool: create_if_missing and enable_automatic_rotation are ints, any
+// non-zero value meaning true.)
+func cFlag(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Options say how to open a client (kms_open_options). The zero value is an
 // in-memory store.
 type Options struct {
@@ -110,7 +120,7 @@ func Open(opts Options) (*Client, error) {
 	if copts.master_key_file, err = strs.add(opts.MasterKeyFile, "MasterKeyFile"); err != nil {
 		return nil, err
 	}
-	copts.create_if_missing = C.bool(opts.CreateIfMissing)
+	copts.create_if_missing = cFlag(opts.CreateIfMissing)
 	// The options struct is Go memory passed to C, so it may hold only C pointers:
 	// the master key goes in as a C copy, wiped and freed after the call.
 	if len(opts.MasterKey) > 0 {
@@ -547,7 +557,7 @@ func (c *Client) UpdateRotationPolicy(keyID string, enable bool, interval string
 		return err
 	}
 	return c.call(func(p *C.kms_client, e *C.kms_error) C.kms_status {
-		return C.kms_update_rotation_policy(p, id, C.bool(enable), iv, e)
+		return C.kms_update_rotation_policy(p, id, cFlag(enable), iv, e)
 	})
 }
 

@@ -1497,3 +1497,96 @@ func TestInteropWithC(t *testing.T) {
 		t.Fatalf("C decrypted %q, %v", got, err)
 	}
 }
+
+// The two int flags of the C ABI (kms_open_options.create_if_missing and
+// kms_update_rotation_policy's enable_automatic_rotation) with both values, on a
+// file-backed store that is reopened after every change: a flag the library read
+// wrongly, or a raw flag value it persisted, shows up as the wrong policy, a
+// store that is not created, or a store that no longer opens (KeyStore.Corrupted).
+func TestFlagsRoundTripThroughTheStore(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "flags.kms")
+	master := randomBytes(t, 32)
+	open := func(t *testing.T, create bool) *localkms.Client {
+		t.Helper()
+		c, err := localkms.Open(localkms.Options{KeystorePath: store, MasterKey: master, CreateIfMissing: create})
+		if err != nil {
+			t.Fatalf("Open(CreateIfMissing: %v): %v", create, err)
+		}
+		return c
+	}
+	describe := func(t *testing.T, c *localkms.Client, key string) localkms.KeyMetadata {
+		t.Helper()
+		d, err := c.DescribeKey(key)
+		if err != nil {
+			t.Fatalf("DescribeKey: %v", err)
+		}
+		return d.KeyMetadata
+	}
+
+	// create_if_missing = 0: a missing file is KeyStore.IOError, and nothing is created.
+	_, err := localkms.Open(localkms.Options{KeystorePath: store, MasterKey: master, CreateIfMissing: false})
+	expectError(t, err, localkms.StatusKeyStoreIO, "KeyStore.IOError", 500)
+	if _, err := os.Stat(store); !os.IsNotExist(err) {
+		t.Fatalf("CreateIfMissing false created the store: %v", err)
+	}
+
+	// create_if_missing = 1: the file is created.
+	c := open(t, true)
+	if _, err := os.Stat(store); err != nil {
+		t.Fatalf("CreateIfMissing true did not create the store: %v", err)
+	}
+	key := createKey(t, c, localkms.CreateKeyInput{Description: "flags"})
+	if m := describe(t, c, key); m.AutomaticRotation != "Disabled" {
+		t.Fatalf("a new key has AutomaticRotation %q", m.AutomaticRotation)
+	}
+
+	// enable_automatic_rotation = 1.
+	if err := c.UpdateRotationPolicy(key, true, "30d"); err != nil {
+		t.Fatal(err)
+	}
+	m := describe(t, c, key)
+	if m.AutomaticRotation != "Enabled" || m.RotationInterval != "2592000s" || m.NextRotationDate.IsZero() {
+		t.Fatalf("after enabling: %+v", m)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopened (create_if_missing = 0 on an existing file): the policy persisted.
+	c = open(t, false)
+	m = describe(t, c, key)
+	if m.AutomaticRotation != "Enabled" || m.RotationInterval != "2592000s" || m.Description != "flags" {
+		t.Fatalf("after enabling and reopening: %+v", m)
+	}
+
+	// enable_automatic_rotation = 0.
+	if err := c.UpdateRotationPolicy(key, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if m := describe(t, c, key); m.AutomaticRotation != "Disabled" || !m.NextRotationDate.IsZero() {
+		t.Fatalf("after disabling: %+v", m)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopened with create_if_missing = 1 on an existing file: opens it as it is.
+	c = open(t, true)
+	if m := describe(t, c, key); m.AutomaticRotation != "Disabled" {
+		t.Fatalf("after disabling and reopening: %+v", m)
+	}
+	// Enabled again without an interval: the persisted 30 days are kept.
+	if err := c.UpdateRotationPolicy(key, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = open(t, false)
+	defer c.Close()
+	if m := describe(t, c, key); m.AutomaticRotation != "Enabled" || m.RotationInterval != "2592000s" {
+		t.Fatalf("after re-enabling and reopening: %+v", m)
+	}
+	if keys, err := c.ListKeys(); err != nil || len(keys.KeyIDs) != 1 || keys.KeyIDs[0] != key {
+		t.Fatalf("ListKeys after reopening: %+v, %v", keys, err)
+	}
+}

@@ -83,7 +83,7 @@ static kms_client *open_store(const char *store, const char *master_key_file)
     memset(&error, 0, sizeof error);
     options.keystore_path = store;
     options.master_key_file = master_key_file;
-    options.create_if_missing = false;
+    options.create_if_missing = 0;
     status = kms_client_open(&options, &client, &error);
     if (status != KMS_STATUS_OK) fail("kms_client_open", status, &error);
     return client;

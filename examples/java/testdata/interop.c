@@ -3,8 +3,8 @@
  *
  * Shares a file-backed key store with the Java test process and exchanges
  * blobs with it as files, so that a blob made in C is decrypted in Java and the
- * other way round. Also prints the C layout of the structs, which the Java test
- * compares with its JNA Structures.
+ * other way round. Also prints the C layout of the structs (sizes, and each
+ * field's offset and size), which the Java test compares with its JNA Structures.
  *
  *   interop layout
  *   interop encrypt <store> <master-key-file> <key-id> <algorithm> <aad|-> <plaintext-file> <blob-file>
@@ -25,8 +25,11 @@
 
 #include "localkms.h"
 
-#define FIELD(type, field) \
-    printf("%s.%s %zu\n", #type, #field, offsetof(struct type, field))
+/* "struct.field offset size": the field sizes tell, e.g., an int flag from a
+ * one-byte bool that the padding after it would hide. */
+#define FIELD(type, field)                                                     \
+    printf("%s.%s %zu %zu\n", #type, #field, offsetof(struct type, field), \
+           sizeof(((struct type *)0)->field))
 #define SIZE(type) printf("%s %zu\n", #type, sizeof(struct type))
 
 static int layout(void)
@@ -149,7 +152,7 @@ static kms_status open_store(const char *store, const char *key_file, kms_client
     memset(&options, 0, sizeof options);
     options.keystore_path = store;
     options.master_key_file = key_file;
-    options.create_if_missing = false; /* the Java side created it */
+    options.create_if_missing = 0; /* the Java side created it */
     return kms_client_open(&options, client, err);
 }
 

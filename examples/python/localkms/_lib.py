@@ -24,9 +24,9 @@ from ctypes import (
     CFUNCTYPE,
     POINTER,
     Structure,
-    c_bool,
     c_char,
     c_char_p,
+    c_int,
     c_int32,
     c_int64,
     c_size_t,
@@ -71,7 +71,7 @@ class kms_open_options(Structure):
         ("master_key", POINTER(c_uint8)),
         ("master_key_len", c_size_t),
         ("master_key_file", c_char_p),  # caller-owned input
-        ("create_if_missing", c_bool),
+        ("create_if_missing", c_int),  # a flag: 0 = false, any other value = true
     ]
 
 
@@ -187,7 +187,7 @@ FUNCTIONS: dict[str, tuple[object, list[object]]] = {
     "kms_data_key_response_free": (None, [POINTER(kms_data_key_response)]),
     # versions and rotation
     "kms_key_rotate": (kms_status, [_client, _str, _str_out, _err]),
-    "kms_update_rotation_policy": (kms_status, [_client, _str, c_bool, _str, _err]),
+    "kms_update_rotation_policy": (kms_status, [_client, _str, c_int, _str, _err]),
     # keys
     "kms_create_key": (kms_status, [_client, _str, _str, _str, _str, _str_out, _err]),
     "kms_import_key_material": (kms_status, [_client, _str, _bytes, c_size_t, c_int64, _err]),

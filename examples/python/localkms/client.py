@@ -152,6 +152,12 @@ def _local_error(status: Status, message: str) -> KmsError:
     )
 
 
+def _flag(value: object) -> int:
+    """A truth value as the header's int flags take it: 1 or 0 (the C ABI has no
+    bool; the library reads any non-zero int as true)."""
+    return 1 if value else 0
+
+
 def _check_range(value: int, low: int, high: int, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
@@ -361,7 +367,7 @@ class Client:
                 master_key=key_ptr,
                 master_key_len=key_len,
                 master_key_file=key_file_b,
-                create_if_missing=bool(create_if_missing),
+                create_if_missing=_flag(create_if_missing),
             )
             status = lib.kms_client_open(ctypes.byref(options), ctypes.byref(handle), ctypes.byref(error))
         _raise_for(status, error)
@@ -707,7 +713,7 @@ class Client:
         ``"<n>s"`` or a timedelta, 7 to 365 days; None keeps the earlier one
         (required the first time rotation is enabled)."""
         self._call(
-            "kms_update_rotation_policy", _cstr(key_id, "KeyId"), bool(enable), _interval(interval)
+            "kms_update_rotation_policy", _cstr(key_id, "KeyId"), _flag(enable), _interval(interval)
         )
 
     # -- keys ----------------------------------------------------------------------------

@@ -205,18 +205,33 @@ class TestDeclarations(unittest.TestCase):
         lines = run_interop("layout").splitlines()
         self.assertEqual(len(lines), 5 + 5 + 5 + 9 + 7 + 10)
         for line in lines:
-            name, value = line.split()
+            name, *values = line.split()
             with self.subTest(name):
                 if "." in name:
                     struct, field = name.split(".")
-                    self.assertEqual(getattr(structs[struct], field).offset, int(value))
+                    offset, size = map(int, values)
+                    self.assertEqual(getattr(structs[struct], field).offset, offset)
+                    self.assertEqual(getattr(structs[struct], field).size, size)
                 else:
-                    self.assertEqual(ctypes.sizeof(structs[name]), int(value))
+                    (size,) = map(int, values)
+                    self.assertEqual(ctypes.sizeof(structs[name]), size)
         for struct in structs.values():  # every ctypes field was checked
             self.assertEqual(
                 sum(1 for line in lines if line.startswith(struct.__name__ + ".")),
                 len(struct._fields_),
             )
+
+    def test_flags_are_c_int(self) -> None:
+        # The C ABI has no bool (a C caller or binding may pass any int): both
+        # flags are int in the header and c_int here, never c_bool.
+        self.assertNotRegex(self.header, r"\bbool\s+\w+\s*[;,)]")
+        self.assertRegex(self.header, r"\bint create_if_missing;")
+        self.assertRegex(self.header, r"\bint enable_automatic_rotation,")
+        self.assertIs(dict(_lib.kms_open_options._fields_)["create_if_missing"], ctypes.c_int)
+        self.assertIs(_lib.FUNCTIONS["kms_update_rotation_policy"][1][2], ctypes.c_int)
+        self.assertEqual(
+            _lib.get().kms_update_rotation_policy.argtypes[2], ctypes.c_int
+        )
 
     def test_status_table_matches_the_library(self) -> None:
         for status in Status:
@@ -358,6 +373,63 @@ class TestLifecycle(TempDirTestCase):
         with self.assertRaises(localkms.InvalidParameterError):
             localkms.Client.open(None, master_key=os.urandom(32))  # in memory, with a key
         self.assertFalse(store.exists())
+
+
+class TestFlags(TempDirTestCase):
+    """The C ABI's two int flags (kms_open_options.create_if_missing and
+    kms_update_rotation_policy's enable_automatic_rotation) with both values, on
+    a file-backed store reopened after every change: a flag read wrongly, or a
+    raw flag value persisted, shows up as the wrong policy, a store that is not
+    created, or one that no longer opens (KeyStore.Corrupted)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.store = self.tmp / "flags.kms"
+        self.master_key = os.urandom(32)
+
+    def open(self, create_if_missing: bool) -> localkms.Client:
+        return localkms.Client.open(
+            self.store, master_key=self.master_key, create_if_missing=create_if_missing
+        )
+
+    def test_create_if_missing_both_values(self) -> None:
+        with self.assertRaises(localkms.KeyStoreIOError) as caught:
+            self.open(False)
+        self.assertEqual(caught.exception.status, Status.KEYSTORE_IO)
+        self.assertEqual(caught.exception.code, "KeyStore.IOError")
+        self.assertFalse(self.store.exists())
+        with self.open(True) as kms:
+            key_id = kms.create_key()
+        self.assertTrue(self.store.is_file())
+        for create in (False, True):  # an existing store opens as it is either way
+            with self.subTest(create_if_missing=create), self.open(create) as kms:
+                self.assertEqual([k["KeyId"] for k in kms.list_keys()["Keys"]["Key"]], [key_id])
+
+    def test_rotation_flag_both_values_persist(self) -> None:
+        def meta(kms: localkms.Client) -> dict:
+            return kms.describe_key(key_id)["KeyMetadata"]
+
+        with self.open(True) as kms:
+            key_id = kms.create_key(description="flags")
+            self.assertEqual(meta(kms)["AutomaticRotation"], "Disabled")
+            kms.update_rotation_policy(key_id, True, "30d")
+            m = meta(kms)
+            self.assertEqual((m["AutomaticRotation"], m["RotationInterval"]), ("Enabled", f"{30 * DAY}s"))
+            self.assertIn("NextRotationDate", m)
+        with self.open(False) as kms:  # reopened: persisted, and the store opens
+            m = meta(kms)
+            self.assertEqual((m["AutomaticRotation"], m["RotationInterval"]), ("Enabled", f"{30 * DAY}s"))
+            self.assertEqual(m["Description"], "flags")
+            kms.update_rotation_policy(key_id, False)
+            m = meta(kms)
+            self.assertEqual(m["AutomaticRotation"], "Disabled")
+            self.assertNotIn("NextRotationDate", m)
+        with self.open(False) as kms:
+            self.assertEqual(meta(kms)["AutomaticRotation"], "Disabled")
+            kms.update_rotation_policy(key_id, True)  # no interval: the persisted 30 days
+        with self.open(False) as kms:
+            m = meta(kms)
+            self.assertEqual((m["AutomaticRotation"], m["RotationInterval"]), ("Enabled", f"{30 * DAY}s"))
 
 
 # --- encryption ------------------------------------------------------------------------------

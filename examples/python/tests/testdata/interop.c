@@ -2,8 +2,10 @@
  * interop.c: the C side of the Python binding's tests (tests/test_localkms.py).
  *
  *   interop layout
- *       prints "name value" lines: sizeof and offsetof of every struct in
- *       localkms.h, so the test can compare them with the ctypes Structures.
+ *       prints "struct size" and "struct.field offset size" lines: sizeof of
+ *       every struct in localkms.h and offsetof and sizeof of each field, so the
+ *       test can compare them with the ctypes Structures (the field sizes tell,
+ *       e.g., an int flag from a one-byte bool that padding would hide).
  *   interop encrypt STORE MASTER_KEY_FILE KEY_ID IN_FILE OUT_FILE [AAD]
  *       AdvanceEncrypts IN_FILE into OUT_FILE; prints the KeyVersionId.
  *   interop rotate-encrypt STORE MASTER_KEY_FILE KEY_ID IN_FILE OUT_FILE [AAD]
@@ -22,8 +24,9 @@
 
 #include "localkms.h"
 
-#define FIELD(type, field) \
-    printf("%s.%s %zu\n", #type, #field, (size_t)offsetof(type, field))
+#define FIELD(type, field)                                                  \
+    printf("%s.%s %zu %zu\n", #type, #field, (size_t)offsetof(type, field), \
+           sizeof(((type *)0)->field))
 #define SIZE(type) printf("%s %zu\n", #type, sizeof(type))
 
 static void layout(void)
@@ -135,7 +138,7 @@ static kms_client *open_store(const char *store, const char *master_key_file)
     memset(&error, 0, sizeof error);
     options.keystore_path = store;
     options.master_key_file = master_key_file;
-    options.create_if_missing = false; /* the Python side created it */
+    options.create_if_missing = 0; /* the Python side created it */
     status = kms_client_open(&options, &client, &error);
     if (status != KMS_STATUS_OK) fail("kms_client_open", status, &error);
     return client;

@@ -137,7 +137,7 @@ public final class LocalKms implements AutoCloseable {
             s.master_key = key;
             s.master_key_len = size(key == null ? 0 : key.size());
             s.master_key_file = keyFile;
-            s.create_if_missing = (byte) (options.createIfMissing() ? 1 : 0);
+            s.create_if_missing = flag(options.createIfMissing());
             return openWith(s);
         } finally {
             wipe(key);
@@ -442,7 +442,7 @@ public final class LocalKms implements AutoCloseable {
      */
     public void updateRotationPolicy(String keyId, boolean enableAutomaticRotation,
             String rotationInterval) {
-        run((h, err) -> lib().kms_update_rotation_policy(h, keyId, enableAutomaticRotation,
+        run((h, err) -> lib().kms_update_rotation_policy(h, keyId, flag(enableAutomaticRotation),
                 rotationInterval, err));
     }
 
@@ -641,6 +641,11 @@ public final class LocalKms implements AutoCloseable {
 
     private static byte[] nonEmpty(byte[] a) {
         return a == null || a.length == 0 ? null : a;
+    }
+
+    /** A boolean as the header's int flags take it: 1 or 0 (the C ABI has no bool). */
+    private static int flag(boolean b) {
+        return b ? 1 : 0;
     }
 
     private static NativeLib.SizeT len(byte[] a) {

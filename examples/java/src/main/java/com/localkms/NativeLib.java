@@ -19,9 +19,11 @@ import java.util.Collections;
  * <p>Type mapping: {@code kms_status} and {@code uint32_t} are {@code int};
  * {@code uint16_t} is {@code short} (read as unsigned); {@code int64_t} is
  * {@code long}; {@code int32_t} is {@code int}; {@code size_t} is {@link SizeT}
- * ({@link Native#SIZE_T_SIZE} bytes); {@code bool} is {@code byte} inside a struct
- * (C's bool is one byte) and {@code boolean} as an argument (JNA passes it as a
- * 32-bit 0 or 1, which is how the C ABI promotes a bool argument); every
+ * ({@link Native#SIZE_T_SIZE} bytes); the header has no {@code bool}: its flags
+ * ({@code create_if_missing}, {@code enable_automatic_rotation}) are C {@code int}
+ * (0 = false, any other value = true), mapped to {@code int} here, never to
+ * {@code boolean} (JNA passes a Java {@code true} as the int -1), and
+ * {@link LocalKms} passes 1 or 0; every
  * {@code T *} output the library allocates is a {@link Pointer}, freed with its
  * {@code kms_*_free} function; {@code const char *} inputs are {@link String}s
  * (UTF-8).
@@ -70,7 +72,7 @@ interface NativeLib extends Library {
     /**
      * {@code struct kms_open_options}: {@code const char *keystore_path; const
      * uint8_t *master_key; size_t master_key_len; const char *master_key_file;
-     * bool create_if_missing;}.
+     * int create_if_missing;}.
      */
     @Structure.FieldOrder({"keystore_path", "master_key", "master_key_len", "master_key_file",
             "create_if_missing"})
@@ -79,8 +81,8 @@ interface NativeLib extends Library {
         public Pointer master_key;
         public SizeT master_key_len = new SizeT();
         public Pointer master_key_file;
-        /** C {@code bool}: one byte, 0 or 1. */
-        public byte create_if_missing;
+        /** C {@code int} flag: 0 = false, any other value = true. */
+        public int create_if_missing;
 
         public OpenOptionsStruct() {
             super();
@@ -242,7 +244,8 @@ interface NativeLib extends Library {
     int kms_key_rotate(Pointer client, String key_id, PointerByReference key_version_id_out,
             KmsError error);
 
-    int kms_update_rotation_policy(Pointer client, String key_id, boolean enable_automatic_rotation,
+    /** {@code enable_automatic_rotation} is a C {@code int} flag: 0 = false, any other value = true. */
+    int kms_update_rotation_policy(Pointer client, String key_id, int enable_automatic_rotation,
             String rotation_interval, KmsError error);
 
     // --- keys and aliases -------------------------------------------------------

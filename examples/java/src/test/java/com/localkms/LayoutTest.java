@@ -3,11 +3,17 @@ package com.localkms;
 import com.sun.jna.Native;
 import com.sun.jna.Structure;
 
+import java.lang.reflect.Field;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The JNA Structures have the C structs' sizes and field offsets (from interop.c's offsetof). */
+/**
+ * The JNA Structures have the C structs' sizes and their fields' offsets and sizes
+ * (from interop.c's sizeof and offsetof). The field sizes matter: a one-byte field
+ * where C has an int flag keeps every offset and, thanks to the padding, the
+ * struct's size.
+ */
 public final class LayoutTest {
     private LayoutTest() {
     }
@@ -16,12 +22,21 @@ public final class LayoutTest {
         int of(String field);
     }
 
+    /** interop.c's layout lines: "struct size" and "struct.field offset size". */
+    private static final class CLayout {
+        final Map<String, Long> values = new HashMap<>();
+        final Map<String, Long> fieldSizes = new HashMap<>();
+    }
+
     public static void testStructLayoutsMatchC() throws Exception {
         TestEnv.Run run = TestEnv.runInterop(false, "layout");
-        Map<String, Long> c = new HashMap<>();
+        CLayout c = new CLayout();
         for (String line : run.stdout.split("\n")) {
             String[] parts = line.trim().split(" ");
-            c.put(parts[0], Long.parseLong(parts[1]));
+            c.values.put(parts[0], Long.parseLong(parts[1]));
+            if (parts.length > 2) {
+                c.fieldSizes.put(parts[0], Long.parseLong(parts[2]));
+            }
         }
         NativeLib.KmsError err = new NativeLib.KmsError();
         compare(c, "kms_error", err, err::offsetOf);
@@ -37,18 +52,28 @@ public final class LayoutTest {
         Check.equal((long) Native.SIZE_T_SIZE, (long) Native.getNativeSize(NativeLib.SizeT.class, new NativeLib.SizeT()), "SizeT size");
     }
 
-    private static void compare(Map<String, Long> c, String struct, Structure s, Offsets offsets) {
-        Check.equal(c.get(struct), (long) s.size(), "sizeof(struct " + struct + ")");
+    /** The native size of a Structure's field, as JNA lays it out. */
+    private static long fieldSize(Structure s, String field) throws ReflectiveOperationException {
+        Field f = s.getClass().getField(field);
+        return Native.getNativeSize(f.getType(), f.get(s));
+    }
+
+    private static void compare(CLayout c, String struct, Structure s, Offsets offsets)
+            throws ReflectiveOperationException {
+        Check.equal(c.values.get(struct), (long) s.size(), "sizeof(struct " + struct + ")");
         List<String> fields = s.getClass().getAnnotation(Structure.FieldOrder.class) == null
                 ? List.of() : List.of(s.getClass().getAnnotation(Structure.FieldOrder.class).value());
         int seen = 0;
         for (String field : fields) {
-            Long expected = c.get(struct + "." + field);
-            Check.isTrue(expected != null, "the C program prints no offset of " + struct + "." + field);
+            String name = struct + "." + field;
+            Long expected = c.values.get(name);
+            Check.isTrue(expected != null, "the C program prints no offset of " + name);
             Check.equal(expected, (long) offsets.of(field), "offsetof(" + struct + ", " + field + ")");
+            Check.isTrue(c.fieldSizes.containsKey(name), "the C program prints no size of " + name);
+            Check.equal(c.fieldSizes.get(name), fieldSize(s, field), "sizeof(" + name + ")");
             seen++;
         }
-        long cFields = c.keySet().stream().filter(k -> k.startsWith(struct + ".")).count();
+        long cFields = c.values.keySet().stream().filter(k -> k.startsWith(struct + ".")).count();
         Check.equal(cFields, (long) seen, "number of fields of " + struct);
     }
 }

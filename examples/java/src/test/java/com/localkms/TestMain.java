@@ -31,6 +31,7 @@ public final class TestMain {
         AliasTest.class,
         KeyLifecycleTest.class,
         ErrorTest.class,
+        FlagsTest.class,
         ClockTest.class,
         InteropTest.class,
         ConcurrencyTest.class,
