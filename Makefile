@@ -97,13 +97,15 @@ envelope_file: $(BUILD)/envelope_file $(BUILD)/persistent_store
 examples: quickstart error_handling auto_rotation persistent_store envelope_file
 
 # Every test: installs what is missing (apt-get), then the Rust, C ABI and C
-# example tests (cargo test), then the Go, Java and Python bindings against the
+# example tests (cargo test; the C ABI tests and C examples once more against the
+# release build), then the Go, Java and Python bindings against the
 # freshly built shared library, debug and then release (the optimiser turns some
 # ABI mismatches that debug tolerates, such as a flag that is not 0 or 1, into
 # wrong results).
 test:
 	bash scripts/install-deps.sh
-	$(CARGO) test
+	$(CARGO) test --target-dir "$(CARGO_TARGET_DIR)"
+	$(CARGO) test --release --target-dir "$(CARGO_TARGET_DIR)" --test abi_hostile --test ffi_contract --test c_examples
 	$(CARGO) build --target-dir "$(CARGO_TARGET_DIR)"
 	bash examples/go/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
 	bash examples/java/run-tests.sh "$(CARGO_TARGET_DIR)/debug"

@@ -53,11 +53,8 @@
 #ifndef LOCALKMS_H
 #define LOCALKMS_H
 
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 /**
  * Length of a KeyId (`key-` and 21 characters of `[a-z0-9]`), without the NUL.

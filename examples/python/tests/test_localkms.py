@@ -41,7 +41,7 @@ KEY_ID = re.compile(r"^key-[a-z0-9]{21}$")
 DAY = 24 * 60 * 60
 JAN_1_2026 = 1767225600  # 2026-01-01T00:00:00Z
 
-# The blob's algorithm byte (API.md section 5).
+# The blob's algorithm byte (docs/c-api.md, section 3).
 ALGORITHM_BYTE = {"AES_CBC": 1, "AES_GCM": 2, "AES_ECB": 3}
 IV_LEN = {"AES_GCM": 12, "AES_CBC": 16, "AES_ECB": 0}
 
@@ -467,7 +467,7 @@ class TestRoundTrip(unittest.TestCase):
                     self.assertEqual(len(sealed.iv), IV_LEN[algorithm])
                     self.assertRegex(sealed.request_id, UUID4)
                     blob = sealed.ciphertext_blob
-                    # The blob's layout (API.md section 5).
+                    # The blob's layout (docs/c-api.md, section 3).
                     self.assertEqual(blob[0:1], b"$")
                     self.assertEqual(blob[1], 1 if padding == "PKCS7_PADDING" else 0)
                     self.assertEqual(blob[2], ALGORITHM_BYTE[algorithm])

@@ -1,7 +1,7 @@
 package com.localkms;
 
 /**
- * The library's {@code kms_status} values (API.md section 4). The numbers are
+ * The library's {@code kms_status} values (docs/c-api.md, section 2). The numbers are
  * permanent; {@link #UNKNOWN} stands for a number this wrapper does not know
  * (a newer library), whose code and HTTP status {@link KmsException} still
  * carries as the library reported them.
