@@ -53,7 +53,7 @@ fn c_abi(c: &mut Criterion) {
     let mut client = null_mut();
     assert_eq!(
         unsafe { kms_client_open(null(), &mut client, null_mut()) },
-        kms_status::KMS_STATUS_OK
+        kms_status::Ok
     );
     let mut key_id = null_mut();
     unsafe {
@@ -88,7 +88,7 @@ fn c_abi(c: &mut Criterion) {
                     &mut out,
                     null_mut(),
                 );
-                assert_eq!(status, kms_status::KMS_STATUS_OK);
+                assert_eq!(status, kms_status::Ok);
                 kms_encrypt_response_free(black_box(out));
             })
         });
@@ -127,7 +127,7 @@ fn c_abi(c: &mut Criterion) {
                     &mut out,
                     null_mut(),
                 );
-                assert_eq!(status, kms_status::KMS_STATUS_OK);
+                assert_eq!(status, kms_status::Ok);
                 kms_decrypt_response_free(black_box(out));
             })
         });

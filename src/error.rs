@@ -1,55 +1,74 @@
-//! The one error type of the library. Every variant knows its permanent status
-//! number, the service's code string and the service's HTTP status (docs/c-api.md §2).
+//! The one error type of the library, and the one status table: every kind's
+//! permanent number, the service's code string and its HTTP status (docs/c-api.md §2).
 
 use std::ffi::CStr;
 use std::fmt;
 
-/// The kind of a failure: one per status code of docs/c-api.md §2.
-///
-/// The numbers are permanent and grouped by class: 1xx bad request, 2xx not found,
-/// 3xx key state, 4xx key store, 5xx internal. A retired number is never reused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum ErrorKind {
-    InvalidParameter = 100,
-    MissingParameter = 101,
-    UnsupportedOperation = 102,
-    AliasAlreadyExists = 103,
-    InvalidKeyMaterial = 104,
-    InvalidCiphertext = 105,
-    KeyNotFound = 200,
-    AliasNotFound = 201,
-    OnlySymmetricKeySupported = 202,
-    KeyDisabled = 300,
-    KeyPendingDeletion = 301,
-    KeyPendingImport = 302,
-    KeyStoreIo = 400,
-    KeyStoreCorrupt = 401,
-    KeyStoreAccessDenied = 402,
-    InternalFailure = 500,
+/// Declares the status table once: each row gives a kind, its permanent number,
+/// the service's code string and the service's HTTP status. [`ErrorKind`] and
+/// every lookup on it come from these rows; the C enum `kms_status` (in
+/// `ffi/status.rs`, written out because cbindgen reads source, not macro output)
+/// is checked against them by a test there.
+macro_rules! status_table {
+    ($( $(#[doc = $doc:literal])* $kind:ident = $number:literal, $code:literal, $http:literal; )+) => {
+        /// The kind of a failure: one per status code (docs/c-api.md §2).
+        ///
+        /// The numbers are permanent and grouped by class: 1xx bad request, 2xx not
+        /// found, 3xx key state, 4xx key store, 5xx internal. A retired number is
+        /// never reused.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        pub enum ErrorKind {
+            $( $(#[doc = $doc])* $kind = $number, )+
+        }
+
+        impl ErrorKind {
+            /// Every kind, in status order.
+            pub const ALL: [ErrorKind; [$($number),+].len()] = [$(ErrorKind::$kind),+];
+
+            /// The service's code string, NUL-terminated for C.
+            pub fn c_code(self) -> &'static CStr {
+                match self {
+                    $( ErrorKind::$kind => $code, )+
+                }
+            }
+
+            /// The HTTP status the service answers with for this code.
+            pub fn http_status(self) -> u16 {
+                match self {
+                    $( ErrorKind::$kind => $http, )+
+                }
+            }
+        }
+    };
+}
+
+status_table! {
+    /// A value is malformed or out of range.
+    InvalidParameter = 100, c"InvalidParameter", 400;
+    /// A required argument is NULL or empty.
+    MissingParameter = 101, c"MissingParameter", 400;
+    /// The operation does not apply to this key (e.g. rotating an EXTERNAL key).
+    UnsupportedOperation = 102, c"Rejected.UnsupportedOperation", 400;
+    AliasAlreadyExists = 103, c"AliasAlreadyExists", 400;
+    /// Wrong size, or other material than the key had.
+    InvalidKeyMaterial = 104, c"InvalidKeyMaterial", 400;
+    /// Every way a ciphertext can fail to decrypt (no padding oracle).
+    InvalidCiphertext = 105, c"InvalidCiphertext", 400;
+    KeyNotFound = 200, c"Forbidden.KeyNotFound", 404;
+    AliasNotFound = 201, c"Forbidden.AliasNotFound", 404;
+    OnlySymmetricKeySupported = 202, c"Forbidden.OnlySymmetricKeySupported", 404;
+    KeyDisabled = 300, c"Rejected.Disabled", 409;
+    KeyPendingDeletion = 301, c"Rejected.PendingDeletion", 409;
+    KeyPendingImport = 302, c"Rejected.PendingImport", 409;
+    KeyStoreIo = 400, c"KeyStore.IOError", 500;
+    KeyStoreCorrupt = 401, c"KeyStore.Corrupted", 500;
+    KeyStoreAccessDenied = 402, c"KeyStore.AccessDenied", 403;
+    /// A caught panic, a failed random source, out of memory.
+    InternalFailure = 500, c"InternalFailure", 500;
 }
 
 impl ErrorKind {
-    /// Every kind, in status order.
-    pub const ALL: [ErrorKind; 16] = [
-        ErrorKind::InvalidParameter,
-        ErrorKind::MissingParameter,
-        ErrorKind::UnsupportedOperation,
-        ErrorKind::AliasAlreadyExists,
-        ErrorKind::InvalidKeyMaterial,
-        ErrorKind::InvalidCiphertext,
-        ErrorKind::KeyNotFound,
-        ErrorKind::AliasNotFound,
-        ErrorKind::OnlySymmetricKeySupported,
-        ErrorKind::KeyDisabled,
-        ErrorKind::KeyPendingDeletion,
-        ErrorKind::KeyPendingImport,
-        ErrorKind::KeyStoreIo,
-        ErrorKind::KeyStoreCorrupt,
-        ErrorKind::KeyStoreAccessDenied,
-        ErrorKind::InternalFailure,
-    ];
-
     /// The permanent status number (the C `kms_status` value).
     pub fn status(self) -> u32 {
         self as u32
@@ -62,50 +81,8 @@ impl ErrorKind {
 
     /// The service's code string, e.g. `Forbidden.KeyNotFound`.
     pub fn code(self) -> &'static str {
-        // Every literal in `c_code` is ASCII.
+        // Every literal in the table is ASCII.
         self.c_code().to_str().unwrap_or("InternalFailure")
-    }
-
-    /// The service's code string, NUL-terminated for C.
-    pub fn c_code(self) -> &'static CStr {
-        match self {
-            ErrorKind::InvalidParameter => c"InvalidParameter",
-            ErrorKind::MissingParameter => c"MissingParameter",
-            ErrorKind::UnsupportedOperation => c"Rejected.UnsupportedOperation",
-            ErrorKind::AliasAlreadyExists => c"AliasAlreadyExists",
-            ErrorKind::InvalidKeyMaterial => c"InvalidKeyMaterial",
-            ErrorKind::InvalidCiphertext => c"InvalidCiphertext",
-            ErrorKind::KeyNotFound => c"Forbidden.KeyNotFound",
-            ErrorKind::AliasNotFound => c"Forbidden.AliasNotFound",
-            ErrorKind::OnlySymmetricKeySupported => c"Forbidden.OnlySymmetricKeySupported",
-            ErrorKind::KeyDisabled => c"Rejected.Disabled",
-            ErrorKind::KeyPendingDeletion => c"Rejected.PendingDeletion",
-            ErrorKind::KeyPendingImport => c"Rejected.PendingImport",
-            ErrorKind::KeyStoreIo => c"KeyStore.IOError",
-            ErrorKind::KeyStoreCorrupt => c"KeyStore.Corrupted",
-            ErrorKind::KeyStoreAccessDenied => c"KeyStore.AccessDenied",
-            ErrorKind::InternalFailure => c"InternalFailure",
-        }
-    }
-
-    /// The HTTP status the service answers with for this code.
-    pub fn http_status(self) -> u16 {
-        match self {
-            ErrorKind::InvalidParameter
-            | ErrorKind::MissingParameter
-            | ErrorKind::UnsupportedOperation
-            | ErrorKind::AliasAlreadyExists
-            | ErrorKind::InvalidKeyMaterial
-            | ErrorKind::InvalidCiphertext => 400,
-            ErrorKind::KeyNotFound
-            | ErrorKind::AliasNotFound
-            | ErrorKind::OnlySymmetricKeySupported => 404,
-            ErrorKind::KeyDisabled
-            | ErrorKind::KeyPendingDeletion
-            | ErrorKind::KeyPendingImport => 409,
-            ErrorKind::KeyStoreAccessDenied => 403,
-            ErrorKind::KeyStoreIo | ErrorKind::KeyStoreCorrupt | ErrorKind::InternalFailure => 500,
-        }
     }
 }
 

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use localkms::ffi::*;
 
-const OK: kms_status = kms_status::KMS_STATUS_OK;
+const OK: kms_status = kms_status::Ok;
 
 /// An error struct full of garbage, as an uninitialised caller's would be.
 fn garbage_error() -> kms_error {
@@ -132,7 +132,7 @@ fn any_non_zero_create_if_missing_creates_the_store() {
         let (status, client, error) = open_file(&store, 0);
         assert_eq!(
             status,
-            kms_status::KMS_STATUS_KEYSTORE_IO,
+            kms_status::KeystoreIo,
             "0 is false: {}",
             message(&error)
         );
@@ -438,11 +438,11 @@ fn huge_lengths_are_statuses_never_an_abort() {
     };
     for advance in [true, false] {
         let (status, msg) = encrypt(advance, over);
-        assert_eq!(status, kms_status::KMS_STATUS_INVALID_PARAMETER, "{msg}");
+        assert_eq!(status, kms_status::InvalidParameter, "{msg}");
         assert!(msg.contains("Plaintext"), "{msg}");
         // Within the limit but more than the process may allocate.
         let (status, msg) = encrypt(advance, 8 * GIB);
-        assert_eq!(status, kms_status::KMS_STATUS_INTERNAL_FAILURE, "{msg}");
+        assert_eq!(status, kms_status::InternalFailure, "{msg}");
         assert!(msg.contains("out of memory"), "{msg}");
     }
 
@@ -475,10 +475,10 @@ fn huge_lengths_are_statuses_never_an_abort() {
         &[],
         KMS_MAX_CIPHERTEXT_BLOB_LEN as usize + 1,
     );
-    assert_eq!(status, kms_status::KMS_STATUS_INVALID_CIPHERTEXT, "{msg}");
+    assert_eq!(status, kms_status::InvalidCiphertext, "{msg}");
     // Encrypt output of 8 GiB given with its key: the copy cannot be allocated.
     let (status, msg) = decrypt(key_id.as_ptr(), c"AES_GCM".as_ptr(), &[0u8; 12], 8 * GIB);
-    assert_eq!(status, kms_status::KMS_STATUS_INTERNAL_FAILURE, "{msg}");
+    assert_eq!(status, kms_status::InternalFailure, "{msg}");
     assert!(msg.contains("out of memory"), "{msg}");
     let (status, msg) = decrypt(
         key_id.as_ptr(),
@@ -486,7 +486,7 @@ fn huge_lengths_are_statuses_never_an_abort() {
         &[0u8; 16],
         KMS_MAX_CIPHERTEXT_BLOB_LEN as usize + 1,
     );
-    assert_eq!(status, kms_status::KMS_STATUS_INVALID_CIPHERTEXT, "{msg}");
+    assert_eq!(status, kms_status::InvalidCiphertext, "{msg}");
 
     // The client still works after all of it.
     let (status, msg) = encrypt(true, 64);
@@ -545,7 +545,7 @@ fn a_caught_panic_prints_nothing_and_other_panics_still_reach_the_host_hook() {
             &mut error,
         )
     };
-    assert_eq!(status, kms_status::KMS_STATUS_INTERNAL_FAILURE);
+    assert_eq!(status, kms_status::InternalFailure);
     assert!(response.is_null());
     assert!(message(&error).contains("panic"), "{}", message(&error));
     unsafe { kms_client_free(client) };

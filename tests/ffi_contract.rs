@@ -10,9 +10,9 @@ use std::sync::Arc;
 use localkms::ffi::*;
 
 type Status = kms_status;
-const OK: Status = kms_status::KMS_STATUS_OK;
-const MISSING: Status = kms_status::KMS_STATUS_MISSING_PARAMETER;
-const INVALID: Status = kms_status::KMS_STATUS_INVALID_PARAMETER;
+const OK: Status = kms_status::Ok;
+const MISSING: Status = kms_status::MissingParameter;
+const INVALID: Status = kms_status::InvalidParameter;
 
 /// What every failed call here is handed: an error struct full of garbage (0xA5
 /// bytes), as a caller's uninitialised stack would be. The library only writes it.
@@ -637,12 +637,7 @@ fn decrypt_null_and_length_matrix() {
         if advance {
             assert_failed(status, &error, MISSING, "CiphertextBlob");
         } else {
-            assert_failed(
-                status,
-                &error,
-                kms_status::KMS_STATUS_INVALID_CIPHERTEXT,
-                "ciphertext",
-            );
+            assert_failed(status, &error, kms_status::InvalidCiphertext, "ciphertext");
         }
         assert_eq!(out, dangling());
         if !advance {
@@ -968,83 +963,39 @@ fn create_key_and_documents_null_matrix() {
 #[test]
 fn status_functions_cover_every_status_and_any_number() {
     let all = [
-        (kms_status::KMS_STATUS_OK, "OK", 200),
+        (kms_status::Ok, "OK", 200),
+        (kms_status::InvalidParameter, "InvalidParameter", 400),
+        (kms_status::MissingParameter, "MissingParameter", 400),
         (
-            kms_status::KMS_STATUS_INVALID_PARAMETER,
-            "InvalidParameter",
-            400,
-        ),
-        (
-            kms_status::KMS_STATUS_MISSING_PARAMETER,
-            "MissingParameter",
-            400,
-        ),
-        (
-            kms_status::KMS_STATUS_UNSUPPORTED_OPERATION,
+            kms_status::UnsupportedOperation,
             "Rejected.UnsupportedOperation",
             400,
         ),
+        (kms_status::AliasAlreadyExists, "AliasAlreadyExists", 400),
+        (kms_status::InvalidKeyMaterial, "InvalidKeyMaterial", 400),
+        (kms_status::InvalidCiphertext, "InvalidCiphertext", 400),
+        (kms_status::KeyNotFound, "Forbidden.KeyNotFound", 404),
+        (kms_status::AliasNotFound, "Forbidden.AliasNotFound", 404),
         (
-            kms_status::KMS_STATUS_ALIAS_ALREADY_EXISTS,
-            "AliasAlreadyExists",
-            400,
-        ),
-        (
-            kms_status::KMS_STATUS_INVALID_KEY_MATERIAL,
-            "InvalidKeyMaterial",
-            400,
-        ),
-        (
-            kms_status::KMS_STATUS_INVALID_CIPHERTEXT,
-            "InvalidCiphertext",
-            400,
-        ),
-        (
-            kms_status::KMS_STATUS_KEY_NOT_FOUND,
-            "Forbidden.KeyNotFound",
-            404,
-        ),
-        (
-            kms_status::KMS_STATUS_ALIAS_NOT_FOUND,
-            "Forbidden.AliasNotFound",
-            404,
-        ),
-        (
-            kms_status::KMS_STATUS_ONLY_SYMMETRIC_KEY_SUPPORTED,
+            kms_status::OnlySymmetricKeySupported,
             "Forbidden.OnlySymmetricKeySupported",
             404,
         ),
+        (kms_status::KeyDisabled, "Rejected.Disabled", 409),
         (
-            kms_status::KMS_STATUS_KEY_DISABLED,
-            "Rejected.Disabled",
-            409,
-        ),
-        (
-            kms_status::KMS_STATUS_KEY_PENDING_DELETION,
+            kms_status::KeyPendingDeletion,
             "Rejected.PendingDeletion",
             409,
         ),
+        (kms_status::KeyPendingImport, "Rejected.PendingImport", 409),
+        (kms_status::KeystoreIo, "KeyStore.IOError", 500),
+        (kms_status::KeystoreCorrupt, "KeyStore.Corrupted", 500),
         (
-            kms_status::KMS_STATUS_KEY_PENDING_IMPORT,
-            "Rejected.PendingImport",
-            409,
-        ),
-        (kms_status::KMS_STATUS_KEYSTORE_IO, "KeyStore.IOError", 500),
-        (
-            kms_status::KMS_STATUS_KEYSTORE_CORRUPT,
-            "KeyStore.Corrupted",
-            500,
-        ),
-        (
-            kms_status::KMS_STATUS_KEYSTORE_ACCESS_DENIED,
+            kms_status::KeystoreAccessDenied,
             "KeyStore.AccessDenied",
             403,
         ),
-        (
-            kms_status::KMS_STATUS_INTERNAL_FAILURE,
-            "InternalFailure",
-            500,
-        ),
+        (kms_status::InternalFailure, "InternalFailure", 500),
     ];
     for (status, code, http) in all {
         assert_eq!(cstr(kms_status_code(status as u32)), code);
@@ -1082,12 +1033,7 @@ fn a_panic_inside_the_library_comes_back_as_internal_failure() {
         &mut out,
         &mut error,
     );
-    assert_failed(
-        status,
-        &error,
-        kms_status::KMS_STATUS_INTERNAL_FAILURE,
-        "panic",
-    );
+    assert_failed(status, &error, kms_status::InternalFailure, "panic");
     assert_eq!(error.http_status, 500);
     assert_eq!(out, dangling(), "no output after a panic");
 

@@ -339,7 +339,7 @@ fn ffi_open_keep(options: &OpenOptions<'_>, keep: Option<&mut *mut kms_client>) 
     // SAFETY: valid options whose strings outlive the call; writable outputs.
     let status = unsafe { kms_client_open(&c_options, &mut client, &mut error) };
     let wrote_client = client != sentinel;
-    if status == kms_status::KMS_STATUS_OK {
+    if status == kms_status::Ok {
         match keep {
             Some(out) => *out = client,
             // SAFETY: a live handle from kms_client_open.
@@ -664,18 +664,13 @@ fn kms_client_open_creates_a_store_whose_keys_the_rust_api_sees() {
     write_file(&key_file, format!("{}\n", hex(&key)).as_bytes(), 0o600);
 
     let missing = ffi_open(&with_key_file(&store, &key_file, false));
-    assert_eq!(missing.status, kms_status::KMS_STATUS_KEYSTORE_IO);
+    assert_eq!(missing.status, kms_status::KeystoreIo);
     assert_eq!(missing.code, "KeyStore.IOError");
     assert!(!store.exists());
 
     let mut client: *mut kms_client = null_mut();
     let created = ffi_open_keep(&with_key_file(&store, &key_file, true), Some(&mut client));
-    assert_eq!(
-        created.status,
-        kms_status::KMS_STATUS_OK,
-        "{}",
-        created.message
-    );
+    assert_eq!(created.status, kms_status::Ok, "{}", created.message);
     let mut key_id: *mut c_char = null_mut();
     // SAFETY: a live client; a NUL-free description; writable outputs.
     let status = unsafe {
@@ -689,7 +684,7 @@ fn kms_client_open_creates_a_store_whose_keys_the_rust_api_sees() {
             null_mut(),
         )
     };
-    assert_eq!(status, kms_status::KMS_STATUS_OK);
+    assert_eq!(status, kms_status::Ok);
     // SAFETY: a string the library returned, freed once.
     let key_id_text = unsafe { CStr::from_ptr(key_id) }
         .to_str()
@@ -1167,12 +1162,7 @@ fn a_master_key_file_others_may_access_is_access_denied() {
             assert_eq!(unseal(&client, &f.blob).unwrap().0, FIXTURE_TEXT, "{case}");
             drop(client);
             let ffi = ffi_open(&with_key_file(&store, &key_file, false));
-            assert_eq!(
-                ffi.status,
-                kms_status::KMS_STATUS_OK,
-                "{case}: {}",
-                ffi.message
-            );
+            assert_eq!(ffi.status, kms_status::Ok, "{case}: {}", ffi.message);
             assert_unchanged(&before, &listing(dir.path()), &case);
         }
     }
@@ -1492,12 +1482,7 @@ fn check_read_only_folder(dir: &Path, key: &[u8], key_id: &str, blob: &[u8]) {
     // Through the C ABI: KMS_STATUS_KEYSTORE_IO, "KeyStore.IOError".
     let mut handle: *mut kms_client = null_mut();
     let opened = ffi_open_keep(&with_key(&store, key, false), Some(&mut handle));
-    assert_eq!(
-        opened.status,
-        kms_status::KMS_STATUS_OK,
-        "{}",
-        opened.message
-    );
+    assert_eq!(opened.status, kms_status::Ok, "{}", opened.message);
     let mut new_key: *mut c_char = null_mut();
     // SAFETY: kms_error is plain data; all zeroes is a valid value.
     let mut error: kms_error = unsafe { std::mem::zeroed() };
@@ -1515,7 +1500,7 @@ fn check_read_only_folder(dir: &Path, key: &[u8], key_id: &str, blob: &[u8]) {
     };
     // SAFETY: a live client, freed once.
     unsafe { kms_client_free(handle) };
-    assert_eq!(status, kms_status::KMS_STATUS_KEYSTORE_IO);
+    assert_eq!(status, kms_status::KeystoreIo);
     assert_eq!(c_text(&error.code), "KeyStore.IOError");
     assert_eq!(error.http_status, 500);
     assert!(new_key.is_null(), "no output on failure");
@@ -1616,12 +1601,7 @@ fn worker_modes() {
     // A second store, created through the C ABI.
     let other = w.dir.join("other.kms");
     let created = ffi_open(&with_key(&other, &w.key, true));
-    assert_eq!(
-        created.status,
-        kms_status::KMS_STATUS_OK,
-        "{}",
-        created.message
-    );
+    assert_eq!(created.status, kms_status::Ok, "{}", created.message);
     for path in [
         &store,
         &w.dir.join("store.kms.lock"),

@@ -63,7 +63,7 @@ fn catch<T>(body: impl FnOnce() -> T) -> Option<T> {
 /// `InternalFailure`, an error is written to `error`, and the status is returned.
 pub(crate) fn guard(error: ErrorOut, body: impl FnOnce() -> Result<(), Error>) -> kms_status {
     let failure = match catch(body) {
-        Some(Ok(())) => return kms_status::KMS_STATUS_OK,
+        Some(Ok(())) => return kms_status::Ok,
         Some(Err(e)) => e,
         None => Error::internal("The library caught a panic; the call had no effect."),
     };
@@ -101,7 +101,7 @@ mod tests {
         // SAFETY: a writable kms_error.
         let out = unsafe { ErrorOut::new(error.as_mut_ptr()) };
         let status = guard(out, || panic!("boom"));
-        assert_eq!(status, kms_status::KMS_STATUS_INTERNAL_FAILURE);
+        assert_eq!(status, kms_status::InternalFailure);
         // SAFETY: a failing guard writes the whole struct.
         let error = unsafe { error.assume_init() };
         assert_eq!(error.http_status, 500);

@@ -20,65 +20,64 @@ pub type kms_status_number = u32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum kms_status {
     /// Success.
-    KMS_STATUS_OK = 0,
+    Ok = 0,
     /// `InvalidParameter` (400): a value is malformed or out of range.
-    KMS_STATUS_INVALID_PARAMETER = 100,
+    InvalidParameter = 100,
     /// `MissingParameter` (400): a required argument is NULL or empty.
-    KMS_STATUS_MISSING_PARAMETER = 101,
+    MissingParameter = 101,
     /// `Rejected.UnsupportedOperation` (400), e.g. rotating an EXTERNAL key.
-    KMS_STATUS_UNSUPPORTED_OPERATION = 102,
+    UnsupportedOperation = 102,
     /// `AliasAlreadyExists` (400).
-    KMS_STATUS_ALIAS_ALREADY_EXISTS = 103,
+    AliasAlreadyExists = 103,
     /// `InvalidKeyMaterial` (400): wrong size, or other material than the key had.
-    KMS_STATUS_INVALID_KEY_MATERIAL = 104,
+    InvalidKeyMaterial = 104,
     /// `InvalidCiphertext` (400): the blob cannot be parsed, or authentication or
     /// padding fails. One code for all of these (no padding oracle).
-    KMS_STATUS_INVALID_CIPHERTEXT = 105,
+    InvalidCiphertext = 105,
     /// `Forbidden.KeyNotFound` (404): no such key, or the blob names a version
     /// this store does not hold.
-    KMS_STATUS_KEY_NOT_FOUND = 200,
+    KeyNotFound = 200,
     /// `Forbidden.AliasNotFound` (404).
-    KMS_STATUS_ALIAS_NOT_FOUND = 201,
+    AliasNotFound = 201,
     /// `Forbidden.OnlySymmetricKeySupported` (404): the key is asymmetric.
-    KMS_STATUS_ONLY_SYMMETRIC_KEY_SUPPORTED = 202,
+    OnlySymmetricKeySupported = 202,
     /// `Rejected.Disabled` (409).
-    KMS_STATUS_KEY_DISABLED = 300,
+    KeyDisabled = 300,
     /// `Rejected.PendingDeletion` (409).
-    KMS_STATUS_KEY_PENDING_DELETION = 301,
+    KeyPendingDeletion = 301,
     /// `Rejected.PendingImport` (409).
-    KMS_STATUS_KEY_PENDING_IMPORT = 302,
+    KeyPendingImport = 302,
     /// `KeyStore.IOError` (500): the store file cannot be read or written.
-    KMS_STATUS_KEYSTORE_IO = 400,
+    KeystoreIo = 400,
     /// `KeyStore.Corrupted` (500): not a store, or an unknown format version.
-    KMS_STATUS_KEYSTORE_CORRUPT = 401,
+    KeystoreCorrupt = 401,
     /// `KeyStore.AccessDenied` (403): wrong master key, or unsafe permissions.
-    KMS_STATUS_KEYSTORE_ACCESS_DENIED = 402,
+    KeystoreAccessDenied = 402,
     /// `InternalFailure` (500): a caught panic, a failed random source.
-    KMS_STATUS_INTERNAL_FAILURE = 500,
+    InternalFailure = 500,
 }
 
 impl kms_status {
-    /// The status of an error kind.
+    /// The status of an error kind: the same permanent number (checked by a test
+    /// below against the one table in `crate::error`).
     pub fn of(kind: ErrorKind) -> kms_status {
         match kind {
-            ErrorKind::InvalidParameter => kms_status::KMS_STATUS_INVALID_PARAMETER,
-            ErrorKind::MissingParameter => kms_status::KMS_STATUS_MISSING_PARAMETER,
-            ErrorKind::UnsupportedOperation => kms_status::KMS_STATUS_UNSUPPORTED_OPERATION,
-            ErrorKind::AliasAlreadyExists => kms_status::KMS_STATUS_ALIAS_ALREADY_EXISTS,
-            ErrorKind::InvalidKeyMaterial => kms_status::KMS_STATUS_INVALID_KEY_MATERIAL,
-            ErrorKind::InvalidCiphertext => kms_status::KMS_STATUS_INVALID_CIPHERTEXT,
-            ErrorKind::KeyNotFound => kms_status::KMS_STATUS_KEY_NOT_FOUND,
-            ErrorKind::AliasNotFound => kms_status::KMS_STATUS_ALIAS_NOT_FOUND,
-            ErrorKind::OnlySymmetricKeySupported => {
-                kms_status::KMS_STATUS_ONLY_SYMMETRIC_KEY_SUPPORTED
-            }
-            ErrorKind::KeyDisabled => kms_status::KMS_STATUS_KEY_DISABLED,
-            ErrorKind::KeyPendingDeletion => kms_status::KMS_STATUS_KEY_PENDING_DELETION,
-            ErrorKind::KeyPendingImport => kms_status::KMS_STATUS_KEY_PENDING_IMPORT,
-            ErrorKind::KeyStoreIo => kms_status::KMS_STATUS_KEYSTORE_IO,
-            ErrorKind::KeyStoreCorrupt => kms_status::KMS_STATUS_KEYSTORE_CORRUPT,
-            ErrorKind::KeyStoreAccessDenied => kms_status::KMS_STATUS_KEYSTORE_ACCESS_DENIED,
-            ErrorKind::InternalFailure => kms_status::KMS_STATUS_INTERNAL_FAILURE,
+            ErrorKind::InvalidParameter => kms_status::InvalidParameter,
+            ErrorKind::MissingParameter => kms_status::MissingParameter,
+            ErrorKind::UnsupportedOperation => kms_status::UnsupportedOperation,
+            ErrorKind::AliasAlreadyExists => kms_status::AliasAlreadyExists,
+            ErrorKind::InvalidKeyMaterial => kms_status::InvalidKeyMaterial,
+            ErrorKind::InvalidCiphertext => kms_status::InvalidCiphertext,
+            ErrorKind::KeyNotFound => kms_status::KeyNotFound,
+            ErrorKind::AliasNotFound => kms_status::AliasNotFound,
+            ErrorKind::OnlySymmetricKeySupported => kms_status::OnlySymmetricKeySupported,
+            ErrorKind::KeyDisabled => kms_status::KeyDisabled,
+            ErrorKind::KeyPendingDeletion => kms_status::KeyPendingDeletion,
+            ErrorKind::KeyPendingImport => kms_status::KeyPendingImport,
+            ErrorKind::KeyStoreIo => kms_status::KeystoreIo,
+            ErrorKind::KeyStoreCorrupt => kms_status::KeystoreCorrupt,
+            ErrorKind::KeyStoreAccessDenied => kms_status::KeystoreAccessDenied,
+            ErrorKind::InternalFailure => kms_status::InternalFailure,
         }
     }
 }
@@ -165,9 +164,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_its_status_number() {
+    fn the_c_enum_agrees_with_the_status_table() {
         for kind in ErrorKind::ALL {
-            assert_eq!(kms_status::of(kind) as u32, kind.status());
+            let status = kms_status::of(kind);
+            assert_eq!(status as u32, kind.status(), "{kind:?}");
+            // Same name, up to the spelling of "KeyStore" / "Keystore".
+            let c_name = format!("{status:?}").to_lowercase();
+            assert_eq!(c_name, format!("{kind:?}").to_lowercase(), "{kind:?}");
         }
     }
 
@@ -191,10 +194,7 @@ mod tests {
         unsafe { ErrorOut::new(raw.as_mut_ptr()) }.write(&e);
         // SAFETY: write_error initialised every field.
         let written = unsafe { raw.assume_init() };
-        assert_eq!(
-            written.status,
-            kms_status::KMS_STATUS_MISSING_PARAMETER as u32
-        );
+        assert_eq!(written.status, kms_status::MissingParameter as u32);
         assert_eq!(written.http_status, 400);
         let id: Vec<u8> = written.request_id[..4].iter().map(|&c| c as u8).collect();
         assert_eq!(id, b"r-1\0");
