@@ -2,7 +2,9 @@
 
 use zeroize::Zeroizing;
 
-use super::{require_symmetric, required, Client, Redacted};
+use super::client::Client;
+use super::params::{require_symmetric, required};
+use super::redacted::Redacted;
 use crate::crypto::blob::{parse_blob, start_blob};
 use crate::crypto::buffer;
 use crate::crypto::{ciphertext_len, Algorithm, CipherParams, KeyCipher, PaddingMode, MAX_AAD_LEN};

@@ -3,8 +3,9 @@
 
 use zeroize::Zeroizing;
 
+use super::client::Client;
 use super::crypto_ops::{EncryptRequest, Which};
-use super::{Client, Redacted};
+use super::redacted::Redacted;
 use crate::crypto::Algorithm;
 use crate::error::{Error, Result};
 use crate::ids::fill_random;

@@ -3,7 +3,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{required, Client};
+use super::client::Client;
+use super::params::required;
 use crate::error::Result;
 use crate::ids::format_date;
 use crate::keystore::{Key, KeyState};

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use super::{required, Client};
+use super::client::Client;
+use super::params::required;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keystore::{

@@ -1,0 +1,204 @@
+//! The client: one handle on one key store, its clock, and how it is opened.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use super::redacted::Redacted;
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::keystore::{MasterKey, Snapshot, Store};
+
+/// A time source in Unix seconds.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The clock in force: the system clock unless one was set.
+///
+/// A set clock is called under a read lock, and replacing it takes the write lock,
+/// so [`Client::set_clock`] returns only once no call is still inside the previous
+/// clock: a C caller may free the old clock's context as soon as it returns. The
+/// flag keeps the system-clock path (every call of a production client) free of
+/// the lock.
+#[derive(Default)]
+struct ClockSlot {
+    custom: AtomicBool,
+    clock: RwLock<Option<Clock>>,
+}
+
+impl ClockSlot {
+    fn now(&self) -> i64 {
+        if !self.custom.load(Ordering::Acquire) {
+            return ids::system_now();
+        }
+        let clock = self.clock.read().unwrap_or_else(PoisonError::into_inner);
+        match &*clock {
+            Some(clock) => clock(),
+            None => ids::system_now(),
+        }
+    }
+
+    fn set(&self, clock: Option<Clock>) {
+        // Waits for every call still inside the previous clock.
+        let mut slot = self.clock.write().unwrap_or_else(PoisonError::into_inner);
+        self.custom.store(clock.is_some(), Ordering::Release);
+        let previous = std::mem::replace(&mut *slot, clock);
+        drop(slot);
+        drop(previous);
+    }
+}
+
+/// One handle on one key store. Cheap to share: every method takes `&self` and
+/// may be called from any number of threads at once.
+pub struct Client {
+    pub(super) store: Store,
+    clock: ClockSlot,
+}
+
+/// How to open a client: `keystore_path` `None` is an in-memory store;
+/// otherwise the store file, sealed under the master key given as bytes or as
+/// the path of a master-key file (exactly one of the two).
+#[derive(Clone, Copy, Default)]
+pub struct OpenOptions<'a> {
+    pub keystore_path: Option<&'a Path>,
+    pub master_key: Option<&'a [u8]>,
+    pub master_key_file: Option<&'a Path>,
+    pub create_if_missing: bool,
+}
+
+impl std::fmt::Debug for OpenOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenOptions")
+            .field("keystore_path", &self.keystore_path)
+            .field("master_key", &self.master_key.map(|k| Redacted(k.len())))
+            .field("master_key_file", &self.master_key_file)
+            .field("create_if_missing", &self.create_if_missing)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client on a new, empty, in-memory store, gone with the client.
+    pub fn in_memory() -> Client {
+        Client {
+            store: Store::in_memory(),
+            clock: ClockSlot::default(),
+        }
+    }
+
+    /// Opens a client on the store `options` name. Errors carry a RequestId.
+    ///
+    /// - no path, master key given: `InvalidParameter` (an in-memory store has no
+    ///   master key);
+    /// - a path with neither or both master-key forms: `MissingParameter` /
+    ///   `InvalidParameter`;
+    /// - the file missing without `create_if_missing`, unreadable, or not
+    ///   creatable: `KeyStore.IOError`; not a store, damaged, or of a newer format:
+    ///   `KeyStore.Corrupted`; a wrong master key or a master-key file others may
+    ///   read: `KeyStore.AccessDenied`. In none of these cases is a file changed.
+    pub fn open(options: &OpenOptions<'_>) -> Result<Client> {
+        let request_id = ids::new_request_id()?;
+        Client::open_store(options).map_err(|e| e.with_request_id(&request_id))
+    }
+
+    fn open_store(options: &OpenOptions<'_>) -> Result<Client> {
+        let path = options.keystore_path.filter(|p| !p.as_os_str().is_empty());
+        let master_key = options.master_key.filter(|k| !k.is_empty());
+        let master_key_file = options
+            .master_key_file
+            .filter(|p| !p.as_os_str().is_empty());
+        let Some(path) = path else {
+            if master_key.is_some() || master_key_file.is_some() {
+                return Err(Error::invalid_parameter(
+                    "master_key",
+                    "A master key seals a store file; an in-memory store takes none.",
+                ));
+            }
+            return Ok(Client::in_memory());
+        };
+        let master = match (master_key, master_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_parameter(
+                    "master_key",
+                    "Give the master key or a master-key file, not both.",
+                ))
+            }
+            (None, None) => return Err(Error::missing_parameter("master_key")),
+            (Some(bytes), None) => MasterKey::from_bytes(bytes)?,
+            (None, Some(file)) => MasterKey::from_file(file)?,
+        };
+        let store = Store::open_file(path, master, options.create_if_missing, ids::system_now())?;
+        Ok(Client {
+            store,
+            clock: ClockSlot::default(),
+        })
+    }
+
+    /// The store file, for a file-backed client.
+    pub fn keystore_path(&self) -> Option<&Path> {
+        self.store.path()
+    }
+
+    /// Sets the time source for automatic rotation, expiry, deletion and dates;
+    /// `None` restores the system clock. Returns only when no call on this client
+    /// is still inside the previous clock (which is then dropped). The clock must
+    /// not call `set_clock` on the same client (that would wait for itself).
+    pub fn set_clock(&self, clock: Option<Clock>) {
+        self.clock.set(clock);
+    }
+
+    /// The time now, by the clock in force.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Runs one API call: gives it a fresh RequestId, and stamps that RequestId on
+    /// its error when it fails.
+    pub(super) fn call<T>(&self, f: impl FnOnce(&str, i64) -> Result<T>) -> Result<T> {
+        let request_id = ids::new_request_id()?;
+        let now = self.now();
+        f(&request_id, now).map_err(|e| e.with_request_id(&request_id))
+    }
+
+    /// [`Client::call`] for the encrypt path: one read of the OS generator gives
+    /// both the RequestId and 16 bytes for a random IV. The getrandom system call
+    /// is most of the cost of encrypting a small message; this makes one of two.
+    pub(super) fn call_with_iv<T>(
+        &self,
+        f: impl FnOnce(&str, i64, &[u8; 16]) -> Result<T>,
+    ) -> Result<T> {
+        let mut random = zeroize::Zeroizing::new([0u8; 32]);
+        ids::fill_random(&mut random[..])?;
+        let mut id_bytes = [0u8; 16];
+        let mut iv_bytes = [0u8; 16];
+        id_bytes.copy_from_slice(&random[..16]);
+        iv_bytes.copy_from_slice(&random[16..]);
+        let request_id = ids::request_id_from(id_bytes);
+        let now = self.now();
+        f(&request_id, now, &iv_bytes).map_err(|e| e.with_request_id(&request_id))
+    }
+
+    /// A snapshot in which the key named by `key_id` (an ID or an alias) needs no
+    /// maintenance at `now`: if a rotation, expiry or deletion is due, it is carried
+    /// out first, under the writer lock.
+    pub(super) fn fresh_snapshot_for(&self, key_id: &str, now: i64) -> Result<Arc<Snapshot>> {
+        let snapshot = self.store.snapshot();
+        let due = snapshot
+            .resolve(key_id, now)
+            .is_ok_and(|key| key.maintenance_due_at(now));
+        if !due {
+            return Ok(snapshot);
+        }
+        self.store.maintain(now)?;
+        Ok(self.store.snapshot())
+    }
+
+    /// A snapshot with nothing due for any key at `now`.
+    pub(super) fn fresh_snapshot(&self, now: i64) -> Result<Arc<Snapshot>> {
+        let snapshot = self.store.snapshot();
+        if !snapshot.maintenance_due_at(now) {
+            return Ok(snapshot);
+        }
+        self.store.maintain(now)?;
+        Ok(self.store.snapshot())
+    }
+}
