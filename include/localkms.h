@@ -790,7 +790,9 @@ kms_status kms_create_key(struct kms_client *client,
  * Aliyun_AES_256, 24 for _192, 16 for _128) and makes it Enabled. A key that had
  * material accepts only the same material again. `key_material_expire_unix`: 0
  * for never, else a future Unix time after which the key is PendingImport until
- * the same material is imported again.
+ * the same material is imported again. (A key from a store written before key
+ * check values were HMACs, whose material had already expired, accepts any
+ * material of the right size once.)
  *
  * Returns `KMS_STATUS_OK` or: INVALID_KEY_MATERIAL (size, or other material),
  * INVALID_PARAMETER (expiry in the past, `(NULL, n > 0)`, a string that is not UTF-8),

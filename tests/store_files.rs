@@ -29,6 +29,8 @@ use localkms::ffi::{
     kms_client, kms_client_free, kms_client_open, kms_create_key, kms_error, kms_open_options,
     kms_status, kms_status_code, kms_string_free,
 };
+use localkms::keystore::master_key::MAX_MASTER_KEY_FILE_LEN;
+use localkms::keystore::MAX_STORE_FILE_LEN;
 use localkms::service::{Client, CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::{Error, ErrorKind};
 use serde_json::Value;
@@ -1707,5 +1709,184 @@ fn stale_temporary_files_are_removed_by_the_next_change() {
     let mut both = vec![f.key_id.clone(), new_key];
     both.sort();
     assert_eq!(keys, both);
+    assert_eq!(unseal(&client, &f.blob).unwrap().0, FIXTURE_TEXT);
+}
+
+// ---------------------------------------------------------------------------
+// Huge files, FIFOs and folders: refused at once, nothing allocated for them
+// ---------------------------------------------------------------------------
+
+/// Runs `f` on a thread of its own and fails if it has not returned within
+/// `seconds` (a FIFO opened without O_NONBLOCK blocks until a writer comes).
+fn within_seconds<T: Send + 'static>(
+    seconds: u64,
+    case: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(seconds))
+        .unwrap_or_else(|_| panic!("{case}: still blocked after {seconds} s"))
+}
+
+fn mkfifo(path: &Path) {
+    let c_path = CString::new(path.as_os_str().as_bytes()).expect("no NUL in the path");
+    // SAFETY: a valid NUL-terminated path.
+    let rc = unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) };
+    assert_eq!(
+        rc,
+        0,
+        "mkfifo {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+}
+
+/// A sparse file of `len` bytes and mode 0600: no disk space is used.
+fn sparse_file(path: &Path, len: u64) {
+    let file = std::fs::File::create(path).expect("create a sparse file");
+    file.set_len(len).expect("set_len");
+    set_mode(path, 0o600);
+}
+
+/// Size, inode and modification time: enough to tell that a huge file (which the
+/// `listing` helpers would read whole) was left alone.
+fn stat_of(path: &Path) -> (u64, u64, i64, i64) {
+    let meta = std::fs::symlink_metadata(path).expect("stat");
+    (meta.size(), meta.ino(), meta.mtime(), meta.mtime_nsec())
+}
+
+#[test]
+fn a_store_file_over_the_size_limit_is_corrupted_without_being_read() {
+    let dir = TempDir::new("huge-store");
+    let store = dir.join("store.kms");
+    sparse_file(&store, MAX_STORE_FILE_LEN + 1);
+    let before = stat_of(&store);
+    let key = new_master_key();
+    for create in [false, true] {
+        let case = format!("a sparse store of MAX_STORE_FILE_LEN + 1 bytes (create {create})");
+        let started = std::time::Instant::now();
+        let error = refused(
+            &with_key(&store, &key, create),
+            ErrorKind::KeyStoreCorrupt,
+            &case,
+        );
+        assert!(
+            error.message().contains(&MAX_STORE_FILE_LEN.to_string()),
+            "{case}: the message names the limit: {}",
+            error.message()
+        );
+        // Reading (and unsealing) a GiB would take far longer than refusing it.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{case}: took {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(stat_of(&store), before, "the file is left alone");
+    assert!(!dir.join("store.kms.lock").exists(), "nothing is created");
+}
+
+#[test]
+fn a_fifo_as_the_store_is_refused_at_once() {
+    let dir = TempDir::new("fifo-store");
+    let store = dir.join("store.kms");
+    mkfifo(&store);
+    let key = new_master_key();
+    let before = listing(dir.path());
+    for create in [false, true] {
+        let case = format!("a FIFO at the store path (create {create})");
+        let (store, case_in) = (store.clone(), case.clone());
+        within_seconds(10, &case, move || {
+            refused(
+                &with_key(&store, &key, create),
+                ErrorKind::KeyStoreCorrupt,
+                &case_in,
+            );
+        });
+        assert_unchanged(&before, &listing(dir.path()), &case);
+    }
+}
+
+#[test]
+fn a_master_key_file_that_is_not_a_regular_file_is_io_error_at_once() {
+    let f = fixture();
+    let (dir, store) = placed("fifo-key", &f.bytes);
+
+    let fifo = dir.join("master.key");
+    mkfifo(&fifo);
+    let folder = dir.join("key-folder");
+    std::fs::create_dir(&folder).unwrap();
+    set_mode(&folder, 0o700);
+    for (what, key_file) in [
+        ("a FIFO", fifo),
+        ("a folder", folder),
+        ("a character device", PathBuf::from("/dev/zero")),
+    ] {
+        let before = listing(dir.path());
+        let case = format!("{what} as the master-key file");
+        let (store, case_in) = (store.clone(), case.clone());
+        let error = within_seconds(10, &case, move || {
+            refused(
+                &with_key_file(&store, &key_file, false),
+                ErrorKind::KeyStoreIo,
+                &case_in,
+            )
+        });
+        assert!(
+            error.message().contains("not a regular file"),
+            "{case}: {}",
+            error.message()
+        );
+        assert_unchanged(&before, &listing(dir.path()), &case);
+    }
+}
+
+#[test]
+fn a_master_key_file_over_the_size_limit_is_refused_unread() {
+    let f = fixture();
+    let dir = TempDir::new("huge-key");
+    let store = dir.join("store.kms");
+    write_file(&store, &f.bytes, 0o600);
+
+    // Sparse: 8 GiB that a reader reading to the end would have to go through.
+    let huge = dir.join("huge.key");
+    sparse_file(&huge, 8 << 30);
+    let before = stat_of(&huge);
+    let started = std::time::Instant::now();
+    let error = refused(
+        &with_key_file(&store, &huge, false),
+        ErrorKind::InvalidParameter,
+        "an 8 GiB sparse master-key file",
+    );
+    assert!(
+        error
+            .message()
+            .contains(&MAX_MASTER_KEY_FILE_LEN.to_string()),
+        "the message names the limit: {}",
+        error.message()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(stat_of(&huge), before);
+
+    // Just over the limit, and just at it (the key in hex, then white space).
+    let mut content = hex(&f.key).into_bytes();
+    content.resize(MAX_MASTER_KEY_FILE_LEN as usize + 1, b' ');
+    let over = dir.join("over.key");
+    write_file(&over, &content, 0o600);
+    refused(
+        &with_key_file(&store, &over, false),
+        ErrorKind::InvalidParameter,
+        "a master-key file one byte over the limit",
+    );
+    content.pop();
+    let at = dir.join("at.key");
+    write_file(&at, &content, 0o600);
+    let client = open(
+        &with_key_file(&store, &at, false),
+        "a master-key file of exactly the limit",
+    );
     assert_eq!(unseal(&client, &f.blob).unwrap().0, FIXTURE_TEXT);
 }

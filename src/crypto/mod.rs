@@ -4,6 +4,9 @@ pub mod blob;
 pub mod buffer;
 mod cipher;
 mod padding;
+// The one use of `unsafe` outside src/ffi/: wiping the raw memory of a dropped cipher.
+#[allow(unsafe_code)]
+mod wiped_box;
 
 pub use buffer::{MAX_CIPHERTEXT_LEN, MAX_PLAINTEXT_LEN};
 pub use cipher::KeyCipher;

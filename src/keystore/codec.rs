@@ -4,7 +4,7 @@
 //! payload starts with its own [`PAYLOAD_VERSION`]. A reader opens every payload
 //! version up to its own and refuses a newer one as `KeyStore.Corrupted`.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! Every integer is little-endian. `str` and `bytes` are a `u32` length followed by
 //! that many bytes (UTF-8 for `str`); `opt<T>` is a `u8` tag, 0 (absent) or 1 (present),
@@ -12,7 +12,7 @@
 //!
 //! | Part      | Field                  | Encoding                   |
 //! |-----------|------------------------|----------------------------|
-//! | payload   | payload version        | `u32` (= 1)                |
+//! | payload   | payload version        | `u32` (= 2)                |
 //! |           | key count              | `u32`                      |
 //! |           | keys                   | key × key count            |
 //! |           | alias count            | `u32`                      |
@@ -53,12 +53,26 @@
 //! Material is the raw AES key of a symmetric version or the PKCS#8 DER private key of
 //! an asymmetric one. The encoded buffer is allocated once at its exact size and wiped
 //! when dropped; the caller owns the wiping of the payload it passes to [`decode`].
+//!
+//! # Versions
+//!
+//! - **1**: the layout above, but `material_check_value` held AES_k(0^128) of the
+//!   material, which is GCM's GHASH key H (enough, with one known blob, to forge
+//!   GCM tags under the key), kept even after the material itself expired.
+//! - **2**: the same layout; `material_check_value` is a [`KeyCheckValue`]
+//!   (HMAC-SHA-256 keyed with the material, truncated to 16 bytes), from which no
+//!   AES or GCM secret can be derived.
+//!
+//! Decoding version 1 migrates it (see `migrated_check_value`): the legacy value
+//! is never kept in memory; `Decoded::migrated` tells the store to rewrite the
+//! file in version 2 at once, so that it does not stay on disk either.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use super::check_value::{KeyCheckValue, CHECK_VALUE_LEN};
 use super::model::{Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin};
 use super::Model;
 use crate::error::{Error, ErrorKind, Result};
@@ -66,10 +80,11 @@ use crate::ids;
 
 /// The payload format version this code writes (the file header carries the file
 /// format version separately).
-pub(crate) const PAYLOAD_VERSION: u32 = 1;
+pub(crate) const PAYLOAD_VERSION: u32 = 2;
 
-/// Length of a material check value.
-const CHECK_VALUE_LEN: usize = 16;
+/// The last payload version whose check values are AES_k(0^128), the legacy kind
+/// that decoding drops or recomputes.
+pub(crate) const LEGACY_CHECK_VALUE_VERSION: u32 = 1;
 
 // ---------------------------------------------------------------------------------
 // Enum codes
@@ -261,7 +276,7 @@ fn write_key<S: Sink>(key: &Key, s: &mut S) {
         None => s.u8(0),
         Some(cv) => {
             s.u8(1);
-            s.put(cv);
+            s.put(cv.as_bytes());
         }
     }
     s.len(key.versions.len());
@@ -389,11 +404,21 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Parses a payload. Every malformation is `KeyStore.Corrupted` with a message saying
-/// what is wrong (never key bytes). It never panics and never allocates for a length
-/// larger than the remaining input. Each symmetric version's cipher is expanded here,
-/// once.
-pub(crate) fn decode(payload: &[u8]) -> Result<Model> {
+/// A decoded payload.
+pub(crate) struct Decoded {
+    pub model: Model,
+    /// The payload was of an older version and was migrated while it was read: the
+    /// file should be rewritten, so that nothing of the older format (a legacy
+    /// check value) stays on disk.
+    pub migrated: bool,
+}
+
+/// Parses a payload of any version up to [`PAYLOAD_VERSION`], migrating an older
+/// one. Every malformation is `KeyStore.Corrupted` with a message saying what is
+/// wrong (never key bytes). It never panics and never allocates for a count or
+/// length larger than the remaining input. Each symmetric version's cipher is
+/// expanded here, once.
+pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
     let mut r = Reader { rest: payload };
 
     let version = r.u32("the payload version")?;
@@ -412,7 +437,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Model> {
     let key_count = r.u32("the key count")?;
     let mut keys: BTreeMap<String, Arc<Key>> = BTreeMap::new();
     for _ in 0..key_count {
-        let key = read_key(&mut r)?;
+        let key = read_key(&mut r, version)?;
         if keys.contains_key(&key.key_id) {
             return Err(corrupt(format_args!(
                 "the key {} appears more than once.",
@@ -449,10 +474,13 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Model> {
             r.rest.len()
         )));
     }
-    Ok(Model { keys, aliases })
+    Ok(Decoded {
+        model: Model { keys, aliases },
+        migrated: version < PAYLOAD_VERSION,
+    })
 }
 
-fn read_key(r: &mut Reader<'_>) -> Result<Key> {
+fn read_key(r: &mut Reader<'_>, payload_version: u32) -> Result<Key> {
     let key_id = r.string("a KeyId")?;
     if !ids::is_key_id(&key_id) {
         return Err(corrupt("a KeyId does not have the KeyId form."));
@@ -472,7 +500,7 @@ fn read_key(r: &mut Reader<'_>) -> Result<Key> {
     let rotation_interval = r.opt_i64(&field("rotation interval"))?;
     let last_rotation_date = r.i64(&field("LastRotationDate"))?;
     let material_expire = r.opt_i64(&field("material expiry"))?;
-    let material_check_value = if r.present(&field("material check value"))? {
+    let stored_check_value = if r.present(&field("material check value"))? {
         Some(r.array::<CHECK_VALUE_LEN>(&field("material check value"))?)
     } else {
         None
@@ -494,6 +522,11 @@ fn read_key(r: &mut Reader<'_>) -> Result<Key> {
         versions.push(version);
     }
 
+    let material_check_value = if payload_version <= LEGACY_CHECK_VALUE_VERSION {
+        migrated_check_value(origin, &versions)
+    } else {
+        stored_check_value.map(KeyCheckValue::from_bytes)
+    };
     let key = Key {
         key_id,
         key_spec,
@@ -513,6 +546,29 @@ fn read_key(r: &mut Reader<'_>) -> Result<Key> {
     };
     check_key(&key)?;
     Ok(key)
+}
+
+/// The check value of a key read from a version-1 payload, whose stored value
+/// (AES_k(0^128), the GHASH key H) is never kept, whatever it is:
+///
+/// - an EXTERNAL key with its material: the value is computed anew from the
+///   material, so re-importing still accepts only the same material;
+/// - an EXTERNAL key without material (never imported, or imported material that
+///   expired): none. An expired key then accepts any material of the right size on
+///   its next import, as a key that never had material does. That is the safer
+///   choice: keeping H would keep in the store and its backups, after the material
+///   itself was wiped, a secret that with one known blob forges GCM tags under that
+///   material (here, and wherever else the imported material is in use); a harmless
+///   stand-in derived from H could only be checked by computing AES_k(0) of the
+///   material offered again, which this code never does. What is lost guarded only
+///   against importing the wrong material by mistake: a caller who can import
+///   material can as well point the key's aliases at a key of its own.
+/// - any other key: none (only imports set a check value).
+fn migrated_check_value(origin: Origin, versions: &[KeyVersion]) -> Option<KeyCheckValue> {
+    if origin != Origin::External {
+        return None;
+    }
+    versions.first()?.material.as_ref().map(|m| m.check_value())
 }
 
 fn read_version(

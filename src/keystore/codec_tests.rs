@@ -45,7 +45,7 @@ fn external_key(imported: bool) -> Key {
     key.origin = Origin::External;
     if imported {
         let material = key.versions[0].material.as_ref().unwrap();
-        key.material_check_value = material.cipher().map(|c| c.check_value());
+        key.material_check_value = Some(material.check_value());
         key.material_expire = Some(NOW + 30 * DAY);
     } else {
         key.versions[0].material = None;
@@ -181,6 +181,8 @@ fn round_trip_is_exact() {
     let model = sample_model();
     let first = encode(&model);
     let decoded = decode(&first).unwrap();
+    assert!(!decoded.migrated, "the current version needs no migration");
+    let decoded = decoded.model;
     assert_same_model(&model, &decoded);
     let second = encode(&decoded);
     assert_eq!(*first, *second);
@@ -191,8 +193,8 @@ fn round_trip_is_exact() {
 #[test]
 fn empty_model_round_trips() {
     let bytes = encode(&Model::default());
-    assert_eq!(&bytes[..], &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    let model = decode(&bytes).unwrap();
+    assert_eq!(&bytes[..], &[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let model = decode(&bytes).unwrap().model;
     assert!(model.keys.is_empty() && model.aliases.is_empty());
 }
 
@@ -227,8 +229,8 @@ fn random_inputs_never_panic() {
             input[..4].copy_from_slice(&PAYLOAD_VERSION.to_le_bytes());
         }
         match decode(&input) {
-            Ok(model) => {
-                let again = encode(&model);
+            Ok(decoded) => {
+                let again = encode(&decoded.model);
                 assert!(decode(&again).is_ok());
             }
             Err(e) => assert_eq!(e.kind(), ErrorKind::KeyStoreCorrupt, "{e}"),
@@ -246,9 +248,9 @@ fn random_mutations_never_panic() {
         let at = rng.gen_range(0..mutated.len());
         mutated[at] ^= rng.gen_range(1..=255u8);
         match decode(&mutated) {
-            Ok(model) => {
+            Ok(decoded) => {
                 accepted += 1;
-                let again = encode(&model);
+                let again = encode(&decoded.model);
                 assert!(decode(&again).is_ok());
             }
             Err(e) => assert_eq!(e.kind(), ErrorKind::KeyStoreCorrupt, "{e}"),
@@ -425,4 +427,169 @@ fn huge_counts_and_lengths_fail_without_allocating() {
     assert_corrupt(&bytes, "ends inside");
     bytes.extend_from_slice(&u32::MAX.to_le_bytes());
     assert_corrupt(&bytes, "ends inside a KeyId");
+}
+
+// ---------------------------------------------------------------------------------
+// Version 1 (legacy check values) and its migration
+// ---------------------------------------------------------------------------------
+
+/// AES_k(0^128): GCM's GHASH key H, which version 1 stored as the check value.
+fn ghash_key(material: &[u8]) -> [u8; 16] {
+    use aes::cipher::generic_array::GenericArray;
+    use aes::cipher::{BlockEncrypt, KeyInit};
+    let mut block = GenericArray::default();
+    match material.len() {
+        16 => aes::Aes128::new_from_slice(material)
+            .unwrap()
+            .encrypt_block(&mut block),
+        24 => aes::Aes192::new_from_slice(material)
+            .unwrap()
+            .encrypt_block(&mut block),
+        _ => aes::Aes256::new_from_slice(material)
+            .unwrap()
+            .encrypt_block(&mut block),
+    }
+    block.into()
+}
+
+/// A version-1 payload of `model`, as the code before version 2 wrote it: the
+/// layout is that of version 2, so the model (whose check values the caller has
+/// set to legacy ones) is encoded and its version field set to 1.
+fn v1_payload(model: &Model) -> Vec<u8> {
+    let mut bytes = encode(model).to_vec();
+    bytes[..4].copy_from_slice(&LEGACY_CHECK_VALUE_VERSION.to_le_bytes());
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn only_key(model: &Model) -> &Key {
+    model.keys.values().next().unwrap()
+}
+
+#[test]
+fn v1_check_value_is_recomputed_from_present_material() {
+    for spec in [KeySpec::Aes128, KeySpec::Aes192, KeySpec::Aes256] {
+        let mut key = external_key(true);
+        key.key_spec = spec;
+        key.versions[0].material = Some(Arc::new(generate_material(spec).unwrap()));
+        let material = key.versions[0].material.clone().unwrap();
+        let h = ghash_key(material.bytes());
+        key.material_check_value = Some(KeyCheckValue::from_bytes(h));
+        let payload = v1_payload(&single_key_model(key));
+        assert!(
+            contains(&payload, &h),
+            "the legacy value is in the v1 payload"
+        );
+
+        let decoded = decode(&payload).unwrap();
+        assert!(decoded.migrated, "a v1 payload is migrated");
+        let key = only_key(&decoded.model);
+        assert_eq!(key.material_check_value, Some(material.check_value()));
+        assert_ne!(key.material_check_value.unwrap().as_bytes(), &h);
+        // Nothing else changed: the material is the same.
+        assert_eq!(
+            key.versions[0].material.as_ref().unwrap().bytes(),
+            material.bytes()
+        );
+
+        let rewritten = encode(&decoded.model);
+        assert_eq!(rewritten[..4], PAYLOAD_VERSION.to_le_bytes());
+        assert!(!contains(&rewritten, &h), "H is gone after the rewrite");
+        let again = decode(&rewritten).unwrap();
+        assert!(!again.migrated);
+        assert_eq!(
+            only_key(&again.model).material_check_value,
+            Some(material.check_value())
+        );
+    }
+}
+
+#[test]
+fn v1_check_value_of_expired_material_is_dropped() {
+    // After expiry, version 1 kept H although the material was wiped.
+    let mut key = external_key(true);
+    let h = ghash_key(key.versions[0].material.as_ref().unwrap().bytes());
+    key.versions[0].material = None;
+    key.material_expire = None;
+    key.state = KeyState::PendingImport;
+    key.material_check_value = Some(KeyCheckValue::from_bytes(h));
+    let payload = v1_payload(&single_key_model(key));
+    assert!(contains(&payload, &h));
+
+    let decoded = decode(&payload).unwrap();
+    assert!(decoded.migrated);
+    let key = only_key(&decoded.model);
+    assert_eq!(key.material_check_value, None, "H is not kept");
+    assert_eq!(key.state, KeyState::PendingImport);
+    assert!(key.versions[0].material.is_none());
+    let rewritten = encode(&decoded.model);
+    assert!(!contains(&rewritten, &h), "H is not written back");
+}
+
+#[test]
+fn v1_check_value_on_a_key_that_is_not_external_is_dropped() {
+    // Version 1 never wrote one there; whatever a file says is not kept.
+    let mut key = plain_key(KeySpec::Aes256, 2);
+    let h = ghash_key(key.versions[0].material.as_ref().unwrap().bytes());
+    key.material_check_value = Some(KeyCheckValue::from_bytes(h));
+    let decoded = decode(&v1_payload(&single_key_model(key))).unwrap();
+    assert_eq!(only_key(&decoded.model).material_check_value, None);
+}
+
+#[test]
+fn v1_sample_model_decodes_like_v2_apart_from_check_values() {
+    let model = sample_model();
+    let decoded = decode(&v1_payload(&model)).unwrap();
+    assert!(decoded.migrated);
+    // sample_model's check values are current ones, made from the material, and
+    // the migration computes the same from the same material.
+    assert_same_model(&model, &decoded.model);
+    // A v1 payload whose legacy values are all absent decodes too.
+    let empty = v1_payload(&Model::default());
+    assert!(decode(&empty).unwrap().migrated);
+}
+
+#[test]
+fn v2_check_values_are_kept_as_stored() {
+    let mut key = external_key(true);
+    key.material_check_value = Some(KeyCheckValue::from_bytes([0x5a; CHECK_VALUE_LEN]));
+    let bytes = encode(&single_key_model(key));
+    let decoded = decode(&bytes).unwrap();
+    assert!(!decoded.migrated);
+    assert_eq!(
+        only_key(&decoded.model).material_check_value,
+        Some(KeyCheckValue::from_bytes([0x5a; CHECK_VALUE_LEN]))
+    );
+    assert_eq!(*encode(&decoded.model), *bytes);
+}
+
+#[test]
+fn huge_version_counts_and_material_lengths_fail_without_allocating() {
+    let key = external_key(true);
+    let bytes = encode(&single_key_model(key)).to_vec();
+    // The version count is the u32 after the check value, before the version id
+    // (its length prefix, then "key-…-<uuid>").
+    let version_id = only_key(&decode(&bytes).unwrap().model).versions[0]
+        .key_version_id
+        .clone();
+    let id_at = bytes
+        .windows(version_id.len())
+        .position(|w| w == version_id.as_bytes())
+        .unwrap();
+    let count_at = id_at - 4 - 4;
+    assert_eq!(bytes[count_at..count_at + 4], 1u32.to_le_bytes());
+    let mut huge_count = bytes.clone();
+    huge_count[count_at..count_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    // No capacity is taken from the count: the second "version" is the bytes
+    // after the first, which fail as one, long before 2^32 of them.
+    assert_corrupt(&huge_count, "has an id without the KeyVersionId form");
+    // The material length follows the version id, its creation date and the tag.
+    let len_at = id_at + version_id.len() + 8 + 1;
+    assert_eq!(bytes[len_at..len_at + 4], 32u32.to_le_bytes());
+    let mut huge_len = bytes.clone();
+    huge_len[len_at..len_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_corrupt(&huge_len, "ends inside the material");
 }

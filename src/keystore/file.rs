@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::codec;
 use super::master_key::MasterKey;
 use super::sealed::{self, SALT_LEN};
-use super::Model;
+use super::{Model, MAX_STORE_FILE_LEN};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::fill_random;
 
@@ -59,6 +59,9 @@ impl FileSource {
 /// A store file as read: the model and what is needed to write the next one.
 pub struct Loaded {
     pub model: Model,
+    /// The file is of an older payload format (migrated in memory while it was
+    /// read): the next write, made at open when the store is writable, replaces it.
+    pub migrated: bool,
     pub generation: u64,
     pub salt: [u8; SALT_LEN],
     pub source: FileSource,
@@ -121,8 +124,17 @@ impl FileBackend {
     }
 
     /// Reads, unseals and decodes the file; `None` when it does not exist.
+    ///
+    /// Opened with `O_NONBLOCK`, so that a FIFO or device planted at the path is
+    /// refused at once instead of blocking the open; its size is checked against
+    /// [`MAX_STORE_FILE_LEN`] before anything is allocated for it, and the buffer
+    /// is reserved fallibly.
     pub fn read(&self) -> Result<Option<Loaded>> {
-        let mut file = match File::open(&self.path) {
+        let mut file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(&self.path)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error("cannot be read", &self.path, &e)),
@@ -139,13 +151,47 @@ impl FileBackend {
                 ),
             ));
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut bytes)
+        let len = meta.len();
+        if len > MAX_STORE_FILE_LEN {
+            return Err(Error::new(
+                ErrorKind::KeyStoreCorrupt,
+                format!(
+                    "The key store file {} is {len} bytes, more than the {MAX_STORE_FILE_LEN} \
+                     bytes (1 GiB, MAX_STORE_FILE_LEN) a key store file may have.",
+                    self.path.display()
+                ),
+            ));
+        }
+        // Fits: the limit is below 4 GiB.
+        let capacity = usize::try_from(len).unwrap_or(usize::MAX);
+        let mut bytes = Vec::new();
+        bytes
+            .try_reserve_exact(capacity)
+            .map_err(|_| sealed::out_of_memory(capacity))?;
+        // At most the size checked: the reserved buffer never grows.
+        (&mut file)
+            .take(len)
+            .read_to_end(&mut bytes)
             .map_err(|e| io_error("cannot be read", &self.path, &e))?;
+        let mut probe = [0u8; 1];
+        let grew = file
+            .read(&mut probe)
+            .map_err(|e| io_error("cannot be read", &self.path, &e))?;
+        if grew != 0 {
+            return Err(Error::new(
+                ErrorKind::KeyStoreIo,
+                format!(
+                    "The key store file {} grew while it was read (writers replace it, never \
+                     append to it).",
+                    self.path.display()
+                ),
+            ));
+        }
         let (header, payload) = sealed::unseal(&self.master, &bytes)?;
-        let model = codec::decode(&payload)?;
+        let decoded = codec::decode(&payload)?;
         Ok(Some(Loaded {
-            model,
+            model: decoded.model,
+            migrated: decoded.migrated,
             generation: header.generation,
             salt: header.salt,
             source: FileSource {

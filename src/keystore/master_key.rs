@@ -1,7 +1,7 @@
 //! The 32-byte master key that seals a store file, from bytes or from a file.
 
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use zeroize::Zeroizing;
@@ -11,6 +11,10 @@ use crate::ids::fill_random;
 
 /// Length of a master key.
 pub const MASTER_KEY_LEN: usize = 32;
+
+/// The largest master-key file that is read, in bytes: 64 hexadecimal digits and
+/// white space around them fit many times over; a larger file is refused unread.
+pub const MAX_MASTER_KEY_FILE_LEN: u64 = 4096;
 
 /// A master key. Wiped when dropped; never shown by `Debug`.
 pub struct MasterKey(Zeroizing<[u8; MASTER_KEY_LEN]>);
@@ -49,26 +53,32 @@ impl MasterKey {
     /// white space allowed). A file that group or others may read, write or
     /// execute is refused with `KeyStore.AccessDenied`: a master key anyone else
     /// can read protects nothing.
+    ///
+    /// Anything but a regular file (a FIFO, a folder, a device) is refused with
+    /// `KeyStore.IOError` at once: the file is opened with `O_NONBLOCK`, so opening
+    /// a FIFO does not wait for a writer, and checked through the opened file
+    /// before a byte is read. A file larger than [`MAX_MASTER_KEY_FILE_LEN`] is
+    /// refused without being read; at most that many bytes are ever read.
     pub fn from_file(path: &Path) -> Result<MasterKey> {
         const PARAM: &str = "master_key_file";
         let shown = path.display();
-        let mut file = std::fs::File::open(path).map_err(|e| {
+        let io_error = |e: std::io::Error| {
             Error::new(
                 ErrorKind::KeyStoreIo,
                 format!("The master-key file {shown} cannot be read: {e}."),
             )
-        })?;
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .map_err(io_error)?;
         // The checks use the opened file, so the file checked is the file read.
-        let meta = file.metadata().map_err(|e| {
-            Error::new(
-                ErrorKind::KeyStoreIo,
-                format!("The master-key file {shown} cannot be read: {e}."),
-            )
-        })?;
+        let meta = file.metadata().map_err(io_error)?;
         if !meta.is_file() {
-            return Err(Error::invalid_parameter(
-                PARAM,
-                format!("{shown} is not a regular file."),
+            return Err(Error::new(
+                ErrorKind::KeyStoreIo,
+                format!("The master-key file {shown} is not a regular file."),
             ));
         }
         let mode = meta.permissions().mode();
@@ -82,16 +92,25 @@ impl MasterKey {
                 ),
             ));
         }
-        // Longer than any valid form: 64 digits plus generous white space.
-        let mut buf = Zeroizing::new([0u8; 256]);
+        if meta.len() > MAX_MASTER_KEY_FILE_LEN {
+            return Err(Error::invalid_parameter(
+                PARAM,
+                format!(
+                    "{shown} is {} bytes; a master-key file holds 32 bytes or 64 hexadecimal \
+                     digits (at most {MAX_MASTER_KEY_FILE_LEN} bytes with white space).",
+                    meta.len()
+                ),
+            ));
+        }
+        // One byte more than the limit, to notice a file that grew since the check.
+        let mut buf = Zeroizing::new([0u8; MAX_MASTER_KEY_FILE_LEN as usize + 1]);
         let mut len = 0;
         loop {
-            let n = file.read(&mut buf[len..]).map_err(|e| {
-                Error::new(
-                    ErrorKind::KeyStoreIo,
-                    format!("The master-key file {shown} cannot be read: {e}."),
-                )
-            })?;
+            let n = match file.read(&mut buf[len..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_error(e)),
+            };
             if n == 0 {
                 break;
             }

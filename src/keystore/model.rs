@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use super::check_value::KeyCheckValue;
 use crate::crypto::KeyCipher;
 use crate::error::{Error, Result};
 
@@ -229,6 +230,11 @@ impl Material {
     pub fn cipher(&self) -> Option<&KeyCipher> {
         self.cipher.as_ref()
     }
+
+    /// The key check value of these bytes (see [`KeyCheckValue`]).
+    pub fn check_value(&self) -> KeyCheckValue {
+        KeyCheckValue::of(&self.bytes)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -261,9 +267,10 @@ pub struct Key {
     pub last_rotation_date: i64,
     /// EXTERNAL keys: when the imported material stops working.
     pub material_expire: Option<i64>,
-    /// EXTERNAL keys: AES_k(0) of the material once imported, kept after it expires
-    /// so that only the same material can be imported again.
-    pub material_check_value: Option<[u8; 16]>,
+    /// EXTERNAL keys: the check value of the material once imported (HMAC-SHA-256
+    /// under it, never AES under it), kept after the material expires so that only
+    /// the same material can be imported again. `Debug` shows no byte of it.
+    pub material_check_value: Option<KeyCheckValue>,
 }
 
 impl Key {
@@ -422,6 +429,51 @@ mod tests {
         assert!(KeySpec::Rsa2048.allows_usage(KeyUsage::SignVerify));
         assert_eq!(KeySpec::Aes192.symmetric_key_len(), Some(24));
         assert!(!KeySpec::Rsa3072.is_symmetric());
+    }
+
+    #[test]
+    fn key_debug_shows_no_check_value() {
+        let material = Material::symmetric(Zeroizing::new(vec![0x41; 32])).unwrap();
+        let cv = material.check_value();
+        let key = Key {
+            key_id: "key-test".to_owned(),
+            key_spec: KeySpec::Aes256,
+            key_usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::External,
+            description: String::new(),
+            creation_date: 0,
+            state: KeyState::Enabled,
+            delete_date: None,
+            versions: vec![KeyVersion {
+                key_version_id: "key-test-v".to_owned(),
+                creation_date: 0,
+                material: Some(Arc::new(material)),
+            }],
+            primary: 0,
+            automatic_rotation: false,
+            rotation_interval: None,
+            last_rotation_date: 0,
+            material_expire: None,
+            material_check_value: Some(cv),
+        };
+        let mut model = super::super::Model::default();
+        model.insert_key(key.clone());
+        for shown in [
+            format!("{key:?}"),
+            format!("{key:#?}"),
+            format!("{model:?}"),
+        ] {
+            assert!(shown.contains("KeyCheckValue(redacted)"), "{shown}");
+            // Neither as bytes in decimal nor in hex, nor the material.
+            let bytes = cv.as_bytes();
+            let decimal = format!("{}, {}, {}", bytes[0], bytes[1], bytes[2]);
+            let hex: String = bytes[..4].iter().map(|b| format!("{b:02x}")).collect();
+            assert!(
+                !shown.contains(&decimal) && !shown.contains(&hex),
+                "{shown}"
+            );
+            assert!(!shown.contains("65, 65"), "{shown}");
+        }
     }
 
     #[test]

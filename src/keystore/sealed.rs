@@ -62,6 +62,14 @@ fn corrupted(why: impl std::fmt::Display) -> Error {
     )
 }
 
+/// `InternalFailure` for an allocation of `len` bytes that failed.
+pub(crate) fn out_of_memory(len: usize) -> Error {
+    Error::new(
+        ErrorKind::InternalFailure,
+        format!("Reading the key store failed: out of memory for {len} bytes."),
+    )
+}
+
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
@@ -200,7 +208,12 @@ pub fn unseal(master: &MasterKey, file: &[u8]) -> Result<(Header, Zeroizing<Vec<
     }
     let (head, sealed) = file.split_at(HEADER_LEN);
     let (body, tag) = sealed.split_at(sealed.len() - TAG_LEN);
-    let mut payload = Zeroizing::new(body.to_vec());
+    // As large as the file: reserved fallibly, so a large one fails, not aborts.
+    let mut payload = Zeroizing::new(Vec::new());
+    payload
+        .try_reserve_exact(body.len())
+        .map_err(|_| out_of_memory(body.len()))?;
+    payload.extend_from_slice(body);
     keys.data
         .decrypt_in_place_detached(
             GenericArray::from_slice(&header.nonce),

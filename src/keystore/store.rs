@@ -77,7 +77,8 @@ impl Store {
 
     /// Opens the store file at `path` sealed under `master`, creating an empty one
     /// when it does not exist and `create_if_missing` is set. Maintenance that has
-    /// fallen due by `now` is carried out when the file can be written.
+    /// fallen due by `now`, and the rewrite of a file of an older payload format,
+    /// are carried out when the file can be written.
     pub fn open_file(
         path: &Path,
         master: MasterKey,
@@ -107,6 +108,7 @@ impl Store {
                         let source = backend.write(&lock, &model, &salt, 1)?;
                         Loaded {
                             model,
+                            migrated: false,
                             generation: 1,
                             salt,
                             source,
@@ -115,6 +117,7 @@ impl Store {
                 }
             }
         };
+        let migrated = loaded.migrated;
         let store = Store {
             current: Arc::new(ArcSwap::from_pointee(Snapshot {
                 model: loaded.model,
@@ -128,9 +131,14 @@ impl Store {
                 reloading: Arc::new(AtomicBool::new(false)),
             }),
         };
-        if store.current.load().maintenance_due_at(now) {
-            // Best effort: a store in a read-only folder still opens for reading;
-            // the next change reports why it cannot write.
+        // A file of an older format is rewritten at once (it may hold legacy check
+        // values, the GHASH keys of its keys, which must not stay on disk): under
+        // the locks, through the same write as any change, which re-reads the file
+        // and finds it still old unless another process rewrote it meanwhile.
+        if migrated || store.current.load().maintenance_due_at(now) {
+            // Best effort: a store in a read-only folder still opens for reading,
+            // with the migrated model in memory; the next change reports why it
+            // cannot write.
             let _ = store.maintain(now);
         }
         Ok(store)
@@ -234,7 +242,7 @@ impl Store {
     /// Carries out the maintenance due at `now` (rotations, expiries, deletions).
     /// Each is checked again under the locks, so two processes that notice the
     /// same due rotation make one version between them. Writes nothing when
-    /// nothing is due.
+    /// nothing is due and the file is of the current format.
     pub fn maintain(&self, now: i64) -> Result<()> {
         self.apply(now, |_| Ok(((), false)))
     }
@@ -274,13 +282,16 @@ impl Store {
         })?;
         let Loaded {
             mut model,
+            migrated,
             generation,
             salt,
             source,
         } = loaded;
         let maintained = model.run_maintenance(now)?;
         let (out, changed) = change(&mut model)?;
-        let (generation, source) = if maintained || changed {
+        // A file of an older format is replaced by the first write, even one with
+        // nothing else to change.
+        let (generation, source) = if maintained || changed || migrated {
             let next = generation + 1;
             (next, file.backend.write(&lock, &model, &salt, next)?)
         } else {

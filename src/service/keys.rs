@@ -108,7 +108,10 @@ impl Client {
     }
 
     /// ImportKeyMaterial: gives an EXTERNAL key its AES material (16, 24 or 32 bytes
-    /// by its spec). A key that had material accepts only the same material again.
+    /// by its spec). A key that had material accepts only the same material again,
+    /// checked by its key check value (`KeyCheckValue`); the one exception is a key
+    /// whose material had expired in a store of payload format 1, whose legacy
+    /// check value was dropped when the store was migrated.
     /// `expire_unix` 0 means never; otherwise a future Unix time after which the key
     /// is PendingImport until the same material is imported again.
     pub fn import_key_material(
@@ -129,10 +132,10 @@ impl Client {
                 ));
             }
             let material = Material::symmetric(Zeroizing::new(key_material.to_vec()))?;
-            let check_value = material
-                .cipher()
-                .map(|c| c.check_value())
-                .ok_or_else(|| Error::internal("Symmetric material without a cipher."))?;
+            // HMAC-SHA-256 under the material (never AES under it: AES_k(0) is the
+            // GHASH key). A key without one (never imported, or migrated from a
+            // store whose legacy value was dropped) accepts any material.
+            let check_value = material.check_value();
             let material = Arc::new(material);
             self.store.mutate(now, |model| {
                 let key = model.resolve_mut(key_id, now)?;

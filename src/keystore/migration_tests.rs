@@ -1,0 +1,253 @@
+//! A store file of payload version 1 is migrated when it is opened, and no
+//! store file ever holds H = AES_k(0^128), the GHASH key of an imported key, the
+//! check value version 1 kept (also after the material itself expired).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aes::cipher::generic_array::GenericArray;
+use aes::cipher::{BlockEncrypt, KeyInit};
+use zeroize::Zeroizing;
+
+use super::codec::{self, LEGACY_CHECK_VALUE_VERSION, PAYLOAD_VERSION};
+use super::master_key::MasterKey;
+use super::{
+    sealed, Key, KeyCheckValue, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Model, Origin,
+    Store,
+};
+use crate::ids;
+use crate::service::{Client, OpenOptions};
+
+const MASTER: [u8; 32] = [0x6d; 32];
+const NOW: i64 = 1_795_867_200;
+const DAY: i64 = 86_400;
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("localkms-migration-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn store(&self) -> PathBuf {
+        self.0.join("store.kms")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// AES_k(0^128) for a 32-byte key: GCM's GHASH key H.
+fn ghash_key(material: &[u8]) -> [u8; 16] {
+    let mut block = GenericArray::default();
+    aes::Aes256::new_from_slice(material)
+        .unwrap()
+        .encrypt_block(&mut block);
+    block.into()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn external_key(material: Option<[u8; 32]>, legacy_check_value: [u8; 16]) -> Key {
+    let key_id = ids::new_key_id().unwrap();
+    let material =
+        material.map(|m| Arc::new(Material::symmetric(Zeroizing::new(m.to_vec())).unwrap()));
+    let state = if material.is_some() {
+        KeyState::Enabled
+    } else {
+        KeyState::PendingImport
+    };
+    Key {
+        versions: vec![KeyVersion {
+            key_version_id: ids::new_key_version_id(&key_id).unwrap(),
+            creation_date: NOW,
+            material,
+        }],
+        key_id,
+        key_spec: KeySpec::Aes256,
+        key_usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::External,
+        description: String::new(),
+        creation_date: NOW,
+        state,
+        delete_date: None,
+        primary: 0,
+        automatic_rotation: false,
+        rotation_interval: None,
+        last_rotation_date: NOW,
+        material_expire: None,
+        material_check_value: Some(KeyCheckValue::from_bytes(legacy_check_value)),
+    }
+}
+
+/// Writes `model` as a store file of payload version 1 (the layout of version 2,
+/// whose check values the caller has set to legacy ones, with version field 1).
+fn write_v1_store(path: &Path, model: &Model, generation: u64) {
+    let mut payload = codec::encode(model);
+    payload[..4].copy_from_slice(&LEGACY_CHECK_VALUE_VERSION.to_le_bytes());
+    let master = MasterKey::from_bytes(&MASTER).unwrap();
+    let file = sealed::seal(&master, &sealed::new_salt().unwrap(), generation, &payload).unwrap();
+    std::fs::write(path, file).unwrap();
+}
+
+/// The generation and the unsealed payload of the store file at `path`.
+fn read_payload(path: &Path) -> (u64, Zeroizing<Vec<u8>>) {
+    let bytes = std::fs::read(path).unwrap();
+    let master = MasterKey::from_bytes(&MASTER).unwrap();
+    let (header, payload) = sealed::unseal(&master, &bytes).unwrap();
+    (header.generation, payload)
+}
+
+fn open(path: &Path) -> Store {
+    Store::open_file(path, MasterKey::from_bytes(&MASTER).unwrap(), false, NOW).unwrap()
+}
+
+/// A v1 store with an imported key and an expired one (material wiped, H kept).
+fn v1_fixture(path: &Path) -> (Key, Key, [u8; 16], [u8; 16]) {
+    let present = [0x11u8; 32];
+    let expired = [0x22u8; 32];
+    let (h_present, h_expired) = (ghash_key(&present), ghash_key(&expired));
+    let with_material = external_key(Some(present), h_present);
+    let without = external_key(None, h_expired);
+    let mut model = Model::default();
+    model.insert_key(with_material.clone());
+    model.insert_key(without.clone());
+    write_v1_store(path, &model, 5);
+    let (_, payload) = read_payload(path);
+    assert_eq!(payload[..4], 1u32.to_le_bytes());
+    assert!(contains(&payload, &h_present) && contains(&payload, &h_expired));
+    (with_material, without, h_present, h_expired)
+}
+
+#[test]
+fn a_v1_store_is_rewritten_at_open_without_its_legacy_check_values() {
+    let dir = TempDir::new("rewrite");
+    let path = dir.store();
+    let (with_material, without, h_present, h_expired) = v1_fixture(&path);
+
+    let store = open(&path);
+    let (generation, payload) = read_payload(&path);
+    assert_eq!(generation, 6, "rewritten once, at open");
+    assert_eq!(payload[..4], PAYLOAD_VERSION.to_le_bytes());
+    assert!(!contains(&payload, &h_present), "no H of the imported key");
+    assert!(!contains(&payload, &h_expired), "no H of the expired key");
+
+    let decoded = codec::decode(&payload).unwrap();
+    assert!(!decoded.migrated);
+    let material = with_material.versions[0].material.as_ref().unwrap();
+    for model in [&decoded.model, &**store.snapshot()] {
+        let key = model.resolve(&with_material.key_id, NOW).unwrap();
+        assert_eq!(key.material_check_value, Some(material.check_value()));
+        let key = model.resolve(&without.key_id, NOW).unwrap();
+        assert_eq!(key.material_check_value, None);
+    }
+
+    // Opened again, it is current and is not rewritten.
+    drop(store);
+    let again = open(&path);
+    assert_eq!(read_payload(&path).0, 6);
+    drop(again);
+}
+
+#[test]
+fn a_v1_store_that_cannot_be_written_opens_with_the_migrated_values() {
+    let dir = TempDir::new("read-only");
+    let path = dir.store();
+    let (with_material, without, _, _) = v1_fixture(&path);
+    // A folder where the lock file goes: the lock, and so any write, fails, even as
+    // root (who ignores permission bits).
+    std::fs::create_dir(dir.0.join("store.kms.lock")).unwrap();
+    let before = std::fs::read(&path).unwrap();
+
+    let store = open(&path);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is unchanged"
+    );
+    let snapshot = store.snapshot();
+    let material = with_material.versions[0].material.as_ref().unwrap();
+    let key = snapshot.resolve(&with_material.key_id, NOW).unwrap();
+    assert_eq!(key.material_check_value, Some(material.check_value()));
+    let key = snapshot.resolve(&without.key_id, NOW).unwrap();
+    assert_eq!(key.material_check_value, None, "H is not kept in memory");
+    // A change reports why it cannot write.
+    let err = store.mutate(NOW, |_| Ok(())).unwrap_err();
+    assert_eq!(err.kind(), crate::error::ErrorKind::KeyStoreIo);
+}
+
+#[test]
+fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
+    let dir = TempDir::new("expired");
+    let path = dir.store();
+    let material = [0x5cu8; 32];
+    let h = ghash_key(&material);
+    let options = OpenOptions {
+        keystore_path: Some(&path),
+        master_key: Some(&MASTER),
+        master_key_file: None,
+        create_if_missing: true,
+    };
+    let clock = Arc::new(std::sync::atomic::AtomicI64::new(NOW));
+    let clock_fn = {
+        let clock = clock.clone();
+        Arc::new(move || clock.load(std::sync::atomic::Ordering::SeqCst))
+    };
+
+    let client = Client::open(&options).unwrap();
+    client.set_clock(Some(clock_fn.clone()));
+    let key_id = client
+        .create_key(&crate::service::CreateKeyRequest {
+            origin: Some("EXTERNAL"),
+            ..Default::default()
+        })
+        .unwrap();
+    client
+        .import_key_material(&key_id, &material, NOW + DAY)
+        .unwrap();
+    let (_, payload) = read_payload(&path);
+    assert!(!contains(&payload, &h), "no H while the material is there");
+
+    // A day and a second later the material has expired and is wiped.
+    clock.store(NOW + DAY + 1, std::sync::atomic::Ordering::SeqCst);
+    let described = client.describe_key(&key_id).unwrap();
+    assert!(described.contains("PendingImport"), "{described}");
+    drop(client);
+
+    // Reopened (maintenance, if any is left, runs at open).
+    let client = Client::open(&OpenOptions {
+        create_if_missing: false,
+        ..options
+    })
+    .unwrap();
+    client.set_clock(Some(clock_fn));
+    assert!(client
+        .describe_key(&key_id)
+        .unwrap()
+        .contains("PendingImport"));
+    let (_, payload) = read_payload(&path);
+    assert_eq!(payload[..4], PAYLOAD_VERSION.to_le_bytes());
+    assert!(
+        !contains(&payload, &h),
+        "the store file holds no H after expiry"
+    );
+    assert!(!contains(&payload, &material), "nor the material");
+    let decoded = codec::decode(&payload).unwrap();
+    let key = decoded.model.resolve(&key_id, NOW + DAY + 1).unwrap();
+    assert!(key.versions[0].material.is_none());
+    let expected = Material::symmetric(Zeroizing::new(material.to_vec())).unwrap();
+    assert_eq!(key.material_check_value, Some(expected.check_value()));
+
+    // The check value still guards the re-import.
+    assert!(client.import_key_material(&key_id, &[0x5d; 32], 0).is_err());
+    client.import_key_material(&key_id, &material, 0).unwrap();
+}
