@@ -6,6 +6,8 @@
 #                     examples, see tests/c_examples.rs), and the Go, Java and
 #                     Python bindings (examples/*/run-tests.sh) against the debug
 #                     and the release library
+#   make bench        build the release library and bench/kms_vs_evp.c, and run it
+#                     (localkms against OpenSSL EVP; BENCH_ARGS=--quick for a short run)
 #   make clean        remove build/ (cargo's target/ stays; `cargo clean` for that)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #                     build the release library and tool, then install
@@ -95,6 +97,16 @@ envelope_file: $(BUILD)/envelope_file $(BUILD)/persistent_store
 	cmp $(BUILD)/envelope-input.bin $(BUILD)/envelope-output.bin
 
 examples: quickstart error_handling auto_rotation persistent_store envelope_file
+
+# localkms against OpenSSL's EVP doing the same job (bench/README.md). Needs libssl-dev.
+BENCH_ARGS ?=
+.PHONY: bench
+
+$(BUILD)/kms_vs_evp: bench/kms_vs_evp.c include/localkms.h $(LIBDIR)/liblocalkms.so.0
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Iinclude -o $@ bench/kms_vs_evp.c $(LDFLAGS_KMS) -lcrypto -lpthread
+
+bench: $(BUILD)/kms_vs_evp
+	./$(BUILD)/kms_vs_evp $(BENCH_ARGS)
 
 # Every test: installs what is missing (apt-get), then the Rust, C ABI and C
 # example tests (cargo test; the C ABI tests and C examples once more against the
