@@ -291,12 +291,7 @@ fn message(error: &kms_error) -> String {
 }
 
 fn check(status: kms_status, error: &kms_error, what: &str) {
-    assert_eq!(
-        status,
-        kms_status::Ok,
-        "{what}: {}",
-        message(error)
-    );
+    assert_eq!(status, kms_status::Ok, "{what}: {}", message(error));
 }
 
 /// Takes a library string (checking it is not NULL) and frees it.
@@ -621,15 +616,9 @@ fn use_key(client: &Client, key_id: &CStr) -> Vec<u8> {
 fn in_memory_scenario() {
     let client = Client::in_memory();
     let key_id = client.create_external_key();
-    assert_eq!(
-        client.import(&key_id, &MATERIAL, 0),
-        kms_status::Ok
-    );
+    assert_eq!(client.import(&key_id, &MATERIAL, 0), kms_status::Ok);
     // The same material again is accepted, other material is not.
-    assert_eq!(
-        client.import(&key_id, &MATERIAL, 0),
-        kms_status::Ok
-    );
+    assert_eq!(client.import(&key_id, &MATERIAL, 0), kms_status::Ok);
     assert_eq!(
         client.import(&key_id, &OTHER_MATERIAL, 0),
         kms_status::InvalidKeyMaterial
@@ -673,10 +662,7 @@ fn file_scenario(dir: &std::path::Path) {
         client.import(&key_id, &OTHER_MATERIAL, 0),
         kms_status::InvalidKeyMaterial
     );
-    assert_eq!(
-        client.import(&key_id, &MATERIAL, 0),
-        kms_status::Ok
-    );
+    assert_eq!(client.import(&key_id, &MATERIAL, 0), kms_status::Ok);
     use_key(&client, &key_id);
     drop(client);
 
