@@ -411,6 +411,44 @@ typedef struct kms_data_key_response {
   char *request_id;
 } kms_data_key_response;
 
+/**
+ * The options of `kms_create_key_with_options`. Zero it
+ * (`memset(&options, 0, sizeof options)`) and set what you need: every NULL
+ * field is the default.
+ */
+typedef struct kms_create_key_options {
+  /**
+   * NULL: `"Aliyun_AES_256"`; also `"Aliyun_AES_192"`, `"Aliyun_AES_128"`,
+   * `"Aliyun_SM4"` (128-bit SM4), and the asymmetric specs of `kms_create_key`.
+   */
+  const char *key_spec;
+  /**
+   * NULL: `"ENCRYPT/DECRYPT"` (`"SIGN/VERIFY"` for EC keys).
+   */
+  const char *key_usage;
+  /**
+   * NULL: `"Aliyun_KMS"`; `"EXTERNAL"` for imported material (the key starts in
+   * PendingImport).
+   */
+  const char *origin;
+  /**
+   * NULL: `""`; at most 8192 characters.
+   */
+  const char *description;
+  /**
+   * NULL: a fresh KeyId. Otherwise this KeyId, to mirror a cloud key (EXTERNAL
+   * keys only): 1 to 64 of `[A-Za-z0-9-]`, not in use, never an alias.
+   */
+  const char *key_id;
+  /**
+   * NULL: the GCM algorithm of the spec only (`"AES_GCM"`, `"SM4_GCM"`). Else a
+   * comma list of the spec's algorithms, e.g. `"AES_GCM,AES_CBC,AES_ECB"`: CBC
+   * and ECB have no integrity, and CBC with PKCS7_PADDING is a padding oracle to
+   * anyone who can submit ciphertexts; allow them only for legacy ciphertext.
+   */
+  const char *algorithms;
+} kms_create_key_options;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -784,6 +822,66 @@ kms_status kms_create_key(struct kms_client *client,
                           const char *description,
                           char **key_id_out,
                           struct kms_error *error);
+
+/**
+ * CreateKey with every option, including the KeyId of a mirrored cloud key and
+ * the algorithms the key permits. `kms_create_key(c, spec, usage, origin, desc,
+ * out, err)` is this function with those four fields and the others NULL.
+ * `options` NULL is all defaults. `key_id_out` (required) receives the KeyId; free
+ * it with `kms_string_free`.
+ *
+ * Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (an unknown spec, usage or origin, a
+ * description over 8192 characters, a malformed or taken `key_id` or one given
+ * for a key that is not EXTERNAL, an algorithm list with a name that is not one of
+ * the spec's algorithms, a string that is not UTF-8), MISSING_PARAMETER (NULL
+ * `client` or `key_id_out`), UNSUPPORTED_OPERATION (EC_SM2; EXTERNAL asymmetric
+ * keys), KEYSTORE_IO, KEYSTORE_CORRUPT, KEYSTORE_ACCESS_DENIED (file-backed stores:
+ * the store is written or re-read; see the top of this header), INTERNAL_FAILURE
+ * (a caught panic, a failed random source, out of memory).
+ *
+ * # Safety
+ * `client` NULL or live; `options` NULL or a valid struct whose strings are NULL
+ * or NUL-terminated; `key_id_out` NULL or writable; `error` NULL or writable.
+ */
+kms_status kms_create_key_with_options(struct kms_client *client,
+                                       const struct kms_create_key_options *options,
+                                       char **key_id_out,
+                                       struct kms_error *error);
+
+/**
+ * ImportKeyVersion: imports `material` into the EXTERNAL key `key_id` as the
+ * version named `key_version_id` (any 36 printable ASCII bytes, e.g. the cloud's
+ * `key-…-…` or UUID-form KeyVersionId of the key being mirrored; NULL: a fresh
+ * one), so that ciphertext made by the cloud under that version opens here. The
+ * first version imported is the key's initial version (Encrypt's); each later
+ * one becomes primary (AdvanceEncrypt's). The same id with the same material
+ * again is OK (and restores material that expired); with other material it is
+ * INVALID_KEY_MATERIAL. `key_material_expire_unix` (0: never) applies to the
+ * whole key: when it passes, every version's material is wiped and the key is
+ * PendingImport until each version is imported again.
+ *
+ * Returns `KMS_STATUS_OK` or: INVALID_KEY_MATERIAL (size: 32, 24 or 16 bytes for
+ * the AES specs, 16 for Aliyun_SM4; other material for a version that had some),
+ * INVALID_PARAMETER (a malformed `key_version_id` or one that belongs to another
+ * key, expiry in the past, `(NULL, n > 0)`, a string that is not UTF-8),
+ * MISSING_PARAMETER (NULL `client`, `key_id` or material), KEY_NOT_FOUND,
+ * ALIAS_NOT_FOUND (`key_id` names no key or alias), UNSUPPORTED_OPERATION (not an
+ * EXTERNAL key), KEY_PENDING_DELETION, KEYSTORE_IO, KEYSTORE_CORRUPT,
+ * KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written or re-read;
+ * see the top of this header), INTERNAL_FAILURE (a caught panic, a failed random
+ * source, out of memory).
+ *
+ * # Safety
+ * `client` NULL or live; strings NULL or NUL-terminated; `material` NULL or
+ * `material_len` readable bytes; `error` NULL or writable.
+ */
+kms_status kms_import_key_version(struct kms_client *client,
+                                  const char *key_id,
+                                  const char *key_version_id,
+                                  const uint8_t *material,
+                                  size_t material_len,
+                                  int64_t key_material_expire_unix,
+                                  struct kms_error *error);
 
 /**
  * ImportKeyMaterial: gives an EXTERNAL key its plain AES material (32 bytes for

@@ -72,9 +72,34 @@ pub fn is_key_version_id(s: &[u8]) -> bool {
         && s[KEY_ID_LEN + 1..].iter().all(|&c| is_id_char(c))
 }
 
-/// The KeyId part of a KeyVersionId.
+/// The KeyId part of a KeyVersionId the library made (`<KeyId>-xxxxxxxxxx`); for a
+/// mirrored version (any other 36 bytes) it names no key, and lookups go through the
+/// store's version index instead.
 pub fn key_id_of_version(key_version_id: &str) -> &str {
     &key_version_id[..KEY_ID_LEN.min(key_version_id.len())]
+}
+
+/// The longest KeyId a mirrored cloud key may have.
+pub const MIRRORED_KEY_ID_MAX_LEN: usize = 64;
+
+/// Whether `s` may be the KeyId of a mirrored cloud key: 1 to 64 of `[A-Za-z0-9-]`
+/// (the cloud's `key-…` IDs and its older UUID-form IDs both fit). An alias never
+/// does (it has a `/`).
+pub fn is_mirrored_key_id(s: &str) -> bool {
+    (1..=MIRRORED_KEY_ID_MAX_LEN).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Whether `s` may be a KeyVersionId in a blob: any 36 bytes of printable ASCII
+/// (the cloud's `key-…-…` and UUID forms, and the library's own).
+pub fn is_blob_key_version_id(s: &[u8]) -> bool {
+    s.len() == KEY_VERSION_ID_LEN && s.iter().all(|&b| (0x20..=0x7e).contains(&b))
+}
+
+/// A fresh KeyVersionId in the cloud's UUID form (36 characters), for versions of
+/// a mirrored key whose KeyId is not the library's 25 characters.
+pub fn new_uuid_key_version_id() -> Result<String> {
+    new_request_id()
 }
 
 /// Checks an alias name: `alias/` + `[A-Za-z0-9_/-]+`, at most 255 characters in all,

@@ -1,12 +1,17 @@
-//! The self-describing ciphertext blob of AdvanceEncrypt (docs/c-api.md §3):
+//! The self-describing ciphertext blob of AdvanceEncrypt (docs/c-api.md §3), and
+//! the shared-gateway form of Alibaba's transfer SDKs:
 //!
 //! ```text
-//! 0x24 | (format_version << 4) | padding | algorithm | KeyVersionId (36) | IV | ciphertext [|| tag]
+//! '$' blob:  0x24 | (format_version << 4) | padding | algorithm | KeyVersionId (36) | IV | ciphertext [|| tag]
+//! gateway:                                                       KeyVersionId (36) | IV (12) | ciphertext || tag
 //! ```
+//!
+//! The gateway form is the `$` blob of AES_GCM without its first three bytes; it
+//! names no algorithm, so it is always the GCM of the key's block cipher.
 
 use super::{ciphertext_len, Algorithm, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
-use crate::ids::{is_key_version_id, KEY_VERSION_ID_LEN};
+use crate::ids::{is_blob_key_version_id, KEY_VERSION_ID_LEN};
 
 /// The first byte of every blob (`'$'`).
 pub const BLOB_MAGIC: u8 = 0x24;
@@ -15,14 +20,24 @@ pub const BLOB_FORMAT_VERSION: u8 = 0;
 /// Bytes before the IV: magic, version/padding, algorithm, KeyVersionId.
 pub const BLOB_HEADER_LEN: usize = 3 + KEY_VERSION_ID_LEN;
 
-/// The algorithm byte: `2` is the service's number for AES_GCM; `1` and `3` are
-/// this project's for AES_CBC and AES_ECB.
+/// The algorithm byte: `2` is the service's number for AES_GCM, the only one in
+/// public Alibaba code; the others are this project's, permanent and never reused:
+/// 1 AES_CBC, 3 AES_ECB, 4 SM4_GCM, 5 SM4_CBC, 6 SM4_ECB.
 pub fn algorithm_byte(algorithm: Algorithm) -> u8 {
     match algorithm {
         Algorithm::AesCbc => 1,
         Algorithm::AesGcm => 2,
         Algorithm::AesEcb => 3,
+        Algorithm::Sm4Gcm => 4,
+        Algorithm::Sm4Cbc => 5,
+        Algorithm::Sm4Ecb => 6,
     }
+}
+
+fn algorithm_of_byte(byte: u8) -> Option<Algorithm> {
+    Algorithm::ALL
+        .into_iter()
+        .find(|&a| algorithm_byte(a) == byte)
 }
 
 fn padding_bits(padding: Option<PaddingMode>) -> u8 {
@@ -80,34 +95,47 @@ pub fn parse_blob(blob: &[u8]) -> Result<ParsedBlob<'_>> {
     if format_version != BLOB_FORMAT_VERSION {
         return Err(Error::invalid_ciphertext());
     }
-    let algorithm = match blob[2] {
-        1 => Algorithm::AesCbc,
-        2 => Algorithm::AesGcm,
-        3 => Algorithm::AesEcb,
-        _ => return Err(Error::invalid_ciphertext()),
+    let algorithm = algorithm_of_byte(blob[2]).ok_or_else(Error::invalid_ciphertext)?;
+    let padding = match (algorithm.is_block_mode(), padding_bits) {
+        (false, 0) => None,
+        (false, _) => return Err(Error::invalid_ciphertext()),
+        (true, 0) => Some(PaddingMode::NoPadding),
+        (true, 1) => Some(PaddingMode::Pkcs7),
+        (true, _) => return Err(Error::invalid_ciphertext()),
     };
-    let padding = match (algorithm, padding_bits) {
-        (Algorithm::AesGcm, 0) => None,
-        (Algorithm::AesGcm, _) => return Err(Error::invalid_ciphertext()),
-        (_, 0) => Some(PaddingMode::NoPadding),
-        (_, 1) => Some(PaddingMode::Pkcs7),
-        (_, _) => return Err(Error::invalid_ciphertext()),
-    };
-    let version_bytes = &blob[3..BLOB_HEADER_LEN];
-    if !is_key_version_id(version_bytes) {
+    split_body(algorithm, padding, &blob[3..])
+}
+
+/// Takes apart the shared-gateway form `KeyVersionId (36) | Iv (12) | ciphertext
+/// || tag`: always GCM (of the key's block cipher: the caller settles which, once
+/// the version is known). Every malformation is `InvalidCiphertext`.
+pub fn parse_gateway_blob(blob: &[u8]) -> Result<ParsedBlob<'_>> {
+    split_body(Algorithm::AesGcm, None, blob)
+}
+
+/// KeyVersionId | IV | ciphertext, with the lengths `algorithm` and `padding` need.
+fn split_body(
+    algorithm: Algorithm,
+    padding: Option<PaddingMode>,
+    body: &[u8],
+) -> Result<ParsedBlob<'_>> {
+    if body.len() < KEY_VERSION_ID_LEN {
         return Err(Error::invalid_ciphertext());
     }
-    // Checked just above: the bytes are ASCII.
+    let (version_bytes, rest) = body.split_at(KEY_VERSION_ID_LEN);
+    if !is_blob_key_version_id(version_bytes) {
+        return Err(Error::invalid_ciphertext());
+    }
+    // Checked just above: the bytes are printable ASCII.
     let key_version_id =
         std::str::from_utf8(version_bytes).map_err(|_| Error::invalid_ciphertext())?;
-    let rest = &blob[BLOB_HEADER_LEN..];
     let iv_len = algorithm.iv_len();
     if rest.len() < iv_len {
         return Err(Error::invalid_ciphertext());
     }
     let (iv, ciphertext) = rest.split_at(iv_len);
-    let length_ok = match (algorithm, padding) {
-        (Algorithm::AesGcm, _) => ciphertext.len() >= GCM_TAG_LEN,
+    let length_ok = match (algorithm.is_block_mode(), padding) {
+        (false, _) => ciphertext.len() >= GCM_TAG_LEN,
         (_, Some(PaddingMode::Pkcs7)) => {
             !ciphertext.is_empty() && ciphertext.len() % BLOCK_LEN == 0
         }
@@ -194,8 +222,18 @@ mod tests {
         assert_eq!(bad(&|b| b[0] = b'#'), IC);
         assert_eq!(bad(&|b| b[1] = 0x10), IC);
         assert_eq!(bad(&|b| b[1] = 0x01), IC);
-        assert_eq!(bad(&|b| b[2] = 4), IC);
-        assert_eq!(bad(&|b| b[10] = b'A'), IC);
+        assert_eq!(bad(&|b| b[2] = 7), IC);
+        assert_eq!(bad(&|b| b[2] = 0), IC);
+        // Any printable ASCII is a KeyVersionId (the cloud's forms too); control
+        // bytes and non-ASCII are not.
+        assert!(parse_blob(&{
+            let mut b = good.clone();
+            b[10] = b'A';
+            b
+        })
+        .is_ok());
+        assert_eq!(bad(&|b| b[10] = 0x1f), IC);
+        assert_eq!(bad(&|b| b[10] = 0x80), IC);
         assert_eq!(
             bad(&|b| {
                 b.pop();

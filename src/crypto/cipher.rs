@@ -1,5 +1,5 @@
-//! The ready cipher of one key version: AES key schedule and GHASH key, expanded
-//! once when the version is loaded and reused by every call.
+//! The ready cipher of one key version: the AES or SM4 key schedule and the GHASH
+//! key, expanded once when the version is loaded and reused by every call.
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
 use aes::cipher::consts::{U12, U16};
@@ -11,15 +11,18 @@ use aes::cipher::{
 use aes::{Aes128, Aes192, Aes256};
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::AesGcm;
+use sm4::Sm4;
 use zeroize::Zeroizing;
 
 use super::padding::{pkcs7_pad_len, pkcs7_unpadded_len};
-use super::{ciphertext_len, Algorithm, CipherParams, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
+use super::{
+    ciphertext_len, CipherFamily, CipherParams, Mode, PaddingMode, BLOCK_LEN, GCM_TAG_LEN,
+};
 use crate::error::{Error, Result};
 
 use super::wiped_box::WipedBox;
 
-/// AES under one key, ready for GCM, CBC and ECB.
+/// AES or SM4 under one key, ready for GCM, CBC and ECB.
 pub struct KeyCipher {
     inner: Inner,
 }
@@ -30,12 +33,16 @@ enum Inner {
     Aes128(WipedBox<Suite<Aes128>>),
     Aes192(WipedBox<Suite<Aes192>>),
     Aes256(WipedBox<Suite<Aes256>>),
+    Sm4(WipedBox<Suite<Sm4>>),
 }
 
 impl std::fmt::Debug for KeyCipher {
     // Never shows key bytes (docs/c-api.md §5): only the key size.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "KeyCipher(AES-{})", self.key_len() * 8)
+        match self.inner {
+            Inner::Sm4(_) => write!(f, "KeyCipher(SM4)"),
+            _ => write!(f, "KeyCipher(AES-{})", self.key_len() * 8),
+        }
     }
 }
 
@@ -49,12 +56,10 @@ where
     C: BlockCipher<BlockSize = U16> + BlockEncrypt + BlockDecrypt + KeyInit + Clone,
 {
     fn new(key: &[u8]) -> Result<Self> {
-        let block = C::new_from_slice(key).map_err(|_| {
-            Error::invalid_key_material("The key length is not 16, 24 or 32 bytes.")
-        })?;
-        let gcm = AesGcm::<C, U12>::new_from_slice(key).map_err(|_| {
-            Error::invalid_key_material("The key length is not 16, 24 or 32 bytes.")
-        })?;
+        let block = C::new_from_slice(key)
+            .map_err(|_| Error::invalid_key_material("The key length does not fit the cipher."))?;
+        let gcm = AesGcm::<C, U12>::new_from_slice(key)
+            .map_err(|_| Error::invalid_key_material("The key length does not fit the cipher."))?;
         Ok(Suite { gcm, block })
     }
 
@@ -64,8 +69,8 @@ where
         let room = ciphertext_len(params.algorithm, params.padding, plaintext.len());
         super::buffer::reserve(out, room)?;
         out.extend_from_slice(plaintext);
-        match params.algorithm {
-            Algorithm::AesGcm => {
+        match params.algorithm.mode() {
+            Mode::Gcm => {
                 let nonce = GenericArray::from_slice(params.iv);
                 let tag = self
                     .gcm
@@ -79,7 +84,7 @@ where
                     })?;
                 out.extend_from_slice(&tag);
             }
-            Algorithm::AesCbc | Algorithm::AesEcb => {
+            Mode::Cbc | Mode::Ecb => {
                 let padded_len = match params.padding {
                     Some(PaddingMode::Pkcs7) => plaintext.len() + pkcs7_pad_len(plaintext.len()),
                     _ => plaintext.len(),
@@ -87,12 +92,12 @@ where
                 out.resize(start + padded_len, 0);
                 let buf = &mut out[start..];
                 let len = plaintext.len();
-                let done = match (params.algorithm, params.padding) {
-                    (Algorithm::AesCbc, Some(PaddingMode::Pkcs7)) => self
+                let done = match (params.algorithm.mode(), params.padding) {
+                    (Mode::Cbc, Some(PaddingMode::Pkcs7)) => self
                         .cbc_encryptor(params.iv)
                         .encrypt_padded_mut::<Pkcs7>(buf, len)
                         .is_ok(),
-                    (Algorithm::AesCbc, _) => self
+                    (Mode::Cbc, _) => self
                         .cbc_encryptor(params.iv)
                         .encrypt_padded_mut::<NoPadding>(buf, len)
                         .is_ok(),
@@ -118,8 +123,8 @@ where
     }
 
     fn open(&self, params: &CipherParams<'_>, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        match params.algorithm {
-            Algorithm::AesGcm => {
+        match params.algorithm.mode() {
+            Mode::Gcm => {
                 if ciphertext.len() < GCM_TAG_LEN {
                     return Err(Error::invalid_ciphertext());
                 }
@@ -135,14 +140,14 @@ where
                     .map_err(|_| Error::invalid_ciphertext())?;
                 Ok(out)
             }
-            Algorithm::AesCbc | Algorithm::AesEcb => {
+            Mode::Cbc | Mode::Ecb => {
                 let pkcs7 = params.padding == Some(PaddingMode::Pkcs7);
                 // Lengths are public: these checks reveal nothing about the plaintext.
                 if !ciphertext.len().is_multiple_of(BLOCK_LEN) || (pkcs7 && ciphertext.is_empty()) {
                     return Err(Error::invalid_ciphertext());
                 }
                 let mut out = Zeroizing::new(super::buffer::copy_of(ciphertext)?);
-                let decrypted = if params.algorithm == Algorithm::AesCbc {
+                let decrypted = if params.algorithm.mode() == Mode::Cbc {
                     self.cbc_decryptor(params.iv)
                         .decrypt_padded_mut::<NoPadding>(&mut out)
                         .is_ok()
@@ -182,27 +187,54 @@ where
 }
 
 impl KeyCipher {
-    /// Expands `key` (16, 24 or 32 bytes) for every mode.
-    pub fn new(key: &[u8]) -> Result<KeyCipher> {
-        let inner = match key.len() {
-            16 => Inner::Aes128(WipedBox::new(Suite::new(key)?)),
-            24 => Inner::Aes192(WipedBox::new(Suite::new(key)?)),
-            32 => Inner::Aes256(WipedBox::new(Suite::new(key)?)),
-            n => {
+    /// Expands `key` for every mode: AES keys are 16, 24 or 32 bytes, SM4 keys 16.
+    pub fn new(family: CipherFamily, key: &[u8]) -> Result<KeyCipher> {
+        let inner = match (family, key.len()) {
+            (CipherFamily::Aes, 16) => Inner::Aes128(WipedBox::new(Suite::new(key)?)),
+            (CipherFamily::Aes, 24) => Inner::Aes192(WipedBox::new(Suite::new(key)?)),
+            (CipherFamily::Aes, 32) => Inner::Aes256(WipedBox::new(Suite::new(key)?)),
+            (CipherFamily::Sm4, 16) => Inner::Sm4(WipedBox::new(Suite::new(key)?)),
+            (CipherFamily::Aes, n) => {
                 return Err(Error::invalid_key_material(format!(
                     "AES key material is 16, 24 or 32 bytes; {n} bytes were given."
+                )))
+            }
+            (CipherFamily::Sm4, n) => {
+                return Err(Error::invalid_key_material(format!(
+                    "SM4 key material is 16 bytes; {n} bytes were given."
                 )))
             }
         };
         Ok(KeyCipher { inner })
     }
 
+    /// The block cipher of this key.
+    pub fn family(&self) -> CipherFamily {
+        match self.inner {
+            Inner::Sm4(_) => CipherFamily::Sm4,
+            _ => CipherFamily::Aes,
+        }
+    }
+
     /// The key length in bytes.
     pub fn key_len(&self) -> usize {
         match self.inner {
-            Inner::Aes128(_) => 16,
+            Inner::Aes128(_) | Inner::Sm4(_) => 16,
             Inner::Aes192(_) => 24,
             Inner::Aes256(_) => 32,
+        }
+    }
+
+    /// Refuses an algorithm of another block cipher (the service layer checks this
+    /// first; this keeps a mistake there from running AES parameters through SM4).
+    fn check_family(&self, params: &CipherParams<'_>) -> Result<()> {
+        if params.algorithm.family() == self.family() {
+            Ok(())
+        } else {
+            Err(Error::internal(format!(
+                "{} was asked of a key of another block cipher.",
+                params.algorithm.name()
+            )))
         }
     }
 
@@ -215,19 +247,25 @@ impl KeyCipher {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<()> {
+        self.check_family(params)?;
         match &self.inner {
             Inner::Aes128(s) => s.seal(params, plaintext, out),
             Inner::Aes192(s) => s.seal(params, plaintext, out),
             Inner::Aes256(s) => s.seal(params, plaintext, out),
+            Inner::Sm4(s) => s.seal(params, plaintext, out),
         }
     }
 
     /// Decrypts; every failure is `InvalidCiphertext` and yields no plaintext.
     pub fn open(&self, params: &CipherParams<'_>, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        // A wrong family is a blob relabelled by someone: one answer for all of it.
+        self.check_family(params)
+            .map_err(|_| Error::invalid_ciphertext())?;
         match &self.inner {
             Inner::Aes128(s) => s.open(params, ciphertext),
             Inner::Aes192(s) => s.open(params, ciphertext),
             Inner::Aes256(s) => s.open(params, ciphertext),
+            Inner::Sm4(s) => s.open(params, ciphertext),
         }
     }
 }
@@ -235,6 +273,7 @@ impl KeyCipher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::Algorithm;
 
     fn params<'a>(
         algorithm: Algorithm,
@@ -253,7 +292,7 @@ mod tests {
     #[test]
     fn round_trips_every_mode_and_key_size() {
         for key_len in [16, 24, 32] {
-            let cipher = KeyCipher::new(&vec![7u8; key_len]).unwrap();
+            let cipher = KeyCipher::new(CipherFamily::Aes, &vec![7u8; key_len]).unwrap();
             assert_eq!(cipher.key_len(), key_len);
             for (alg, pad, iv) in [
                 (Algorithm::AesGcm, None, &[1u8; 12][..]),
@@ -288,7 +327,7 @@ mod tests {
 
     #[test]
     fn no_padding_refuses_partial_blocks_and_leaves_output_alone() {
-        let cipher = KeyCipher::new(&[1u8; 32]).unwrap();
+        let cipher = KeyCipher::new(CipherFamily::Aes, &[1u8; 32]).unwrap();
         let p = params(
             Algorithm::AesCbc,
             Some(PaddingMode::NoPadding),
@@ -303,8 +342,8 @@ mod tests {
 
     #[test]
     fn wrong_key_or_aad_is_invalid_ciphertext() {
-        let a = KeyCipher::new(&[1u8; 16]).unwrap();
-        let b = KeyCipher::new(&[2u8; 16]).unwrap();
+        let a = KeyCipher::new(CipherFamily::Aes, &[1u8; 16]).unwrap();
+        let b = KeyCipher::new(CipherFamily::Aes, &[2u8; 16]).unwrap();
         let p = params(Algorithm::AesGcm, None, &[0u8; 12], b"aad");
         let mut out = Vec::new();
         a.seal(&p, b"hello", &mut out).unwrap();
@@ -325,8 +364,8 @@ mod tests {
 
     #[test]
     fn other_key_lengths_are_refused_and_debug_shows_only_the_size() {
-        let a = KeyCipher::new(&[1u8; 16]).unwrap();
-        assert!(KeyCipher::new(&[0u8; 20]).is_err());
+        let a = KeyCipher::new(CipherFamily::Aes, &[1u8; 16]).unwrap();
+        assert!(KeyCipher::new(CipherFamily::Aes, &[0u8; 20]).is_err());
         assert_eq!(format!("{a:?}"), "KeyCipher(AES-128)");
     }
 }

@@ -1,4 +1,4 @@
-//! AES-GCM / AES-CBC / AES-ECB, PKCS#7, the IV rules, and the blob format.
+//! GCM / CBC / ECB over AES and SM4, PKCS#7, the IV rules, and the blob format.
 
 pub mod blob;
 pub mod buffer;
@@ -24,26 +24,88 @@ pub const BLOCK_LEN: usize = 16;
 /// The largest Aad the service accepts.
 pub const MAX_AAD_LEN: usize = 8192;
 
-/// An encryption algorithm, spelled as the service spells it.
+/// The block cipher under a key: AES (Aliyun_AES_*) or SM4 (Aliyun_SM4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CipherFamily {
+    Aes,
+    Sm4,
+}
+
+/// A mode of operation, whatever the block cipher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Gcm,
+    Cbc,
+    Ecb,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Gcm, Mode::Cbc, Mode::Ecb];
+}
+
+/// An encryption algorithm, spelled as the service spells it: a block cipher and a
+/// mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Algorithm {
     AesGcm,
     AesCbc,
     AesEcb,
+    Sm4Gcm,
+    Sm4Cbc,
+    Sm4Ecb,
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 3] = [Algorithm::AesGcm, Algorithm::AesCbc, Algorithm::AesEcb];
+    pub const ALL: [Algorithm; 6] = [
+        Algorithm::AesGcm,
+        Algorithm::AesCbc,
+        Algorithm::AesEcb,
+        Algorithm::Sm4Gcm,
+        Algorithm::Sm4Cbc,
+        Algorithm::Sm4Ecb,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::AesGcm => "AES_GCM",
             Algorithm::AesCbc => "AES_CBC",
             Algorithm::AesEcb => "AES_ECB",
+            Algorithm::Sm4Gcm => "SM4_GCM",
+            Algorithm::Sm4Cbc => "SM4_CBC",
+            Algorithm::Sm4Ecb => "SM4_ECB",
         }
     }
 
-    /// Parses the `Algorithm` parameter; `None` or `""` is the default, AES_GCM.
+    /// The algorithm of `family` in `mode`.
+    pub fn of(family: CipherFamily, mode: Mode) -> Algorithm {
+        match (family, mode) {
+            (CipherFamily::Aes, Mode::Gcm) => Algorithm::AesGcm,
+            (CipherFamily::Aes, Mode::Cbc) => Algorithm::AesCbc,
+            (CipherFamily::Aes, Mode::Ecb) => Algorithm::AesEcb,
+            (CipherFamily::Sm4, Mode::Gcm) => Algorithm::Sm4Gcm,
+            (CipherFamily::Sm4, Mode::Cbc) => Algorithm::Sm4Cbc,
+            (CipherFamily::Sm4, Mode::Ecb) => Algorithm::Sm4Ecb,
+        }
+    }
+
+    pub fn family(self) -> CipherFamily {
+        match self {
+            Algorithm::AesGcm | Algorithm::AesCbc | Algorithm::AesEcb => CipherFamily::Aes,
+            Algorithm::Sm4Gcm | Algorithm::Sm4Cbc | Algorithm::Sm4Ecb => CipherFamily::Sm4,
+        }
+    }
+
+    pub fn mode(self) -> Mode {
+        match self {
+            Algorithm::AesGcm | Algorithm::Sm4Gcm => Mode::Gcm,
+            Algorithm::AesCbc | Algorithm::Sm4Cbc => Mode::Cbc,
+            Algorithm::AesEcb | Algorithm::Sm4Ecb => Mode::Ecb,
+        }
+    }
+
+    /// Parses the `Algorithm` parameter; `None` or `""` is the default, the GCM of
+    /// the key's block cipher (AES_GCM until the key is known: the rules for its
+    /// IV, Aad and padding are those of every GCM).
     pub fn parse(value: Option<&str>) -> Result<Algorithm> {
         match value.unwrap_or("") {
             "" => Ok(Algorithm::AesGcm),
@@ -53,7 +115,8 @@ impl Algorithm {
                 .ok_or_else(|| {
                     Error::invalid_parameter(
                         "Algorithm",
-                        "Use AES_GCM, AES_CBC or AES_ECB for a symmetric key.",
+                        "Use AES_GCM, AES_CBC or AES_ECB for an AES key, SM4_GCM, SM4_CBC or \
+                         SM4_ECB for an SM4 key.",
                     )
                 }),
         }
@@ -61,16 +124,16 @@ impl Algorithm {
 
     /// The IV length this algorithm takes (0: it takes none).
     pub fn iv_len(self) -> usize {
-        match self {
-            Algorithm::AesGcm => GCM_IV_LEN,
-            Algorithm::AesCbc => CBC_IV_LEN,
-            Algorithm::AesEcb => 0,
+        match self.mode() {
+            Mode::Gcm => GCM_IV_LEN,
+            Mode::Cbc => CBC_IV_LEN,
+            Mode::Ecb => 0,
         }
     }
 
     /// Whether the algorithm pads (and so takes a PaddingMode).
     pub fn is_block_mode(self) -> bool {
-        !matches!(self, Algorithm::AesGcm)
+        self.mode() != Mode::Gcm
     }
 
     /// Checks a caller's IV for this algorithm. Empty means "none given".
@@ -78,18 +141,20 @@ impl Algorithm {
         if iv.is_empty() || iv.len() == self.iv_len() {
             return Ok(());
         }
-        Err(match self {
-            Algorithm::AesGcm => Error::invalid_parameter(
+        Err(match self.mode() {
+            Mode::Gcm | Mode::Cbc => Error::invalid_parameter(
                 "Iv",
-                format!("AES_GCM takes a 12-byte Iv; {} bytes were given.", iv.len()),
+                format!(
+                    "{} takes a {}-byte Iv; {} bytes were given.",
+                    self.name(),
+                    self.iv_len(),
+                    iv.len()
+                ),
             ),
-            Algorithm::AesCbc => Error::invalid_parameter(
+            Mode::Ecb => Error::invalid_parameter(
                 "Iv",
-                format!("AES_CBC takes a 16-byte Iv; {} bytes were given.", iv.len()),
+                format!("{} takes no Iv; leave it out.", self.name()),
             ),
-            Algorithm::AesEcb => {
-                Error::invalid_parameter("Iv", "AES_ECB takes no Iv; leave it out.")
-            }
         })
     }
 
@@ -98,10 +163,10 @@ impl Algorithm {
         if aad.is_empty() {
             return Ok(());
         }
-        if self != Algorithm::AesGcm {
+        if self.mode() != Mode::Gcm {
             return Err(Error::invalid_parameter(
                 "Aad",
-                format!("Aad is only used with AES_GCM, not with {}.", self.name()),
+                format!("Aad is only used with GCM, not with {}.", self.name()),
             ));
         }
         if aad.len() > MAX_AAD_LEN {
@@ -116,8 +181,8 @@ impl Algorithm {
         Ok(())
     }
 
-    /// Resolves the `PaddingMode` parameter for this algorithm: AES_GCM takes none,
-    /// AES_CBC and AES_ECB default to PKCS7_PADDING.
+    /// Resolves the `PaddingMode` parameter for this algorithm: GCM takes none, CBC
+    /// and ECB default to PKCS7_PADDING.
     pub fn padding(self, value: Option<&str>) -> Result<Option<PaddingMode>> {
         let value = value.unwrap_or("");
         if !self.is_block_mode() {
@@ -126,7 +191,7 @@ impl Algorithm {
             }
             return Err(Error::invalid_parameter(
                 "PaddingMode",
-                "PaddingMode is only used with AES_CBC and AES_ECB.",
+                "PaddingMode is only used with CBC and ECB.",
             ));
         }
         match value {
@@ -181,8 +246,8 @@ pub struct CipherParams<'a> {
 
 /// The length of the ciphertext (with the GCM tag) for a plaintext of `len` bytes.
 pub fn ciphertext_len(algorithm: Algorithm, padding: Option<PaddingMode>, len: usize) -> usize {
-    match (algorithm, padding) {
-        (Algorithm::AesGcm, _) => len + GCM_TAG_LEN,
+    match (algorithm.mode(), padding) {
+        (Mode::Gcm, _) => len + GCM_TAG_LEN,
         (_, Some(PaddingMode::Pkcs7)) => (len / BLOCK_LEN + 1) * BLOCK_LEN,
         (_, _) => len,
     }
@@ -201,7 +266,14 @@ mod tests {
             Algorithm::AesEcb
         );
         assert!(Algorithm::parse(Some("aes_gcm")).is_err());
-        assert!(Algorithm::parse(Some("SM4_GCM")).is_err());
+        assert_eq!(
+            Algorithm::parse(Some("SM4_GCM")).unwrap(),
+            Algorithm::Sm4Gcm
+        );
+        assert!(Algorithm::parse(Some("sm4_gcm")).is_err());
+        for a in Algorithm::ALL {
+            assert_eq!(Algorithm::of(a.family(), a.mode()), a);
+        }
         assert_eq!(
             Algorithm::AesCbc.padding(None).unwrap(),
             Some(PaddingMode::Pkcs7)

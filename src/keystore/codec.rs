@@ -73,18 +73,25 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::check_value::{KeyCheckValue, CHECK_VALUE_LEN};
-use super::model::{Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin};
+use super::model::{
+    Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin, PermittedModes,
+};
 use super::Model;
+use crate::crypto::CipherFamily;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids;
 
 /// The payload format version this code writes (the file header carries the file
 /// format version separately).
-pub(crate) const PAYLOAD_VERSION: u32 = 2;
+pub(crate) const PAYLOAD_VERSION: u32 = 3;
 
 /// The last payload version whose check values are AES_k(0^128), the legacy kind
 /// that decoding drops or recomputes.
 pub(crate) const LEGACY_CHECK_VALUE_VERSION: u32 = 1;
+
+/// The last payload version with one check value per key (of its initial version)
+/// and no permitted modes (its keys permitted GCM, CBC and ECB).
+pub(crate) const KEY_LEVEL_CHECK_VALUE_VERSION: u32 = 2;
 
 // ---------------------------------------------------------------------------------
 // Enum codes
@@ -95,6 +102,7 @@ fn key_spec_code(spec: KeySpec) -> u8 {
         KeySpec::Aes128 => 1,
         KeySpec::Aes192 => 2,
         KeySpec::Aes256 => 3,
+        KeySpec::Sm4 => 4,
         KeySpec::Rsa2048 => 10,
         KeySpec::Rsa3072 => 11,
         KeySpec::Rsa4096 => 12,
@@ -108,6 +116,7 @@ fn key_spec_from_code(code: u8) -> Option<KeySpec> {
         1 => KeySpec::Aes128,
         2 => KeySpec::Aes192,
         3 => KeySpec::Aes256,
+        4 => KeySpec::Sm4,
         10 => KeySpec::Rsa2048,
         11 => KeySpec::Rsa3072,
         12 => KeySpec::Rsa4096,
@@ -272,13 +281,7 @@ fn write_key<S: Sink>(key: &Key, s: &mut S) {
     s.opt_i64(key.rotation_interval);
     s.i64(key.last_rotation_date);
     s.opt_i64(key.material_expire);
-    match &key.material_check_value {
-        None => s.u8(0),
-        Some(cv) => {
-            s.u8(1);
-            s.put(cv.as_bytes());
-        }
-    }
+    s.u8(key.modes.bits());
     s.len(key.versions.len());
     for version in &key.versions {
         s.str(&version.key_version_id);
@@ -288,6 +291,13 @@ fn write_key<S: Sink>(key: &Key, s: &mut S) {
             Some(material) => {
                 s.u8(1);
                 s.bytes(material.bytes());
+            }
+        }
+        match &version.check_value {
+            None => s.u8(0),
+            Some(cv) => {
+                s.u8(1);
+                s.put(cv.as_bytes());
             }
         }
     }
@@ -303,6 +313,64 @@ pub(crate) fn encode(model: &Model) -> Zeroizing<Vec<u8>> {
     write_model(model, &mut WritingSink(&mut buf));
     debug_assert_eq!(buf.len(), buf.capacity());
     buf
+}
+
+/// The model as payload version 1 or 2 wrote it (for the migration tests): the
+/// layout those versions share, with the initial version's check value as the
+/// key's one and no permitted modes.
+#[cfg(test)]
+pub(crate) fn encode_legacy(model: &Model, version: u32) -> Zeroizing<Vec<u8>> {
+    assert!(version <= KEY_LEVEL_CHECK_VALUE_VERSION);
+    let mut counter = CountingSink(0);
+    write_legacy_model(model, version, &mut counter);
+    let mut buf = Zeroizing::new(Vec::with_capacity(counter.0));
+    write_legacy_model(model, version, &mut WritingSink(&mut buf));
+    buf
+}
+
+#[cfg(test)]
+fn write_legacy_model<S: Sink>(model: &Model, version: u32, s: &mut S) {
+    s.u32(version);
+    s.len(model.keys.len());
+    for key in model.keys.values() {
+        s.str(&key.key_id);
+        s.u8(key_spec_code(key.key_spec));
+        s.u8(key_usage_code(key.key_usage));
+        s.u8(origin_code(key.origin));
+        s.str(&key.description);
+        s.i64(key.creation_date);
+        s.u8(key_state_code(key.state));
+        s.opt_i64(key.delete_date);
+        s.len(key.primary);
+        s.bool(key.automatic_rotation);
+        s.opt_i64(key.rotation_interval);
+        s.i64(key.last_rotation_date);
+        s.opt_i64(key.material_expire);
+        match key.versions.first().and_then(|v| v.check_value.as_ref()) {
+            None => s.u8(0),
+            Some(cv) => {
+                s.u8(1);
+                s.put(cv.as_bytes());
+            }
+        }
+        s.len(key.versions.len());
+        for version in &key.versions {
+            s.str(&version.key_version_id);
+            s.i64(version.creation_date);
+            match &version.material {
+                None => s.u8(0),
+                Some(material) => {
+                    s.u8(1);
+                    s.bytes(material.bytes());
+                }
+            }
+        }
+    }
+    s.len(model.aliases.len());
+    for (name, key_id) in &model.aliases {
+        s.str(name);
+        s.str(key_id);
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -436,6 +504,8 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
 
     let key_count = r.u32("the key count")?;
     let mut keys: BTreeMap<String, Arc<Key>> = BTreeMap::new();
+    // KeyVersionIds are unique in the whole store: a blob names its version alone.
+    let mut version_ids = BTreeSet::new();
     for _ in 0..key_count {
         let key = read_key(&mut r, version)?;
         if keys.contains_key(&key.key_id) {
@@ -443,6 +513,14 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
                 "the key {} appears more than once.",
                 key.key_id
             )));
+        }
+        for v in &key.versions {
+            if !version_ids.insert(v.key_version_id.clone()) {
+                return Err(corrupt(format_args!(
+                    "the version {} appears more than once.",
+                    v.key_version_id
+                )));
+            }
         }
         keys.insert(key.key_id.clone(), Arc::new(key));
     }
@@ -474,15 +552,21 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
             r.rest.len()
         )));
     }
+    let mut model = Model {
+        keys,
+        aliases,
+        foreign_versions: BTreeMap::new(),
+    };
+    model.reindex();
     Ok(Decoded {
-        model: Model { keys, aliases },
+        model,
         migrated: version < PAYLOAD_VERSION,
     })
 }
 
 fn read_key(r: &mut Reader<'_>, payload_version: u32) -> Result<Key> {
     let key_id = r.string("a KeyId")?;
-    if !ids::is_key_id(&key_id) {
+    if !ids::is_key_id(&key_id) && !ids::is_mirrored_key_id(&key_id) {
         return Err(corrupt("a KeyId does not have the KeyId form."));
     }
     // From here on the messages may name the key: its id has been checked.
@@ -500,10 +584,23 @@ fn read_key(r: &mut Reader<'_>, payload_version: u32) -> Result<Key> {
     let rotation_interval = r.opt_i64(&field("rotation interval"))?;
     let last_rotation_date = r.i64(&field("LastRotationDate"))?;
     let material_expire = r.opt_i64(&field("material expiry"))?;
-    let stored_check_value = if r.present(&field("material check value"))? {
-        Some(r.array::<CHECK_VALUE_LEN>(&field("material check value"))?)
+    let key_level = payload_version <= KEY_LEVEL_CHECK_VALUE_VERSION;
+    let (stored_check_value, modes) = if key_level {
+        let value = if r.present(&field("material check value"))? {
+            Some(r.array::<CHECK_VALUE_LEN>(&field("material check value"))?)
+        } else {
+            None
+        };
+        // Keys written before permitted modes existed keep working as they did.
+        (value, PermittedModes::ALL)
     } else {
-        None
+        let bits = r.u8(&field("permitted modes"))?;
+        let modes = PermittedModes::from_bits(bits).ok_or_else(|| {
+            corrupt(format_args!(
+                "the permitted modes of key {key_id} are {bits:#x}."
+            ))
+        })?;
+        (None, modes)
     };
 
     let version_count = r.u32(&field("version count"))?;
@@ -512,7 +609,7 @@ fn read_key(r: &mut Reader<'_>, payload_version: u32) -> Result<Key> {
     let mut versions = Vec::new();
     let mut seen = BTreeSet::new();
     for _ in 0..version_count {
-        let version = read_version(r, &key_id, key_spec, &field)?;
+        let version = read_version(r, &key_id, key_spec, !key_level, &field)?;
         if !seen.insert(version.key_version_id.clone()) {
             return Err(corrupt(format_args!(
                 "the version {} of key {key_id} appears more than once.",
@@ -522,11 +619,16 @@ fn read_key(r: &mut Reader<'_>, payload_version: u32) -> Result<Key> {
         versions.push(version);
     }
 
-    let material_check_value = if payload_version <= LEGACY_CHECK_VALUE_VERSION {
-        migrated_check_value(origin, &versions)
-    } else {
-        stored_check_value.map(KeyCheckValue::from_bytes)
-    };
+    // Versions 1 and 2 kept one check value per key, of its only (initial) version.
+    if key_level {
+        if let Some(initial) = versions.first_mut() {
+            initial.check_value = if payload_version <= LEGACY_CHECK_VALUE_VERSION {
+                migrated_check_value(origin, initial)
+            } else {
+                stored_check_value.map(KeyCheckValue::from_bytes)
+            };
+        }
+    }
     let key = Key {
         key_id,
         key_spec,
@@ -542,7 +644,7 @@ fn read_key(r: &mut Reader<'_>, payload_version: u32) -> Result<Key> {
         rotation_interval,
         last_rotation_date,
         material_expire,
-        material_check_value,
+        modes,
     };
     check_key(&key)?;
     Ok(key)
@@ -564,31 +666,28 @@ fn read_key(r: &mut Reader<'_>, payload_version: u32) -> Result<Key> {
 ///   against importing the wrong material by mistake: a caller who can import
 ///   material can as well point the key's aliases at a key of its own.
 /// - any other key: none (only imports set a check value).
-fn migrated_check_value(origin: Origin, versions: &[KeyVersion]) -> Option<KeyCheckValue> {
+fn migrated_check_value(origin: Origin, initial: &KeyVersion) -> Option<KeyCheckValue> {
     if origin != Origin::External {
         return None;
     }
-    versions.first()?.material.as_ref().map(|m| m.check_value())
+    initial.material.as_ref().map(|m| m.check_value())
 }
 
 fn read_version(
     r: &mut Reader<'_>,
     key_id: &str,
     spec: KeySpec,
+    with_check_value: bool,
     field: &dyn Fn(&str) -> String,
 ) -> Result<KeyVersion> {
     let id = r.bytes(&field("KeyVersionId of a version"))?;
-    if !ids::is_key_version_id(id) {
+    // The library's own `<KeyId>-…` and mirrored cloud IDs: 36 printable bytes.
+    if !ids::is_blob_key_version_id(id) {
         return Err(corrupt(format_args!(
             "a version of key {key_id} has an id without the KeyVersionId form."
         )));
     }
-    if &id[..ids::KEY_ID_LEN] != key_id.as_bytes() {
-        return Err(corrupt(format_args!(
-            "a version of key {key_id} has an id that does not start with \"{key_id}-\"."
-        )));
-    }
-    // `is_key_version_id` accepts only ASCII.
+    // `is_blob_key_version_id` accepts only ASCII.
     let key_version_id = String::from_utf8(id.to_vec())
         .map_err(|_| corrupt(format_args!("a version id of key {key_id} is not UTF-8.")))?;
     let vfield = |name: &str| format!("the {name} of version {key_version_id}");
@@ -600,10 +699,18 @@ fn read_version(
     } else {
         None
     };
+    let check_value = if with_check_value && r.present(&vfield("check value"))? {
+        Some(KeyCheckValue::from_bytes(
+            r.array::<CHECK_VALUE_LEN>(&vfield("check value"))?,
+        ))
+    } else {
+        None
+    };
     Ok(KeyVersion {
         key_version_id,
         creation_date,
         material,
+        check_value,
     })
 }
 
@@ -620,9 +727,10 @@ fn read_material(bytes: &[u8], spec: KeySpec, key_version_id: &str) -> Result<Ma
                     spec.name()
                 )));
             }
-            Material::symmetric(Zeroizing::new(bytes.to_vec())).map_err(|_| {
+            let family = spec.cipher_family().unwrap_or(CipherFamily::Aes);
+            Material::symmetric(family, Zeroizing::new(bytes.to_vec())).map_err(|_| {
                 corrupt(format_args!(
-                    "the material of version {key_version_id} is not a usable AES key."
+                    "the material of version {key_version_id} is not a usable key."
                 ))
             })
         }
@@ -664,14 +772,7 @@ fn check_key(key: &Key) -> Result<()> {
             "the key {id} is asymmetric and EXTERNAL, which cannot be."
         )));
     }
-    if external {
-        if key.versions.len() != 1 {
-            return Err(corrupt(format_args!(
-                "the EXTERNAL key {id} has {} versions instead of 1.",
-                key.versions.len()
-            )));
-        }
-    } else if key.versions.iter().any(|v| v.material.is_none()) {
+    if !external && key.versions.iter().any(|v| v.material.is_none()) {
         return Err(corrupt(format_args!(
             "a version of key {id} has no material, and only EXTERNAL keys may lack it."
         )));

@@ -13,6 +13,7 @@ fn version(key_id: &str, created: i64, spec: Option<KeySpec>) -> KeyVersion {
         key_version_id: ids::new_key_version_id(key_id).unwrap(),
         creation_date: created,
         material: spec.map(|s| Arc::new(generate_material(s).unwrap())),
+        check_value: None,
     }
 }
 
@@ -36,7 +37,7 @@ fn plain_key(spec: KeySpec, n_versions: usize) -> Key {
         rotation_interval: None,
         last_rotation_date: NOW,
         material_expire: None,
-        material_check_value: None,
+        modes: PermittedModes::ALL,
     }
 }
 
@@ -45,7 +46,7 @@ fn external_key(imported: bool) -> Key {
     key.origin = Origin::External;
     if imported {
         let material = key.versions[0].material.as_ref().unwrap();
-        key.material_check_value = Some(material.check_value());
+        key.versions[0].check_value = Some(material.check_value());
         key.material_expire = Some(NOW + 30 * DAY);
     } else {
         key.versions[0].material = None;
@@ -117,7 +118,7 @@ fn assert_same_model(a: &Model, b: &Model) {
         assert_eq!(ka.rotation_interval, kb.rotation_interval);
         assert_eq!(ka.last_rotation_date, kb.last_rotation_date);
         assert_eq!(ka.material_expire, kb.material_expire);
-        assert_eq!(ka.material_check_value, kb.material_check_value);
+        assert_eq!(ka.versions[0].check_value, kb.versions[0].check_value);
         assert_eq!(ka.versions.len(), kb.versions.len());
         for (va, vb) in ka.versions.iter().zip(&kb.versions) {
             assert_eq!(va.key_version_id, vb.key_version_id);
@@ -193,7 +194,8 @@ fn round_trip_is_exact() {
 #[test]
 fn empty_model_round_trips() {
     let bytes = encode(&Model::default());
-    assert_eq!(&bytes[..], &[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(&bytes[..4], &PAYLOAD_VERSION.to_le_bytes());
+    assert_eq!(&bytes[4..], &[0, 0, 0, 0, 0, 0, 0, 0]);
     let model = decode(&bytes).unwrap().model;
     assert!(model.keys.is_empty() && model.aliases.is_empty());
 }
@@ -339,17 +341,19 @@ fn version_id_rules_are_enforced() {
     key.versions[1].key_version_id = key.versions[0].key_version_id.clone();
     assert_corrupt(&encode(&single_key_model(key)), "appears more than once");
 
-    let mut key = plain_key(KeySpec::Aes256, 2);
-    let other = ids::new_key_id().unwrap();
-    key.versions[1].key_version_id = ids::new_key_version_id(&other).unwrap();
-    assert_corrupt(&encode(&single_key_model(key)), "does not start with");
+    let mut key = plain_key(KeySpec::Aes256, 1);
+    key.versions[0].key_version_id = format!("{}-01234567\u{7f}9", key.key_id);
+    assert_corrupt(&encode(&single_key_model(key)), "KeyVersionId form");
 
     let mut key = plain_key(KeySpec::Aes256, 1);
     key.versions[0].key_version_id = format!("{}-SHORT", key.key_id);
     assert_corrupt(&encode(&single_key_model(key)), "KeyVersionId form");
 
     let mut key = plain_key(KeySpec::Aes256, 1);
-    key.key_id = "key-NOT-A-VALID-ID".to_owned();
+    key.key_id = "key/NOT-A-VALID-ID".to_owned();
+    assert_corrupt(&encode(&single_key_model(key)), "KeyId form");
+    let mut key = plain_key(KeySpec::Aes256, 1);
+    key.key_id = "k".repeat(65);
     assert_corrupt(&encode(&single_key_model(key)), "KeyId form");
 }
 
@@ -369,9 +373,15 @@ fn key_invariants_are_enforced() {
     assert_corrupt(&encode(&single_key_model(key)), "not EXTERNAL");
 
     let mut key = external_key(true);
-    let second = version(&key.key_id, NOW, Some(KeySpec::Aes256));
+    let second = version(&key.key_id, NOW, None);
     key.versions.push(second);
-    assert_corrupt(&encode(&single_key_model(key)), "instead of 1");
+    key.primary = 1;
+    let mut model = single_key_model(key);
+    model.reindex();
+    assert!(
+        decode(&encode(&model)).is_ok(),
+        "an EXTERNAL key may hold several imported versions"
+    );
 
     let mut key = plain_key(KeySpec::EcP256, 1);
     key.origin = Origin::External;
@@ -456,9 +466,7 @@ fn ghash_key(material: &[u8]) -> [u8; 16] {
 /// layout is that of version 2, so the model (whose check values the caller has
 /// set to legacy ones) is encoded and its version field set to 1.
 fn v1_payload(model: &Model) -> Vec<u8> {
-    let mut bytes = encode(model).to_vec();
-    bytes[..4].copy_from_slice(&LEGACY_CHECK_VALUE_VERSION.to_le_bytes());
-    bytes
+    encode_legacy(model, LEGACY_CHECK_VALUE_VERSION).to_vec()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -477,7 +485,7 @@ fn v1_check_value_is_recomputed_from_present_material() {
         key.versions[0].material = Some(Arc::new(generate_material(spec).unwrap()));
         let material = key.versions[0].material.clone().unwrap();
         let h = ghash_key(material.bytes());
-        key.material_check_value = Some(KeyCheckValue::from_bytes(h));
+        key.versions[0].check_value = Some(KeyCheckValue::from_bytes(h));
         let payload = v1_payload(&single_key_model(key));
         assert!(
             contains(&payload, &h),
@@ -487,8 +495,8 @@ fn v1_check_value_is_recomputed_from_present_material() {
         let decoded = decode(&payload).unwrap();
         assert!(decoded.migrated, "a v1 payload is migrated");
         let key = only_key(&decoded.model);
-        assert_eq!(key.material_check_value, Some(material.check_value()));
-        assert_ne!(key.material_check_value.unwrap().as_bytes(), &h);
+        assert_eq!(key.versions[0].check_value, Some(material.check_value()));
+        assert_ne!(key.versions[0].check_value.unwrap().as_bytes(), &h);
         // Nothing else changed: the material is the same.
         assert_eq!(
             key.versions[0].material.as_ref().unwrap().bytes(),
@@ -501,7 +509,7 @@ fn v1_check_value_is_recomputed_from_present_material() {
         let again = decode(&rewritten).unwrap();
         assert!(!again.migrated);
         assert_eq!(
-            only_key(&again.model).material_check_value,
+            only_key(&again.model).versions[0].check_value,
             Some(material.check_value())
         );
     }
@@ -515,14 +523,14 @@ fn v1_check_value_of_expired_material_is_dropped() {
     key.versions[0].material = None;
     key.material_expire = None;
     key.state = KeyState::PendingImport;
-    key.material_check_value = Some(KeyCheckValue::from_bytes(h));
+    key.versions[0].check_value = Some(KeyCheckValue::from_bytes(h));
     let payload = v1_payload(&single_key_model(key));
     assert!(contains(&payload, &h));
 
     let decoded = decode(&payload).unwrap();
     assert!(decoded.migrated);
     let key = only_key(&decoded.model);
-    assert_eq!(key.material_check_value, None, "H is not kept");
+    assert_eq!(key.versions[0].check_value, None, "H is not kept");
     assert_eq!(key.state, KeyState::PendingImport);
     assert!(key.versions[0].material.is_none());
     let rewritten = encode(&decoded.model);
@@ -534,9 +542,9 @@ fn v1_check_value_on_a_key_that_is_not_external_is_dropped() {
     // Version 1 never wrote one there; whatever a file says is not kept.
     let mut key = plain_key(KeySpec::Aes256, 2);
     let h = ghash_key(key.versions[0].material.as_ref().unwrap().bytes());
-    key.material_check_value = Some(KeyCheckValue::from_bytes(h));
+    key.versions[0].check_value = Some(KeyCheckValue::from_bytes(h));
     let decoded = decode(&v1_payload(&single_key_model(key))).unwrap();
-    assert_eq!(only_key(&decoded.model).material_check_value, None);
+    assert_eq!(only_key(&decoded.model).versions[0].check_value, None);
 }
 
 #[test]
@@ -553,17 +561,80 @@ fn v1_sample_model_decodes_like_v2_apart_from_check_values() {
 }
 
 #[test]
-fn v2_check_values_are_kept_as_stored() {
+fn v2_check_values_are_kept_as_stored_and_its_keys_permit_every_mode() {
     let mut key = external_key(true);
-    key.material_check_value = Some(KeyCheckValue::from_bytes([0x5a; CHECK_VALUE_LEN]));
-    let bytes = encode(&single_key_model(key));
-    let decoded = decode(&bytes).unwrap();
-    assert!(!decoded.migrated);
+    key.versions[0].check_value = Some(KeyCheckValue::from_bytes([0x5a; CHECK_VALUE_LEN]));
+    key.modes = PermittedModes::GCM_ONLY;
+    let legacy = encode_legacy(&single_key_model(key), KEY_LEVEL_CHECK_VALUE_VERSION);
+    let decoded = decode(&legacy).unwrap();
+    assert!(decoded.migrated, "a v2 payload is rewritten as v3");
+    let key = only_key(&decoded.model);
     assert_eq!(
-        only_key(&decoded.model).material_check_value,
+        key.versions[0].check_value,
         Some(KeyCheckValue::from_bytes([0x5a; CHECK_VALUE_LEN]))
     );
-    assert_eq!(*encode(&decoded.model), *bytes);
+    assert_eq!(
+        key.modes,
+        PermittedModes::ALL,
+        "old keys keep working as they did"
+    );
+    let current = encode(&decoded.model);
+    assert_eq!(current[..4], PAYLOAD_VERSION.to_le_bytes());
+    let again = decode(&current).unwrap();
+    assert!(!again.migrated);
+    assert_same_model(&decoded.model, &again.model);
+    assert_eq!(*encode(&again.model), *current);
+}
+
+#[test]
+fn v3_keeps_modes_mirrored_ids_and_per_version_check_values() {
+    let mut key = external_key(true);
+    key.key_id = "1e3304fd-68ac-4d5b-8886-ae5f01a1abcd".to_owned();
+    key.versions[0].key_version_id = "key-hzz62f1cb66fa42qoabcd-20v29babcd".to_owned();
+    let second = generate_material(KeySpec::Aes256).unwrap();
+    key.versions.push(KeyVersion {
+        key_version_id: "2f4405fe-79bd-4e6c-9997-bf6f12b2abcd".to_owned(),
+        creation_date: NOW + DAY,
+        check_value: Some(second.check_value()),
+        material: Some(Arc::new(second)),
+    });
+    key.primary = 1;
+    key.modes = PermittedModes::parse(CipherFamily::Aes, Some("AES_GCM,AES_CBC")).unwrap();
+    let mut sm4 = plain_key(KeySpec::Sm4, 2);
+    sm4.modes = PermittedModes::GCM_ONLY;
+    let mut model = single_key_model(key);
+    model.insert_key(sm4);
+    model.reindex();
+    let decoded = decode(&encode(&model)).unwrap();
+    assert!(!decoded.migrated);
+    assert_same_model(&model, &decoded.model);
+    for (a, b) in model.keys.values().zip(decoded.model.keys.values()) {
+        assert_eq!(a.modes, b.modes);
+        for (va, vb) in a.versions.iter().zip(&b.versions) {
+            assert_eq!(va.check_value, vb.check_value);
+        }
+    }
+    // A mirrored version is found through the index.
+    let found = decoded
+        .model
+        .find_version("2f4405fe-79bd-4e6c-9997-bf6f12b2abcd", NOW);
+    assert_eq!(
+        found.unwrap().0.key_id,
+        "1e3304fd-68ac-4d5b-8886-ae5f01a1abcd"
+    );
+}
+
+#[test]
+fn a_version_id_in_two_keys_is_corrupt() {
+    let a = plain_key(KeySpec::Aes256, 1);
+    let mut b = plain_key(KeySpec::Aes128, 1);
+    b.versions[0].key_version_id = a.versions[0].key_version_id.clone();
+    let mut model = single_key_model(a);
+    model.insert_key(b);
+    let e = decode(&encode(&model))
+        .err()
+        .expect("a duplicate version is refused");
+    assert_eq!(e.kind(), ErrorKind::KeyStoreCorrupt);
 }
 
 #[test]

@@ -12,10 +12,10 @@ use crate::error::{Error, Result};
 use crate::ids::fill_random;
 
 pub fn generate_material(spec: KeySpec) -> Result<Material> {
-    if let Some(len) = spec.symmetric_key_len() {
+    if let (Some(len), Some(family)) = (spec.symmetric_key_len(), spec.cipher_family()) {
         let mut bytes = Zeroizing::new(vec![0u8; len]);
         fill_random(&mut bytes)?;
-        return Material::symmetric(bytes);
+        return Material::symmetric(family, bytes);
     }
     let der = match spec {
         KeySpec::Rsa2048 => rsa_pkcs8(2048)?,
@@ -43,7 +43,11 @@ pub fn generate_material(spec: KeySpec) -> Result<Material> {
                     .to_vec(),
             )
         }
-        KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Aes256 => unreachable!("handled above"),
+        KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Aes256 | KeySpec::Sm4 => {
+            return Err(Error::internal(
+                "A symmetric spec reached the key-pair generator.",
+            ))
+        }
     };
     Ok(Material::asymmetric(der))
 }

@@ -2,6 +2,8 @@
 //! store file ever holds H = AES_k(0^128), the GHASH key of an imported key, the
 //! check value version 1 kept (also after the material itself expired).
 
+use crate::crypto::CipherFamily;
+use crate::keystore::PermittedModes;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -59,8 +61,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 fn external_key(material: Option<[u8; 32]>, legacy_check_value: [u8; 16]) -> Key {
     let key_id = ids::new_key_id().unwrap();
-    let material =
-        material.map(|m| Arc::new(Material::symmetric(Zeroizing::new(m.to_vec())).unwrap()));
+    let material = material.map(|m| {
+        Arc::new(Material::symmetric(CipherFamily::Aes, Zeroizing::new(m.to_vec())).unwrap())
+    });
     let state = if material.is_some() {
         KeyState::Enabled
     } else {
@@ -71,6 +74,7 @@ fn external_key(material: Option<[u8; 32]>, legacy_check_value: [u8; 16]) -> Key
             key_version_id: ids::new_key_version_id(&key_id).unwrap(),
             creation_date: NOW,
             material,
+            check_value: Some(KeyCheckValue::from_bytes(legacy_check_value)),
         }],
         key_id,
         key_spec: KeySpec::Aes256,
@@ -85,15 +89,14 @@ fn external_key(material: Option<[u8; 32]>, legacy_check_value: [u8; 16]) -> Key
         rotation_interval: None,
         last_rotation_date: NOW,
         material_expire: None,
-        material_check_value: Some(KeyCheckValue::from_bytes(legacy_check_value)),
+        modes: PermittedModes::ALL,
     }
 }
 
 /// Writes `model` as a store file of payload version 1 (the layout of version 2,
 /// whose check values the caller has set to legacy ones, with version field 1).
 fn write_v1_store(path: &Path, model: &Model, generation: u64) {
-    let mut payload = codec::encode(model);
-    payload[..4].copy_from_slice(&LEGACY_CHECK_VALUE_VERSION.to_le_bytes());
+    let payload = codec::encode_legacy(model, LEGACY_CHECK_VALUE_VERSION);
     let master = MasterKey::from_bytes(&MASTER).unwrap();
     let file = sealed::seal(&master, &sealed::new_salt().unwrap(), generation, &payload).unwrap();
     std::fs::write(path, file).unwrap();
@@ -146,9 +149,9 @@ fn a_v1_store_is_rewritten_at_open_without_its_legacy_check_values() {
     let material = with_material.versions[0].material.as_ref().unwrap();
     for model in [&decoded.model, &**store.snapshot()] {
         let key = model.resolve(&with_material.key_id, NOW).unwrap();
-        assert_eq!(key.material_check_value, Some(material.check_value()));
+        assert_eq!(key.versions[0].check_value, Some(material.check_value()));
         let key = model.resolve(&without.key_id, NOW).unwrap();
-        assert_eq!(key.material_check_value, None);
+        assert_eq!(key.versions[0].check_value, None);
     }
 
     // Opened again, it is current and is not rewritten.
@@ -177,9 +180,9 @@ fn a_v1_store_that_cannot_be_written_opens_with_the_migrated_values() {
     let snapshot = store.snapshot();
     let material = with_material.versions[0].material.as_ref().unwrap();
     let key = snapshot.resolve(&with_material.key_id, NOW).unwrap();
-    assert_eq!(key.material_check_value, Some(material.check_value()));
+    assert_eq!(key.versions[0].check_value, Some(material.check_value()));
     let key = snapshot.resolve(&without.key_id, NOW).unwrap();
-    assert_eq!(key.material_check_value, None, "H is not kept in memory");
+    assert_eq!(key.versions[0].check_value, None, "H is not kept in memory");
     // A change reports why it cannot write.
     let err = store.mutate(NOW, |_| Ok(())).unwrap_err();
     assert_eq!(err.kind(), crate::error::ErrorKind::KeyStoreIo);
@@ -244,8 +247,9 @@ fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
     let decoded = codec::decode(&payload).unwrap();
     let key = decoded.model.resolve(&key_id, NOW + DAY + 1).unwrap();
     assert!(key.versions[0].material.is_none());
-    let expected = Material::symmetric(Zeroizing::new(material.to_vec())).unwrap();
-    assert_eq!(key.material_check_value, Some(expected.check_value()));
+    let expected =
+        Material::symmetric(CipherFamily::Aes, Zeroizing::new(material.to_vec())).unwrap();
+    assert_eq!(key.versions[0].check_value, Some(expected.check_value()));
 
     // The check value still guards the re-import.
     assert!(client.import_key_material(&key_id, &[0x5d; 32], 0).is_err());

@@ -25,7 +25,7 @@ use crate::ids;
 pub use check_value::{KeyCheckValue, CHECK_VALUE_LEN};
 pub use keygen::generate_material;
 pub use master_key::MasterKey;
-pub use model::{Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin};
+pub use model::{Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin, PermittedModes};
 pub use store::{Snapshot, Store};
 
 /// The largest store file that is read, in bytes (1 GiB). A larger file is refused
@@ -45,6 +45,10 @@ pub struct Model {
     keys: BTreeMap<String, Arc<Key>>,
     /// Alias name → KeyId.
     aliases: BTreeMap<String, String>,
+    /// KeyVersionId → KeyId for the versions that their id does not lead to (ids
+    /// other than `<KeyId>-…`: mirrored cloud versions). Rebuilt by
+    /// [`Model::reindex`] after every change, before the model is published.
+    foreign_versions: BTreeMap<String, String>,
 }
 
 impl Model {
@@ -85,11 +89,48 @@ impl Model {
 
     /// The key and version a KeyVersionId names, if both exist at `now`.
     pub fn find_version(&self, key_version_id: &str, now: i64) -> Option<(&Arc<Key>, &KeyVersion)> {
-        let key = self.keys.get(ids::key_id_of_version(key_version_id))?;
+        let (key, version) = self.version_owner(key_version_id)?;
         if key.is_deleted_at(now) {
             return None;
         }
-        Some((key, key.version(key_version_id)?))
+        Some((key, version))
+    }
+
+    /// The key that holds a version, deleted or not: found from the version's id
+    /// when it is the library's `<KeyId>-…`, else through the index.
+    fn version_owner(&self, key_version_id: &str) -> Option<(&Arc<Key>, &KeyVersion)> {
+        let by_prefix = self
+            .keys
+            .get(ids::key_id_of_version(key_version_id))
+            .and_then(|key| Some((key, key.version(key_version_id)?)));
+        by_prefix.or_else(|| {
+            let key = self.keys.get(self.foreign_versions.get(key_version_id)?)?;
+            Some((key, key.version(key_version_id)?))
+        })
+    }
+
+    /// Whether any key, live or not, holds a version of this id.
+    pub fn version_exists(&self, key_version_id: &str) -> bool {
+        self.version_owner(key_version_id).is_some()
+    }
+
+    /// Rebuilds the index of versions whose id does not name their key. Called
+    /// after every change and load, before the model is published.
+    pub fn reindex(&mut self) {
+        self.foreign_versions.clear();
+        for key in self.keys.values() {
+            for version in &key.versions {
+                if ids::key_id_of_version(&version.key_version_id) != key.key_id {
+                    self.foreign_versions
+                        .insert(version.key_version_id.clone(), key.key_id.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether a KeyId is in use, by a live key or one pending removal.
+    pub fn key_id_taken(&self, key_id: &str) -> bool {
+        self.keys.contains_key(key_id)
     }
 
     /// A key to change: the same lookup as [`Model::resolve`], made unique for writing.
@@ -185,5 +226,6 @@ pub fn new_version(key: &Key, now: i64) -> Result<KeyVersion> {
         key_version_id: ids::new_key_version_id(&key.key_id)?,
         creation_date: now,
         material: Some(Arc::new(generate_material(key.key_spec)?)),
+        check_value: None,
     })
 }

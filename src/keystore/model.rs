@@ -5,7 +5,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::check_value::KeyCheckValue;
-use crate::crypto::KeyCipher;
+use crate::crypto::{Algorithm, CipherFamily, KeyCipher, Mode};
 use crate::error::{Error, Result};
 
 /// A KeySpec, as the service spells it.
@@ -14,6 +14,7 @@ pub enum KeySpec {
     Aes128,
     Aes192,
     Aes256,
+    Sm4,
     Rsa2048,
     Rsa3072,
     Rsa4096,
@@ -22,10 +23,11 @@ pub enum KeySpec {
 }
 
 impl KeySpec {
-    pub const ALL: [KeySpec; 8] = [
+    pub const ALL: [KeySpec; 9] = [
         KeySpec::Aes256,
         KeySpec::Aes192,
         KeySpec::Aes128,
+        KeySpec::Sm4,
         KeySpec::Rsa2048,
         KeySpec::Rsa3072,
         KeySpec::Rsa4096,
@@ -38,6 +40,7 @@ impl KeySpec {
             KeySpec::Aes128 => "Aliyun_AES_128",
             KeySpec::Aes192 => "Aliyun_AES_192",
             KeySpec::Aes256 => "Aliyun_AES_256",
+            KeySpec::Sm4 => "Aliyun_SM4",
             KeySpec::Rsa2048 => "RSA_2048",
             KeySpec::Rsa3072 => "RSA_3072",
             KeySpec::Rsa4096 => "RSA_4096",
@@ -50,8 +53,8 @@ impl KeySpec {
     pub fn parse(value: Option<&str>) -> Result<KeySpec> {
         match value.unwrap_or("") {
             "" => Ok(KeySpec::Aes256),
-            "Aliyun_SM4" | "EC_SM2" => Err(Error::unsupported(
-                "The SM4 and SM2 key specs are not supported by localkms.",
+            "EC_SM2" => Err(Error::unsupported(
+                "The EC_SM2 key spec is not supported by localkms.",
             )),
             other => KeySpec::ALL
                 .into_iter()
@@ -59,8 +62,8 @@ impl KeySpec {
                 .ok_or_else(|| {
                     Error::invalid_parameter(
                         "KeySpec",
-                        "Use Aliyun_AES_256, Aliyun_AES_192, Aliyun_AES_128, RSA_2048, RSA_3072, \
-                         RSA_4096, EC_P256 or EC_P256K.",
+                        "Use Aliyun_AES_256, Aliyun_AES_192, Aliyun_AES_128, Aliyun_SM4, RSA_2048, \
+                         RSA_3072, RSA_4096, EC_P256 or EC_P256K.",
                     )
                 }),
         }
@@ -70,12 +73,21 @@ impl KeySpec {
         self.symmetric_key_len().is_some()
     }
 
-    /// The AES key length of a symmetric spec.
+    /// The key length of a symmetric spec.
     pub fn symmetric_key_len(self) -> Option<usize> {
         match self {
-            KeySpec::Aes128 => Some(16),
+            KeySpec::Aes128 | KeySpec::Sm4 => Some(16),
             KeySpec::Aes192 => Some(24),
             KeySpec::Aes256 => Some(32),
+            _ => None,
+        }
+    }
+
+    /// The block cipher of a symmetric spec.
+    pub fn cipher_family(self) -> Option<CipherFamily> {
+        match self {
+            KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Aes256 => Some(CipherFamily::Aes),
+            KeySpec::Sm4 => Some(CipherFamily::Sm4),
             _ => None,
         }
     }
@@ -90,7 +102,7 @@ impl KeySpec {
 
     pub fn allows_usage(self, usage: KeyUsage) -> bool {
         match self {
-            KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Aes256 => {
+            KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Aes256 | KeySpec::Sm4 => {
                 usage == KeyUsage::EncryptDecrypt
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => true,
@@ -205,9 +217,9 @@ impl std::fmt::Debug for Material {
 }
 
 impl Material {
-    /// AES key material, expanded for use.
-    pub fn symmetric(bytes: Zeroizing<Vec<u8>>) -> Result<Material> {
-        let cipher = KeyCipher::new(&bytes)?;
+    /// Symmetric key material, expanded for use with its block cipher.
+    pub fn symmetric(family: CipherFamily, bytes: Zeroizing<Vec<u8>>) -> Result<Material> {
+        let cipher = KeyCipher::new(family, &bytes)?;
         Ok(Material {
             bytes,
             cipher: Some(cipher),
@@ -226,7 +238,7 @@ impl Material {
         &self.bytes
     }
 
-    /// The ready AES cipher of a symmetric version.
+    /// The ready cipher of a symmetric version.
     pub fn cipher(&self) -> Option<&KeyCipher> {
         self.cipher.as_ref()
     }
@@ -243,6 +255,11 @@ pub struct KeyVersion {
     pub creation_date: i64,
     /// `None` for an EXTERNAL key before import or after its material expired.
     pub material: Option<Arc<Material>>,
+    /// EXTERNAL keys: the check value of the material once imported (HMAC-SHA-256
+    /// under it, never AES under it), kept after the material expires so that only
+    /// the same material can be imported again as this version. `Debug` shows no
+    /// byte of it.
+    pub check_value: Option<KeyCheckValue>,
 }
 
 #[derive(Clone, Debug)]
@@ -267,15 +284,126 @@ pub struct Key {
     pub last_rotation_date: i64,
     /// EXTERNAL keys: when the imported material stops working.
     pub material_expire: Option<i64>,
-    /// EXTERNAL keys: the check value of the material once imported (HMAC-SHA-256
-    /// under it, never AES under it), kept after the material expires so that only
-    /// the same material can be imported again. `Debug` shows no byte of it.
-    pub material_check_value: Option<KeyCheckValue>,
+    /// The modes the key may be used with, in its spec's block cipher.
+    pub modes: PermittedModes,
+}
+
+/// The modes a symmetric key may be used with. New keys permit only GCM unless
+/// created with block modes; keys from stores written before this existed permit
+/// all three, as they did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PermittedModes(u8);
+
+impl PermittedModes {
+    pub const GCM_ONLY: PermittedModes = PermittedModes(1);
+    pub const ALL: PermittedModes = PermittedModes(0b111);
+
+    fn bit(mode: Mode) -> u8 {
+        match mode {
+            Mode::Gcm => 1,
+            Mode::Cbc => 2,
+            Mode::Ecb => 4,
+        }
+    }
+
+    pub fn permits(self, mode: Mode) -> bool {
+        self.0 & PermittedModes::bit(mode) != 0
+    }
+
+    /// The modes as stored: bit 0 GCM, bit 1 CBC, bit 2 ECB.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set stored as `bits`, if it is a non-empty set of known modes.
+    pub fn from_bits(bits: u8) -> Option<PermittedModes> {
+        (bits != 0 && bits & !PermittedModes::ALL.0 == 0).then_some(PermittedModes(bits))
+    }
+
+    /// Parses the `algorithms` option: a comma list of algorithm names of `family`
+    /// (`"AES_GCM,AES_CBC"`); `None` or `""` is GCM only.
+    pub fn parse(family: CipherFamily, value: Option<&str>) -> Result<PermittedModes> {
+        let value = value.unwrap_or("");
+        if value.is_empty() {
+            return Ok(PermittedModes::GCM_ONLY);
+        }
+        let mut bits = 0;
+        for name in value.split(',').map(str::trim) {
+            let algorithm = Algorithm::ALL
+                .into_iter()
+                .find(|a| a.name() == name && a.family() == family)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Mode::ALL
+                        .into_iter()
+                        .map(|m| Algorithm::of(family, m).name())
+                        .collect();
+                    Error::invalid_parameter(
+                        "Algorithms",
+                        format!(
+                            "\"{name}\" is not an algorithm of this key spec; use a comma list of {}.",
+                            names.join(", ")
+                        ),
+                    )
+                })?;
+            bits |= PermittedModes::bit(algorithm.mode());
+        }
+        Ok(PermittedModes(bits))
+    }
+
+    /// The permitted algorithms of `family`, in the service's spelling.
+    pub fn algorithms(self, family: CipherFamily) -> Vec<Algorithm> {
+        Mode::ALL
+            .into_iter()
+            .filter(|&m| self.permits(m))
+            .map(|m| Algorithm::of(family, m))
+            .collect()
+    }
 }
 
 impl Key {
     pub fn initial_version(&self) -> &KeyVersion {
         &self.versions[0]
+    }
+
+    /// The block cipher of a symmetric key (AES for any other, which no symmetric
+    /// operation reaches: they refuse asymmetric keys first).
+    pub fn cipher_family(&self) -> CipherFamily {
+        self.key_spec.cipher_family().unwrap_or(CipherFamily::Aes)
+    }
+
+    /// The GCM of the key's block cipher: the algorithm when none is asked for.
+    pub fn default_algorithm(&self) -> Algorithm {
+        Algorithm::of(self.cipher_family(), Mode::Gcm)
+    }
+
+    /// The algorithms this key may be used with.
+    pub fn permitted_algorithms(&self) -> Vec<Algorithm> {
+        self.modes.algorithms(self.cipher_family())
+    }
+
+    /// Refuses an algorithm the key does not permit, naming those it does
+    /// (`Rejected.UnsupportedOperation`): another block cipher, or a block mode of a
+    /// key that was created for GCM only.
+    pub fn require_algorithm(&self, algorithm: Algorithm) -> Result<()> {
+        if algorithm.family() == self.cipher_family() && self.modes.permits(algorithm.mode()) {
+            return Ok(());
+        }
+        let permitted: Vec<&str> = self
+            .permitted_algorithms()
+            .into_iter()
+            .map(Algorithm::name)
+            .collect();
+        Err(Error::unsupported(format!(
+            "The key {} does not permit {}; it permits {} only.{}",
+            self.key_id,
+            algorithm.name(),
+            permitted.join(", "),
+            if algorithm.family() == self.cipher_family() {
+                " Block modes must be chosen when the key is created (algorithms)."
+            } else {
+                ""
+            }
+        )))
     }
 
     pub fn primary_version(&self) -> &KeyVersion {
@@ -428,12 +556,16 @@ mod tests {
         assert!(!KeySpec::EcP256.allows_usage(KeyUsage::EncryptDecrypt));
         assert!(KeySpec::Rsa2048.allows_usage(KeyUsage::SignVerify));
         assert_eq!(KeySpec::Aes192.symmetric_key_len(), Some(24));
+        assert_eq!(KeySpec::parse(Some("Aliyun_SM4")).unwrap(), KeySpec::Sm4);
+        assert_eq!(KeySpec::Sm4.symmetric_key_len(), Some(16));
+        assert!(KeySpec::parse(Some("EC_SM2")).is_err());
         assert!(!KeySpec::Rsa3072.is_symmetric());
     }
 
     #[test]
     fn key_debug_shows_no_check_value() {
-        let material = Material::symmetric(Zeroizing::new(vec![0x41; 32])).unwrap();
+        let material =
+            Material::symmetric(CipherFamily::Aes, Zeroizing::new(vec![0x41; 32])).unwrap();
         let cv = material.check_value();
         let key = Key {
             key_id: "key-test".to_owned(),
@@ -448,13 +580,14 @@ mod tests {
                 key_version_id: "key-test-v".to_owned(),
                 creation_date: 0,
                 material: Some(Arc::new(material)),
+                check_value: Some(cv),
             }],
             primary: 0,
             automatic_rotation: false,
             rotation_interval: None,
             last_rotation_date: 0,
             material_expire: None,
-            material_check_value: Some(cv),
+            modes: PermittedModes::GCM_ONLY,
         };
         let mut model = super::super::Model::default();
         model.insert_key(key.clone());
@@ -477,8 +610,27 @@ mod tests {
     }
 
     #[test]
+    fn permitted_modes_parse_per_block_cipher() {
+        let aes = CipherFamily::Aes;
+        assert_eq!(
+            PermittedModes::parse(aes, None).unwrap(),
+            PermittedModes::GCM_ONLY
+        );
+        let all = PermittedModes::parse(aes, Some("AES_GCM,AES_CBC, AES_ECB")).unwrap();
+        assert_eq!(all, PermittedModes::ALL);
+        let cbc = PermittedModes::parse(aes, Some("AES_CBC")).unwrap();
+        assert!(cbc.permits(Mode::Cbc) && !cbc.permits(Mode::Gcm));
+        assert!(PermittedModes::parse(aes, Some("SM4_GCM")).is_err());
+        assert!(PermittedModes::parse(aes, Some("AES_GCM,")).is_err());
+        assert!(PermittedModes::parse(CipherFamily::Sm4, Some("SM4_CBC,SM4_GCM")).is_ok());
+        assert_eq!(PermittedModes::from_bits(0), None);
+        assert_eq!(PermittedModes::from_bits(8), None);
+        assert_eq!(PermittedModes::from_bits(7), Some(PermittedModes::ALL));
+    }
+
+    #[test]
     fn material_debug_never_shows_bytes() {
-        let m = Material::symmetric(Zeroizing::new(vec![0x41; 32])).unwrap();
+        let m = Material::symmetric(CipherFamily::Aes, Zeroizing::new(vec![0x41; 32])).unwrap();
         let shown = format!("{m:?}");
         assert!(!shown.contains("41") && !shown.contains("65"), "{shown}");
     }

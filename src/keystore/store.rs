@@ -261,6 +261,7 @@ impl Store {
             let mut next = Model::clone(&current.model);
             let maintained = next.run_maintenance(now)?;
             let (out, changed) = change(&mut next)?;
+            next.reindex();
             if maintained || changed {
                 self.current.store(Arc::new(Snapshot {
                     model: next,
@@ -289,6 +290,7 @@ impl Store {
         } = loaded;
         let maintained = model.run_maintenance(now)?;
         let (out, changed) = change(&mut model)?;
+        model.reindex();
         // A file of an older format is replaced by the first write, even one with
         // nothing else to change.
         let (generation, source) = if maintained || changed || migrated {

@@ -5,11 +5,14 @@ use zeroize::Zeroizing;
 use super::client::Client;
 use super::params::{require_symmetric, required};
 use super::redacted::Redacted;
-use crate::crypto::blob::{parse_blob, start_blob};
+use crate::crypto::blob::{parse_blob, parse_gateway_blob, start_blob, ParsedBlob, BLOB_MAGIC};
 use crate::crypto::buffer;
-use crate::crypto::{ciphertext_len, Algorithm, CipherParams, KeyCipher, PaddingMode, MAX_AAD_LEN};
+use crate::crypto::{
+    ciphertext_len, Algorithm, CipherParams, KeyCipher, Mode, PaddingMode, MAX_AAD_LEN,
+};
 use crate::error::{Error, ErrorKind, Result};
-use crate::keystore::{Key, KeyVersion};
+use crate::keystore::{Key, KeyVersion, Snapshot};
+use std::sync::Arc;
 
 /// The parameters of AdvanceEncrypt and Encrypt. Empty `iv` means "draw a random
 /// one" (the service's advice); `None` or `""` for `algorithm` / `padding_mode`
@@ -129,6 +132,20 @@ fn check_usable(key: &Key, now: i64) -> Result<()> {
     key.state_at(now).require_enabled()
 }
 
+/// The first of the blob's readings (the `$` form, then the gateway form) whose
+/// version this snapshot holds at `now`, with its key.
+fn find_candidate<'s, 'b>(
+    snapshot: &'s Snapshot,
+    candidates: &[Option<ParsedBlob<'b>>; 2],
+    now: i64,
+) -> Option<(ParsedBlob<'b>, &'s Arc<Key>)> {
+    candidates.iter().flatten().find_map(|c| {
+        snapshot
+            .find_version(c.key_version_id, now)
+            .map(|(key, _)| (*c, key))
+    })
+}
+
 impl Client {
     /// AdvanceEncrypt: encrypts with the key's primary version and returns the
     /// self-describing blob, which [`Client::advance_decrypt`] opens from itself alone.
@@ -156,7 +173,8 @@ impl Client {
         iv_random: &[u8; 16],
     ) -> Result<EncryptResponse> {
         let key_id = required("KeyId", Some(request.key_id))?;
-        let algorithm = Algorithm::parse(request.algorithm)?;
+        let asked = non_empty(request.algorithm);
+        let algorithm = Algorithm::parse(asked)?;
         let padding = algorithm.padding(request.padding_mode)?;
         algorithm.check_iv(request.iv)?;
         algorithm.check_aad(request.aad)?;
@@ -174,6 +192,14 @@ impl Client {
         let snapshot = self.fresh_snapshot_for(key_id, now)?;
         let key = snapshot.resolve(key_id, now)?;
         check_usable(key, now)?;
+        // No algorithm asked for: the GCM of the key's block cipher (the rules
+        // checked above are those of every GCM).
+        let algorithm = if asked.is_none() {
+            key.default_algorithm()
+        } else {
+            algorithm
+        };
+        key.require_algorithm(algorithm)?;
         let version = match which {
             Which::Primary => key.primary_version(),
             Which::Initial => key.initial_version(),
@@ -245,6 +271,10 @@ impl Client {
         })
     }
 
+    /// Opens a self-describing blob: the `$` blob of AdvanceEncrypt, or the
+    /// shared-gateway form (`KeyVersionId | Iv | ciphertext || tag`, always the GCM
+    /// of the key's block cipher) that classic Encrypt returns through Alibaba's
+    /// transfer SDKs. The version named in it decrypts.
     fn decrypt_blob(
         &self,
         request: &DecryptRequest<'_>,
@@ -255,12 +285,9 @@ impl Client {
             return Err(Error::missing_parameter("CiphertextBlob"));
         }
         buffer::check_ciphertext_len(request.ciphertext_blob.len())?;
-        if !request.iv.is_empty() {
-            return Err(Error::invalid_parameter(
-                "Iv",
-                "An AdvanceEncrypt blob carries its own Iv; pass Iv only with KeyId, for Encrypt output.",
-            ));
-        }
+        // `request.iv` is not used: Alibaba's SDKs send `Iv = blob[36:48]` (the PHP
+        // one up to 48 bytes) along with a self-describing blob and no KeyId, and
+        // the service ignores it, as this does. The blob carries its own IV.
         if request.aad.len() > MAX_AAD_LEN {
             return Err(Error::invalid_parameter(
                 "Aad",
@@ -276,43 +303,73 @@ impl Client {
             .map(PaddingMode::parse)
             .transpose()?;
 
-        let blob = parse_blob(request.ciphertext_blob)?;
-        let algorithm_differs = pinned_algorithm.is_some_and(|a| a != blob.algorithm);
-        let padding_differs = pinned_padding.is_some_and(|p| blob.padding != Some(p));
-        // Only AES_GCM takes Aad: Aad given for a blob that is not AES_GCM means the
-        // blob is not what the caller made.
-        let aad_unused = !request.aad.is_empty() && blob.algorithm != Algorithm::AesGcm;
-        if algorithm_differs || padding_differs || aad_unused {
+        let blob = request.ciphertext_blob;
+        let dollar = if blob[0] == BLOB_MAGIC {
+            parse_blob(blob).ok()
+        } else {
+            None
+        };
+        let gateway = parse_gateway_blob(blob).ok();
+        let candidates = [dollar, gateway];
+        let Some(first) = candidates.iter().flatten().next() else {
             return Err(Error::invalid_ciphertext());
-        }
+        };
 
-        let key_of_version = crate::ids::key_id_of_version(blob.key_version_id);
-        let mut snapshot = self.fresh_snapshot_for(key_of_version, now)?;
-        if snapshot.find_version(blob.key_version_id, now).is_none() {
+        let mut snapshot = self.store.snapshot();
+        let mut found = find_candidate(&snapshot, &candidates, now);
+        if found.is_none() {
             // Another process may have made the version a moment ago: re-read the
             // store once before answering KeyNotFound.
             snapshot = self.store.reload()?;
+            found = find_candidate(&snapshot, &candidates, now);
         }
-        let (key, version) = snapshot
-            .find_version(blob.key_version_id, now)
-            .ok_or_else(|| Error::key_version_not_found(blob.key_version_id))?;
+        let Some((_, key)) = found else {
+            return Err(Error::key_version_not_found(first.key_version_id));
+        };
+        // Carry out a rotation, expiry or deletion due on this key first.
+        let key_id = key.key_id.clone();
+        let snapshot = self.fresh_snapshot_for(&key_id, now)?;
+        let (parsed, key) = find_candidate(&snapshot, &candidates, now)
+            .ok_or_else(|| Error::key_version_not_found(first.key_version_id))?;
+        let version = key
+            .version(parsed.key_version_id)
+            .ok_or_else(|| Error::key_version_not_found(parsed.key_version_id))?;
         check_usable(key, now)?;
+
+        // The gateway form names no algorithm: it is the GCM of the key's cipher.
+        let algorithm = if dollar.is_some_and(|d| d.key_version_id == parsed.key_version_id) {
+            parsed.algorithm
+        } else {
+            Algorithm::of(key.cipher_family(), Mode::Gcm)
+        };
+        let algorithm_differs = pinned_algorithm.is_some_and(|a| a != algorithm);
+        let padding_differs = pinned_padding.is_some_and(|p| parsed.padding != Some(p));
+        // Only GCM takes Aad: Aad given for a blob that is not GCM means the blob
+        // is not what the caller made.
+        let aad_unused = !request.aad.is_empty() && algorithm.mode() != Mode::Gcm;
+        if algorithm_differs || padding_differs || aad_unused {
+            return Err(Error::invalid_ciphertext());
+        }
+        // A key created for GCM only never runs a block mode, whatever a blob's
+        // header says: no relabelled GCM blob decrypts as ECB, and there is no
+        // padding oracle.
+        key.require_algorithm(algorithm)?;
         let cipher = version_cipher(version)?;
         let plaintext = cipher.open(
             &CipherParams {
-                algorithm: blob.algorithm,
-                padding: blob.padding,
-                iv: blob.iv,
+                algorithm,
+                padding: parsed.padding,
+                iv: parsed.iv,
                 aad: request.aad,
             },
-            blob.ciphertext,
+            parsed.ciphertext,
         )?;
         Ok(DecryptResponse {
             plaintext,
             key_id: key.key_id.clone(),
             key_version_id: version.key_version_id.clone(),
-            algorithm: blob.algorithm,
-            padding_mode: blob.padding,
+            algorithm,
+            padding_mode: parsed.padding,
             request_id: request_id.to_owned(),
         })
     }
@@ -324,7 +381,8 @@ impl Client {
         request_id: &str,
         now: i64,
     ) -> Result<DecryptResponse> {
-        let algorithm = Algorithm::parse(request.algorithm)?;
+        let asked = non_empty(request.algorithm);
+        let algorithm = Algorithm::parse(asked)?;
         let padding = algorithm.padding(request.padding_mode)?;
         algorithm.check_iv(request.iv)?;
         if request.iv.len() != algorithm.iv_len() {
@@ -343,6 +401,12 @@ impl Client {
         let snapshot = self.fresh_snapshot_for(key_id, now)?;
         let key = snapshot.resolve(key_id, now)?;
         check_usable(key, now)?;
+        let algorithm = if asked.is_none() {
+            key.default_algorithm()
+        } else {
+            algorithm
+        };
+        key.require_algorithm(algorithm)?;
         let version = key.initial_version();
         let cipher = version_cipher(version)?;
         let plaintext = cipher.open(
@@ -373,7 +437,12 @@ mod tests {
     #[test]
     fn random_ivs_are_fresh_and_not_the_request_id() {
         let client = Client::in_memory();
-        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        let key_id = client
+            .create_key(&CreateKeyRequest {
+                algorithms: Some("AES_GCM,AES_CBC"),
+                ..Default::default()
+            })
+            .unwrap();
         let mut seen = std::collections::HashSet::new();
         for algorithm in ["AES_GCM", "AES_CBC"] {
             for _ in 0..200 {

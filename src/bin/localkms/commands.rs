@@ -142,6 +142,7 @@ fn create_key(args: &CreateKeyArgs) -> Result<Zeroizing<String>> {
         key_usage: args.key_usage.as_deref(),
         origin: args.origin.as_deref(),
         description: args.description.as_deref(),
+        ..Default::default()
     })?;
     library_json(client.describe_key(&key_id))
 }
