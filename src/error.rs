@@ -222,6 +222,16 @@ impl Error {
         )
     }
 
+    /// `InvalidCiphertext` saying why, where the why depends on nothing secret (a
+    /// blob's header that the key could not have made).
+    pub fn invalid_ciphertext_because(why: impl fmt::Display) -> Error {
+        let base = Error::invalid_ciphertext();
+        Error::new(
+            ErrorKind::InvalidCiphertext,
+            format!("{} {why}", base.message),
+        )
+    }
+
     pub fn internal(why: impl fmt::Display) -> Error {
         Error::new(
             ErrorKind::InternalFailure,

@@ -25,6 +25,7 @@ fn external_key(client: &Client, spec: &str, key: &[u8]) -> String {
         .create_key(&CreateKeyRequest {
             key_spec: Some(spec),
             origin: Some("EXTERNAL"),
+            algorithms: Some("AES_GCM,AES_CBC,AES_ECB"),
             ..Default::default()
         })
         .unwrap();

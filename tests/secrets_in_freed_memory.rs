@@ -353,18 +353,17 @@ impl Client {
         let mut key_id = null_mut();
         let mut error = blank_error();
         // SAFETY: a live client, NUL-terminated strings, writable outputs.
-        let status = unsafe {
-            kms_create_key(
-                self.0,
-                c"Aliyun_AES_256".as_ptr(),
-                null(),
-                c"EXTERNAL".as_ptr(),
-                c"freed memory".as_ptr(),
-                &mut key_id,
-                &mut error,
-            )
+        let options = kms_create_key_options {
+            key_spec: c"Aliyun_AES_256".as_ptr(),
+            key_usage: null(),
+            origin: c"EXTERNAL".as_ptr(),
+            description: c"freed memory".as_ptr(),
+            key_id: null(),
+            algorithms: c"AES_GCM,AES_CBC".as_ptr(),
         };
-        check(status, &error, "kms_create_key");
+        let status =
+            unsafe { kms_create_key_with_options(self.0, &options, &mut key_id, &mut error) };
+        check(status, &error, "kms_create_key_with_options");
         std::ffi::CString::new(take_string(key_id)).unwrap()
     }
 

@@ -451,7 +451,12 @@ fn round_trip_across_processes() {
     let client = open_client(&store, &master, true);
 
     // Keys and blobs made before the other process starts, across one rotation.
-    let key_id = client.create_key(&Default::default()).unwrap();
+    let key_id = client
+        .create_key(&localkms::service::CreateKeyRequest {
+            algorithms: Some("AES_GCM,AES_CBC"),
+            ..Default::default()
+        })
+        .unwrap();
     client.create_alias("alias/rt", &key_id).unwrap();
     let v1 = primary_of(&client, &key_id);
     let mut blobs: Vec<(Vec<u8>, Vec<u8>, String)> = Vec::new();

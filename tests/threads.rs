@@ -129,8 +129,12 @@ fn worker(
 #[test]
 fn shared_client_under_concurrent_rotation_and_alias_flips() {
     let client = Arc::new(Client::in_memory());
-    let key_a = client.create_key(&Default::default()).unwrap();
-    let key_b = client.create_key(&Default::default()).unwrap();
+    let all_modes = localkms::service::CreateKeyRequest {
+        algorithms: Some("AES_GCM,AES_CBC,AES_ECB"),
+        ..Default::default()
+    };
+    let key_a = client.create_key(&all_modes).unwrap();
+    let key_b = client.create_key(&all_modes).unwrap();
     let initial_a = versions(&client, &key_a)[0].clone();
     let initial_b = versions(&client, &key_b)[0].clone();
     client.create_alias(ALIAS, &key_a).unwrap();

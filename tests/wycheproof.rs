@@ -79,6 +79,7 @@ impl<'c> Keys<'c> {
             .create_key(&CreateKeyRequest {
                 key_spec: Some(spec_for_key_size(key_size_bits)),
                 origin: Some("EXTERNAL"),
+                algorithms: Some("AES_GCM,AES_CBC"),
                 ..Default::default()
             })
             .expect("create EXTERNAL key");

@@ -381,19 +381,18 @@ impl Key {
         self.modes.algorithms(self.cipher_family())
     }
 
-    /// Refuses an algorithm the key does not permit, naming those it does
-    /// (`Rejected.UnsupportedOperation`): another block cipher, or a block mode of a
-    /// key that was created for GCM only.
-    pub fn require_algorithm(&self, algorithm: Algorithm) -> Result<()> {
+    /// Why the key refuses `algorithm` (another block cipher, or a block mode of a
+    /// key created for GCM only), naming what it permits; `None` when it permits it.
+    pub fn algorithm_refusal(&self, algorithm: Algorithm) -> Option<String> {
         if algorithm.family() == self.cipher_family() && self.modes.permits(algorithm.mode()) {
-            return Ok(());
+            return None;
         }
         let permitted: Vec<&str> = self
             .permitted_algorithms()
             .into_iter()
             .map(Algorithm::name)
             .collect();
-        Err(Error::unsupported(format!(
+        Some(format!(
             "The key {} does not permit {}; it permits {} only.{}",
             self.key_id,
             algorithm.name(),
@@ -403,7 +402,16 @@ impl Key {
             } else {
                 ""
             }
-        )))
+        ))
+    }
+
+    /// Refuses an algorithm the key does not permit with
+    /// `Rejected.UnsupportedOperation` (see [`Key::algorithm_refusal`]).
+    pub fn require_algorithm(&self, algorithm: Algorithm) -> Result<()> {
+        match self.algorithm_refusal(algorithm) {
+            None => Ok(()),
+            Some(why) => Err(Error::unsupported(why)),
+        }
     }
 
     pub fn primary_version(&self) -> &KeyVersion {

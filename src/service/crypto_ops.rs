@@ -352,8 +352,11 @@ impl Client {
         }
         // A key created for GCM only never runs a block mode, whatever a blob's
         // header says: no relabelled GCM blob decrypts as ECB, and there is no
-        // padding oracle.
-        key.require_algorithm(algorithm)?;
+        // padding oracle. The key cannot have made such a blob, so it is an invalid
+        // ciphertext (the answer depends on the header alone).
+        if let Some(why) = key.algorithm_refusal(algorithm) {
+            return Err(Error::invalid_ciphertext_because(why));
+        }
         let cipher = version_cipher(version)?;
         let plaintext = cipher.open(
             &CipherParams {

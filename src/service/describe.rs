@@ -46,6 +46,16 @@ pub fn key_metadata(key: &Key, now: i64) -> Value {
     if let Some(expire) = key.material_expire {
         m.insert("MaterialExpireTime".into(), json!(format_date(expire)));
     }
+    if key.key_spec.is_symmetric() {
+        // Not a field of the service (whose software keys permit only GCM): the
+        // algorithms this key accepts on every path.
+        let algorithms: Vec<&str> = key
+            .permitted_algorithms()
+            .into_iter()
+            .map(|a| a.name())
+            .collect();
+        m.insert("Algorithms".into(), json!(algorithms));
+    }
     Value::Object(m)
 }
 
