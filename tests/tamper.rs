@@ -367,8 +367,8 @@ fn a_blob_of_an_unknown_version_is_key_not_found() {
 
 /// A key that permits every mode, as keys of stores from before GCM-only
 /// defaults do: the tamper cases below are about what such a key lets through.
-fn all_modes() -> localkms::service::CreateKeyRequest<'static> {
-    localkms::service::CreateKeyRequest {
+fn all_modes() -> CreateKeyRequest<'static> {
+    CreateKeyRequest {
         algorithms: Some("AES_GCM,AES_CBC,AES_ECB"),
         ..Default::default()
     }
