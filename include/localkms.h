@@ -40,14 +40,23 @@
  *   0       1            0x24 ('$')
  *   1       1            (format_version << 4) | padding; format_version 0;
  *                        padding 0 = none or NO_PADDING, 1 = PKCS7_PADDING
- *   2       1            algorithm: 2 = AES_GCM (the service's number),
- *                        1 = AES_CBC, 3 = AES_ECB (this library's, never reused)
- *   3       36           KeyVersionId
- *   39      12 / 16 / 0  IV: AES_GCM 12, AES_CBC 16, AES_ECB none
- *   ...     rest         ciphertext; AES_GCM appends the 16-byte tag
+ *   2       1            algorithm: 2 = AES_GCM (the service's number);
+ *                        this library's, permanent and never reused:
+ *                        1 = AES_CBC, 3 = AES_ECB, 4 = SM4_GCM, 5 = SM4_CBC,
+ *                        6 = SM4_ECB
+ *   3       36           KeyVersionId: any 36 bytes of printable ASCII (the
+ *                        library's key-...-..., or a mirrored cloud version's
+ *                        id, also in the UUID form)
+ *   39      12 / 16 / 0  IV: GCM 12, CBC 16, ECB none
+ *   ...     rest         ciphertext; GCM appends the 16-byte tag
  *
- * AES-GCM authenticates the caller's Aad only; anyone who holds the key
- * material can decrypt a blob with any standard AES implementation.
+ * kms_advance_decrypt also opens the shared-gateway form of Alibaba's transfer
+ * SDKs, KeyVersionId (36) | IV (12) | ciphertext || tag: the GCM blob without
+ * its first three bytes (GCM of the key's block cipher).
+ *
+ * GCM authenticates the caller's Aad only; anyone who holds the key material
+ * can decrypt a blob with any standard implementation. Keys permit only the GCM
+ * of their spec unless created with block modes (kms_create_key_with_options).
  */
 
 #ifndef LOCALKMS_H
