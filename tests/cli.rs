@@ -15,7 +15,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_localkms");
 
 /// Every subcommand.
-const SUBCOMMANDS: [&str; 22] = [
+const SUBCOMMANDS: [&str; 23] = [
     "init",
     "create-key",
     "describe-key",
@@ -26,6 +26,7 @@ const SUBCOMMANDS: [&str; 22] = [
     "schedule-key-deletion",
     "cancel-key-deletion",
     "import-key-material",
+    "import-key-version",
     "create-alias",
     "update-alias",
     "delete-alias",
@@ -247,7 +248,15 @@ fn full_session() {
 
     // create-key, create-alias
     let created = env
-        .run("create-key", &["--description", "session key"])
+        .run(
+            "create-key",
+            &[
+                "--description",
+                "session key",
+                "--algorithms",
+                "AES_GCM,AES_CBC",
+            ],
+        )
         .json();
     let meta = &created["KeyMetadata"];
     let key_id = s(&meta["KeyId"]).to_owned();
@@ -624,7 +633,7 @@ fn key_commands() {
     .error(2, "InvalidParameter");
     env.run("create-key", &["--origin", "Elsewhere"])
         .error(2, "InvalidParameter");
-    env.run("create-key", &["--key-spec", "Aliyun_SM4"])
+    env.run("create-key", &["--key-spec", "EC_SM2"])
         .error(2, "Rejected.UnsupportedOperation");
 
     // describe-key
@@ -724,6 +733,50 @@ fn key_commands() {
     let ec = env.create_key(&["--key-spec", "EC_P256"]);
     env.run_in("advance-encrypt", &["--key-id", &ec], Some(b"x"))
         .error(3, "Forbidden.OnlySymmetricKeySupported");
+
+    // create-key --key-spec Aliyun_SM4, --algorithms and --key-id.
+    let sm4 = env.run("create-key", &["--key-spec", "Aliyun_SM4"]).json();
+    assert_eq!(sm4["KeyMetadata"]["KeySpec"], "Aliyun_SM4");
+    assert_eq!(sm4["KeyMetadata"]["KeyState"], "Enabled");
+    // --algorithms: names of the spec's cipher only; none for an asymmetric key.
+    env.create_key(&["--algorithms", "AES_GCM,AES_CBC,AES_ECB"]);
+    env.create_key(&["--key-spec", "Aliyun_SM4", "--algorithms", "SM4_CBC"]);
+    for bad in ["AES_CTR", "SM4_GCM", "AES_GCM,DES"] {
+        env.run("create-key", &["--algorithms", bad])
+            .error(2, "InvalidParameter");
+    }
+    env.run(
+        "create-key",
+        &["--key-spec", "Aliyun_SM4", "--algorithms", "AES_GCM"],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "create-key",
+        &["--key-spec", "EC_P256", "--algorithms", "AES_GCM"],
+    )
+    .error(2, "InvalidParameter");
+    // --key-id: an EXTERNAL key only, 1 to 64 of [A-Za-z0-9-], not in use.
+    let mirrored = "mirrored-Key-1";
+    let created = env
+        .run(
+            "create-key",
+            &["--origin", "EXTERNAL", "--key-id", mirrored],
+        )
+        .json();
+    assert_eq!(created["KeyMetadata"]["KeyId"], mirrored);
+    assert_eq!(created["KeyMetadata"]["KeyState"], "PendingImport");
+    env.run("create-key", &["--key-id", "other-key"])
+        .error(2, "InvalidParameter");
+    env.run(
+        "create-key",
+        &["--origin", "EXTERNAL", "--key-id", mirrored],
+    )
+    .error(2, "InvalidParameter");
+    let too_long = "k".repeat(65);
+    for bad in ["has space", "under_score", "alias/x", too_long.as_str()] {
+        env.run("create-key", &["--origin", "EXTERNAL", "--key-id", bad])
+            .error(2, "InvalidParameter");
+    }
 }
 
 #[test]
@@ -979,7 +1032,7 @@ fn rotation_commands() {
 #[test]
 fn encrypt_and_decrypt_options() {
     let env = Env::new("crypto");
-    let key_id = env.create_key(&[]);
+    let key_id = env.create_key(&["--algorithms", "AES_GCM,AES_CBC,AES_ECB"]);
 
     // --plaintext-file, --aad-file; decrypt from a raw blob file with --aad
     let plain_file = env.path("plain.bin");
@@ -1083,7 +1136,9 @@ fn encrypt_and_decrypt_options() {
     assert_eq!(std::fs::read(&out_file).unwrap(), plaintext);
     assert_eq!(mode(&out_file), 0o600);
 
-    // advance-encrypt with a caller's Iv; advance-decrypt refuses an Iv for a blob.
+    // advance-encrypt with a caller's Iv; advance-decrypt ignores an Iv given with a
+    // blob (as the service does: the SDKs send one), even one of the wrong length, but
+    // still refuses one that is not Base64.
     let iv = B64.encode([9u8; 12]);
     let sealed = env
         .run_in(
@@ -1093,13 +1148,27 @@ fn encrypt_and_decrypt_options() {
         )
         .json();
     assert_eq!(sealed["Iv"], iv.as_str());
+    for given in [B64.encode([1u8; 12]), B64.encode([2u8; 48])] {
+        let opened = env
+            .run(
+                "advance-decrypt",
+                &[
+                    "--ciphertext-blob",
+                    s(&sealed["CiphertextBlob"]),
+                    "--iv",
+                    &given,
+                ],
+            )
+            .json();
+        assert_eq!(b64(&opened["Plaintext"]), b"abc");
+    }
     env.run(
         "advance-decrypt",
         &[
             "--ciphertext-blob",
             s(&sealed["CiphertextBlob"]),
             "--iv",
-            &iv,
+            "%%",
         ],
     )
     .error(2, "InvalidParameter");
@@ -1467,4 +1536,774 @@ impl Out {
         assert_eq!(self.code, 2);
         assert!(self.stderr.contains("Usage"), "{}", self.stderr);
     }
+}
+
+/// A cloud key's KeyId and KeyVersionIds, in the service's UUID form.
+const CLOUD_KEY_ID: &str = "5b1d5e8a-3c2f-4e7b-9a1d-2f3c4b5a6d7e";
+const CLOUD_VERSION: &str = "a3c1f9e2-7b4d-4c8e-b5a6-0d9e8f7c6b5a";
+const CLOUD_VERSION_2: &str = "0f9e8d7c-6b5a-4493-8271-605f4e3d2c1b";
+
+type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, aes_gcm::aead::consts::U12>;
+
+/// GCM with an independent implementation (RustCrypto's `aes-gcm`, generic over the
+/// block cipher): ciphertext || tag.
+fn gcm_seal<C: aes_gcm::KeyInit + aes_gcm::aead::Aead>(
+    key: &[u8],
+    iv: &[u8; 12],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    use aes_gcm::aead::Payload;
+    C::new_from_slice(key)
+        .unwrap()
+        .encrypt(
+            aes_gcm::Nonce::from_slice(iv),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .unwrap()
+}
+
+fn gcm_open<C: aes_gcm::KeyInit + aes_gcm::aead::Aead>(
+    key: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Vec<u8> {
+    use aes_gcm::aead::Payload;
+    C::new_from_slice(key)
+        .unwrap()
+        .decrypt(aes_gcm::Nonce::from_slice(iv), Payload { msg: sealed, aad })
+        .expect("the independent GCM opens it")
+}
+
+/// The '$' blob of a GCM algorithm (byte 2: AES_GCM, 4: SM4_GCM).
+fn dollar_blob(algorithm_byte: u8, version: &str, iv: &[u8], sealed: &[u8]) -> Vec<u8> {
+    let mut blob = vec![b'$', 0x00, algorithm_byte];
+    blob.extend_from_slice(version.as_bytes());
+    blob.extend_from_slice(iv);
+    blob.extend_from_slice(sealed);
+    blob
+}
+
+/// The shared-gateway form: KeyVersionId | Iv | ciphertext || tag.
+fn gateway_blob(version: &str, iv: &[u8], sealed: &[u8]) -> Vec<u8> {
+    let mut blob = version.as_bytes().to_vec();
+    blob.extend_from_slice(iv);
+    blob.extend_from_slice(sealed);
+    blob
+}
+
+#[test]
+fn mirrored_cloud_key_opens_the_clouds_ciphertext() {
+    let env = Env::new("mirror");
+    let material = [0x42u8; 32];
+    let material_file = env.path("cloud-material.bin");
+    std::fs::write(&material_file, material).unwrap();
+
+    // The cloud key, mirrored under its KeyId; its version imported under its id.
+    let created = env
+        .run(
+            "create-key",
+            &["--origin", "EXTERNAL", "--key-id", CLOUD_KEY_ID],
+        )
+        .json();
+    assert_eq!(created["KeyMetadata"]["KeyId"], CLOUD_KEY_ID);
+    assert_eq!(created["KeyMetadata"]["KeyState"], "PendingImport");
+    let imported = env
+        .run(
+            "import-key-version",
+            &[
+                "--key-id",
+                CLOUD_KEY_ID,
+                "--key-version-id",
+                CLOUD_VERSION,
+                "--key-material-file",
+                material_file.to_str().unwrap(),
+            ],
+        )
+        .json();
+    assert_eq!(imported["KeyId"], CLOUD_KEY_ID);
+    assert_eq!(imported["KeyVersionId"], CLOUD_VERSION);
+    assert_eq!(s(&imported["RequestId"]).len(), 36);
+    assert_eq!(imported.as_object().unwrap().len(), 3, "{imported}");
+    let meta = env.run("describe-key", &["--key-id", CLOUD_KEY_ID]).json()["KeyMetadata"].clone();
+    assert_eq!(meta["KeyState"], "Enabled");
+    assert_eq!(meta["PrimaryKeyVersion"], CLOUD_VERSION);
+
+    // Blobs made by an independent AES-GCM, in both of the cloud's forms.
+    let iv = [7u8; 12];
+    let aad = b"tenant-7";
+    let plaintext = b"encrypted by the cloud";
+    let sealed = gcm_seal::<aes_gcm::Aes256Gcm>(&material, &iv, aad, plaintext);
+    let dollar = dollar_blob(2, CLOUD_VERSION, &iv, &sealed);
+    let gateway = gateway_blob(CLOUD_VERSION, &iv, &sealed);
+    for blob in [&dollar, &gateway] {
+        let opened = env
+            .run(
+                "advance-decrypt",
+                &[
+                    "--ciphertext-blob",
+                    &B64.encode(blob),
+                    "--aad",
+                    &B64.encode(aad),
+                ],
+            )
+            .json();
+        assert_eq!(b64(&opened["Plaintext"]), plaintext);
+        assert_eq!(opened["KeyId"], CLOUD_KEY_ID);
+        assert_eq!(opened["KeyVersionId"], CLOUD_VERSION);
+        assert_eq!(opened["Algorithm"], "AES_GCM");
+        assert_eq!(opened["PaddingMode"], "");
+        // Without the Aad, or one byte changed: InvalidCiphertext.
+        env.run("advance-decrypt", &["--ciphertext-blob", &B64.encode(blob)])
+            .error(2, "InvalidCiphertext");
+        let mut tampered = blob.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        env.run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                &B64.encode(&tampered),
+                "--aad",
+                &B64.encode(aad),
+            ],
+        )
+        .error(2, "InvalidCiphertext");
+    }
+    // As the SDKs send it: Base64 on standard input, with Iv = blob[36:48] beside it.
+    let opened = env
+        .run_in(
+            "advance-decrypt",
+            &[
+                "--aad",
+                &B64.encode(aad),
+                "--iv",
+                &B64.encode(&gateway[36..48]),
+            ],
+            Some(format!("{}\n", B64.encode(&gateway)).as_bytes()),
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), plaintext);
+    // A version this store does not hold: not found.
+    let unknown = gateway_blob("ffffffff-ffff-4fff-8fff-ffffffffffff", &iv, &sealed);
+    env.run(
+        "advance-decrypt",
+        &["--ciphertext-blob", &B64.encode(&unknown)],
+    )
+    .error(3, "Forbidden.KeyNotFound");
+
+    // What this store makes opens with the independent AES-GCM too: both blob forms
+    // of AdvanceEncrypt, and Encrypt's bare ciphertext.
+    for format in ["dollar", "gateway"] {
+        let out = env
+            .run(
+                "advance-encrypt",
+                &[
+                    "--key-id",
+                    CLOUD_KEY_ID,
+                    "--blob-format",
+                    format,
+                    "--plaintext-base64",
+                    &B64.encode(b"made here"),
+                ],
+            )
+            .json();
+        let blob = b64(&out["CiphertextBlob"]);
+        let body = if format == "dollar" {
+            assert_eq!(&blob[..3], b"$\x00\x02");
+            &blob[3..]
+        } else {
+            &blob[..]
+        };
+        assert_eq!(&body[..36], CLOUD_VERSION.as_bytes());
+        assert_eq!(&body[36..48], b64(&out["Iv"]).as_slice());
+        let opened = gcm_open::<aes_gcm::Aes256Gcm>(&material, &body[36..48], b"", &body[48..]);
+        assert_eq!(opened, b"made here");
+    }
+    let bare = env
+        .run_in("encrypt", &["--key-id", CLOUD_KEY_ID], Some(b"bare"))
+        .json();
+    assert_eq!(bare["KeyVersionId"], CLOUD_VERSION);
+    let opened = gcm_open::<aes_gcm::Aes256Gcm>(
+        &material,
+        &b64(&bare["Iv"]),
+        b"",
+        &b64(&bare["CiphertextBlob"]),
+    );
+    assert_eq!(opened, b"bare");
+
+    // A second cloud version (after a rotation in the cloud) becomes primary; the
+    // first keeps opening its ciphertext.
+    let material_2 = [0x43u8; 32];
+    let imported = env
+        .run(
+            "import-key-version",
+            &[
+                "--key-id",
+                CLOUD_KEY_ID,
+                "--key-version-id",
+                CLOUD_VERSION_2,
+                "--key-material-base64",
+                &B64.encode(material_2),
+            ],
+        )
+        .json();
+    assert_eq!(imported["KeyVersionId"], CLOUD_VERSION_2);
+    let meta = env.run("describe-key", &["--key-id", CLOUD_KEY_ID]).json()["KeyMetadata"].clone();
+    assert_eq!(meta["PrimaryKeyVersion"], CLOUD_VERSION_2);
+    let sealed_2 = gcm_seal::<aes_gcm::Aes256Gcm>(&material_2, &iv, b"", b"second");
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                &B64.encode(gateway_blob(CLOUD_VERSION_2, &iv, &sealed_2)),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"second");
+    assert_eq!(opened["KeyVersionId"], CLOUD_VERSION_2);
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                &B64.encode(&gateway),
+                "--aad",
+                &B64.encode(aad),
+            ],
+        )
+        .json();
+    assert_eq!(opened["KeyVersionId"], CLOUD_VERSION);
+    let versions = env
+        .run("list-key-versions", &["--key-id", CLOUD_KEY_ID])
+        .json();
+    assert_eq!(versions["TotalCount"], 2);
+
+    // The same version with the same material again: accepted (also through an alias,
+    // which the output resolves); with other material: InvalidKeyMaterial.
+    env.run(
+        "create-alias",
+        &["--alias-name", "alias/cloud", "--key-id", CLOUD_KEY_ID],
+    )
+    .json();
+    let again = env
+        .run_in(
+            "import-key-version",
+            &[
+                "--key-id",
+                "alias/cloud",
+                "--key-version-id",
+                CLOUD_VERSION,
+                "--material-file",
+                "-",
+                "--expire-unix",
+                "0",
+            ],
+            Some(&material),
+        )
+        .json();
+    assert_eq!(again["KeyId"], CLOUD_KEY_ID);
+    assert_eq!(again["KeyVersionId"], CLOUD_VERSION);
+    env.run(
+        "import-key-version",
+        &[
+            "--key-id",
+            CLOUD_KEY_ID,
+            "--key-version-id",
+            CLOUD_VERSION,
+            "--key-material-base64",
+            &B64.encode([0x44u8; 32]),
+        ],
+    )
+    .error(2, "InvalidKeyMaterial");
+
+    // import-key-version errors.
+    let import = |key_id: &str, version: Option<&str>, material: &[u8]| {
+        let encoded = B64.encode(material);
+        let mut args = vec!["--key-id", key_id, "--key-material-base64", &encoded];
+        if let Some(version) = version {
+            args.extend(["--key-version-id", version]);
+        }
+        env.run("import-key-version", &args)
+    };
+    import(CLOUD_KEY_ID, Some("too-short"), &material).error(2, "InvalidParameter");
+    import(CLOUD_KEY_ID, Some(&format!("{CLOUD_VERSION}x")), &material)
+        .error(2, "InvalidParameter");
+    import(CLOUD_KEY_ID, None, &[1u8; 16]).error(2, "InvalidKeyMaterial");
+    import("ffffffff-0000-4000-8000-000000000000", None, &material)
+        .error(3, "Forbidden.KeyNotFound");
+    let native = env.create_key(&[]);
+    import(&native, None, &material).error(2, "Rejected.UnsupportedOperation");
+    let other = env.create_key(&["--origin", "EXTERNAL"]);
+    import(&other, Some(CLOUD_VERSION), &material).error(2, "InvalidParameter");
+    env.run(
+        "import-key-version",
+        &["--key-id", &other, "--key-material-base64", "@@"],
+    )
+    .error(2, "InvalidParameter");
+    env.run(
+        "import-key-version",
+        &[
+            "--key-id",
+            &other,
+            "--key-material-base64",
+            &B64.encode(material),
+            "--key-material-expire-unix",
+            "1000",
+        ],
+    )
+    .error(2, "InvalidParameter");
+    env.run("import-key-version", &["--key-id", &other])
+        .usage_error();
+    env.run(
+        "import-key-version",
+        &[
+            "--key-id",
+            &other,
+            "--key-material-base64",
+            "AA==",
+            "--key-material-file",
+            "-",
+        ],
+    )
+    .usage_error();
+    // Without --key-version-id: a fresh id (the library's form for a key-... KeyId).
+    let fresh = import(&other, None, &material).json();
+    assert_eq!(fresh["KeyId"], other.as_str());
+    assert_eq!(s(&fresh["KeyVersionId"]).len(), 36);
+    assert!(s(&fresh["KeyVersionId"]).starts_with(&other), "{fresh}");
+    let meta = env.run("describe-key", &["--key-id", &other]).json()["KeyMetadata"].clone();
+    assert_eq!(meta["KeyState"], "Enabled");
+    assert_eq!(meta["PrimaryKeyVersion"], fresh["KeyVersionId"]);
+}
+
+#[test]
+fn gateway_blob_format_round_trip() {
+    let env = Env::new("gateway");
+    let key_id = env.create_key(&["--algorithms", "AES_GCM,AES_CBC,AES_ECB"]);
+    let iv = B64.encode([3u8; 12]);
+    let plaintext = b"gateway text";
+
+    let gateway = env
+        .run(
+            "advance-encrypt",
+            &[
+                "--key-id",
+                &key_id,
+                "--blob-format",
+                "gateway",
+                "--iv",
+                &iv,
+                "--aad",
+                "Y3R4",
+                "--plaintext-base64",
+                &B64.encode(plaintext),
+            ],
+        )
+        .json();
+    assert_eq!(gateway["Algorithm"], "AES_GCM");
+    assert_eq!(gateway["Iv"], iv.as_str());
+    let blob = b64(&gateway["CiphertextBlob"]);
+    assert_eq!(blob.len(), 36 + 12 + plaintext.len() + 16);
+    assert_eq!(&blob[..36], s(&gateway["KeyVersionId"]).as_bytes());
+    assert_eq!(&blob[36..48], &[3u8; 12]);
+
+    // The '$' blob of the same input (the default, and named) is the gateway blob
+    // behind three bytes.
+    for extra in [&[][..], &["--blob-format", "dollar"][..]] {
+        let mut args = vec![
+            "--key-id",
+            &key_id,
+            "--iv",
+            &iv,
+            "--aad",
+            "Y3R4",
+            "--plaintext-base64",
+        ];
+        let encoded = B64.encode(plaintext);
+        args.push(&encoded);
+        args.extend_from_slice(extra);
+        let dollar = env.run("advance-encrypt", &args).json();
+        let dollar = b64(&dollar["CiphertextBlob"]);
+        assert_eq!(&dollar[..3], b"$\x00\x02");
+        assert_eq!(&dollar[3..], blob.as_slice());
+    }
+
+    // advance-decrypt opens it from the blob and Aad alone, from every input.
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                s(&gateway["CiphertextBlob"]),
+                "--aad",
+                "Y3R4",
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), plaintext);
+    assert_eq!(opened["KeyId"], key_id.as_str());
+    assert_eq!(opened["KeyVersionId"], gateway["KeyVersionId"]);
+    assert_eq!(opened["Algorithm"], "AES_GCM");
+    let opened = env
+        .run_in(
+            "advance-decrypt",
+            &["--ciphertext-blob-file", "-", "--aad", "Y3R4"],
+            Some(&blob),
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), plaintext);
+    env.run(
+        "advance-decrypt",
+        &["--ciphertext-blob", s(&gateway["CiphertextBlob"])],
+    )
+    .error(2, "InvalidCiphertext");
+    // Pinned to another algorithm: refused.
+    env.run(
+        "advance-decrypt",
+        &[
+            "--ciphertext-blob",
+            s(&gateway["CiphertextBlob"]),
+            "--aad",
+            "Y3R4",
+            "--algorithm",
+            "AES_CBC",
+        ],
+    )
+    .error(2, "InvalidCiphertext");
+
+    // After a rotation, gateway blobs name the new version; the old ones still open.
+    env.run("rotate", &["--key-id", &key_id]).json();
+    let newer = env
+        .run_in(
+            "advance-encrypt",
+            &["--key-id", &key_id, "--blob-format", "gateway"],
+            Some(b"newer"),
+        )
+        .json();
+    assert_ne!(newer["KeyVersionId"], gateway["KeyVersionId"]);
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &["--ciphertext-blob", s(&newer["CiphertextBlob"])],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"newer");
+    assert_eq!(opened["KeyVersionId"], newer["KeyVersionId"]);
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                s(&gateway["CiphertextBlob"]),
+                "--aad",
+                "Y3R4",
+            ],
+        )
+        .json();
+    assert_eq!(opened["KeyVersionId"], gateway["KeyVersionId"]);
+
+    // GCM only: a block mode is refused before anything is read, exit 2.
+    env.run_in(
+        "advance-encrypt",
+        &[
+            "--key-id",
+            &key_id,
+            "--blob-format",
+            "gateway",
+            "--algorithm",
+            "AES_GCM",
+        ],
+        Some(b"x"),
+    )
+    .json();
+    for algorithm in ["AES_CBC", "AES_ECB"] {
+        let err = env
+            .run_in(
+                "advance-encrypt",
+                &[
+                    "--key-id",
+                    &key_id,
+                    "--blob-format",
+                    "gateway",
+                    "--algorithm",
+                    algorithm,
+                ],
+                Some(b"x"),
+            )
+            .error(2, "InvalidParameter");
+        let message = s(&err["Message"]);
+        assert!(
+            message.contains("BlobFormat") && message.contains("GCM"),
+            "{err}"
+        );
+        assert!(message.contains(algorithm), "{err}");
+    }
+    // An unknown format is a usage error; Encrypt (bare ciphertext) has no format.
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--blob-format", "zip"],
+        Some(b"x"),
+    )
+    .usage_error();
+    env.run_in(
+        "encrypt",
+        &["--key-id", &key_id, "--blob-format", "gateway"],
+        Some(b"x"),
+    )
+    .usage_error();
+}
+
+#[test]
+fn sm4_key_round_trip() {
+    let env = Env::new("sm4");
+    let key_id = env.create_key(&[
+        "--key-spec",
+        "Aliyun_SM4",
+        "--algorithms",
+        "SM4_GCM,SM4_CBC,SM4_ECB",
+    ]);
+
+    // The default algorithm of an SM4 key is SM4_GCM, in both blob forms.
+    for format in ["dollar", "gateway"] {
+        let sealed = env
+            .run_in(
+                "advance-encrypt",
+                &[
+                    "--key-id",
+                    &key_id,
+                    "--blob-format",
+                    format,
+                    "--aad",
+                    "Y3R4",
+                ],
+                Some(b"sm4 secret"),
+            )
+            .json();
+        assert_eq!(sealed["Algorithm"], "SM4_GCM");
+        assert_eq!(b64(&sealed["Iv"]).len(), 12);
+        let blob = b64(&sealed["CiphertextBlob"]);
+        if format == "dollar" {
+            assert_eq!(&blob[..3], b"$\x00\x04");
+        } else {
+            assert_eq!(&blob[..36], s(&sealed["KeyVersionId"]).as_bytes());
+        }
+        let opened = env
+            .run(
+                "advance-decrypt",
+                &[
+                    "--ciphertext-blob",
+                    s(&sealed["CiphertextBlob"]),
+                    "--aad",
+                    "Y3R4",
+                ],
+            )
+            .json();
+        assert_eq!(b64(&opened["Plaintext"]), b"sm4 secret");
+        assert_eq!(opened["Algorithm"], "SM4_GCM");
+        assert_eq!(opened["KeyId"], key_id.as_str());
+    }
+
+    // SM4_CBC in a blob, SM4_ECB bare.
+    let cbc = env
+        .run_in(
+            "advance-encrypt",
+            &["--key-id", &key_id, "--algorithm", "SM4_CBC"],
+            Some(b"cbc under sm4"),
+        )
+        .json();
+    assert_eq!(cbc["Algorithm"], "SM4_CBC");
+    assert_eq!(cbc["PaddingMode"], "PKCS7_PADDING");
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &["--ciphertext-blob", s(&cbc["CiphertextBlob"])],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"cbc under sm4");
+    assert_eq!(opened["Algorithm"], "SM4_CBC");
+    let ecb = env
+        .run_in(
+            "encrypt",
+            &["--key-id", &key_id, "--algorithm", "SM4_ECB"],
+            Some(b"ecb"),
+        )
+        .json();
+    let opened = env
+        .run(
+            "decrypt",
+            &[
+                "--key-id",
+                &key_id,
+                "--algorithm",
+                "SM4_ECB",
+                "--ciphertext-blob",
+                s(&ecb["CiphertextBlob"]),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"ecb");
+    // AES on an SM4 key, and a block mode on a GCM-only SM4 key: refused.
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--algorithm", "AES_GCM"],
+        Some(b"x"),
+    )
+    .error(2, "Rejected.UnsupportedOperation");
+    let gcm_only = env.create_key(&["--key-spec", "Aliyun_SM4"]);
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &gcm_only, "--algorithm", "SM4_CBC"],
+        Some(b"x"),
+    )
+    .error(2, "Rejected.UnsupportedOperation");
+    env.run_in(
+        "advance-encrypt",
+        &[
+            "--key-id",
+            &gcm_only,
+            "--blob-format",
+            "gateway",
+            "--algorithm",
+            "SM4_ECB",
+        ],
+        Some(b"x"),
+    )
+    .error(2, "InvalidParameter");
+
+    // A mirrored SM4 cloud key: its gateway blob, made by an independent SM4-GCM,
+    // opens; and this store's blob opens with the independent SM4-GCM.
+    let material = [0x11u8; 16];
+    env.run(
+        "create-key",
+        &[
+            "--key-spec",
+            "Aliyun_SM4",
+            "--origin",
+            "EXTERNAL",
+            "--key-id",
+            CLOUD_KEY_ID,
+        ],
+    )
+    .json();
+    env.run(
+        "import-key-version",
+        &[
+            "--key-id",
+            CLOUD_KEY_ID,
+            "--key-version-id",
+            CLOUD_VERSION,
+            "--key-material-base64",
+            &B64.encode(material),
+        ],
+    )
+    .json();
+    let iv = [5u8; 12];
+    let sealed = gcm_seal::<Sm4Gcm>(&material, &iv, b"aad", b"sm4 from the cloud");
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                &B64.encode(gateway_blob(CLOUD_VERSION, &iv, &sealed)),
+                "--aad",
+                &B64.encode(b"aad"),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"sm4 from the cloud");
+    assert_eq!(opened["Algorithm"], "SM4_GCM");
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &[
+                "--ciphertext-blob",
+                &B64.encode(dollar_blob(4, CLOUD_VERSION, &iv, &sealed)),
+                "--aad",
+                &B64.encode(b"aad"),
+            ],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"sm4 from the cloud");
+    let made = env
+        .run_in(
+            "advance-encrypt",
+            &["--key-id", CLOUD_KEY_ID, "--blob-format", "gateway"],
+            Some(b"made here"),
+        )
+        .json();
+    let blob = b64(&made["CiphertextBlob"]);
+    assert_eq!(
+        gcm_open::<Sm4Gcm>(&material, &blob[36..48], b"", &blob[48..]),
+        b"made here"
+    );
+}
+
+#[test]
+fn a_block_mode_on_a_default_key_is_unsupported() {
+    let env = Env::new("gcm-only");
+    let key_id = env.create_key(&[]);
+    let check = |out: Out, algorithm: &str| {
+        let err = out.error(2, "Rejected.UnsupportedOperation");
+        assert!(s(&err["Message"]).contains(algorithm), "{err}");
+        assert!(s(&err["Message"]).contains("AES_GCM"), "{err}");
+    };
+    check(
+        env.run_in(
+            "advance-encrypt",
+            &["--key-id", &key_id, "--algorithm", "AES_CBC"],
+            Some(b"x"),
+        ),
+        "AES_CBC",
+    );
+    check(
+        env.run_in(
+            "encrypt",
+            &["--key-id", &key_id, "--algorithm", "AES_ECB"],
+            Some(b"x"),
+        ),
+        "AES_ECB",
+    );
+    // Decrypting as a block mode is refused the same way (never InvalidCiphertext:
+    // no padding oracle), bare or from a relabelled blob.
+    check(
+        env.run(
+            "decrypt",
+            &[
+                "--key-id",
+                &key_id,
+                "--algorithm",
+                "AES_CBC",
+                "--iv",
+                &B64.encode([0u8; 16]),
+                "--ciphertext-blob",
+                &B64.encode([0u8; 16]),
+            ],
+        ),
+        "AES_CBC",
+    );
+    let sealed = env
+        .run_in("advance-encrypt", &["--key-id", &key_id], Some(b"x"))
+        .json();
+    let mut relabelled = vec![b'$', 0x01, 1];
+    relabelled.extend_from_slice(s(&sealed["KeyVersionId"]).as_bytes());
+    relabelled.extend_from_slice(&[0u8; 32]);
+    check(
+        env.run(
+            "advance-decrypt",
+            &["--ciphertext-blob", &B64.encode(&relabelled)],
+        ),
+        "AES_CBC",
+    );
+    // The GCM it permits works.
+    env.run_in(
+        "advance-encrypt",
+        &["--key-id", &key_id, "--algorithm", "AES_GCM"],
+        Some(b"x"),
+    )
+    .json();
 }

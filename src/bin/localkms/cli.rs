@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// The exit statuses, shown under every command's help and in docs/cli.md.
 pub const EXIT_STATUS_HELP: &str = "\
@@ -99,19 +99,29 @@ pub struct ListArgs {
 pub struct CreateKeyArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Aliyun_AES_256 (default), Aliyun_AES_192, Aliyun_AES_128, RSA_2048, RSA_3072,
-    /// RSA_4096, EC_P256 or EC_P256K.
+    /// Aliyun_AES_256 (default), Aliyun_AES_192, Aliyun_AES_128, Aliyun_SM4, RSA_2048,
+    /// RSA_3072, RSA_4096, EC_P256 or EC_P256K.
     #[arg(long, value_name = "SPEC")]
     pub key_spec: Option<String>,
     /// ENCRYPT/DECRYPT or SIGN/VERIFY (default: the spec's usage).
     #[arg(long, value_name = "USAGE")]
     pub key_usage: Option<String>,
-    /// Aliyun_KMS (default) or EXTERNAL (the key waits for import-key-material).
+    /// Aliyun_KMS (default) or EXTERNAL (the key waits for import-key-material or
+    /// import-key-version).
     #[arg(long, value_name = "ORIGIN")]
     pub origin: Option<String>,
     /// A description, at most 8192 characters.
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
+    /// The KeyId of a cloud key to mirror (1 to 64 letters, digits and '-', such as
+    /// the cloud's UUID form); only with --origin EXTERNAL. Default: a fresh key-... id.
+    #[arg(long, value_name = "KEY_ID")]
+    pub key_id: Option<String>,
+    /// The algorithms the key permits, a comma list: AES_GCM, AES_CBC, AES_ECB for
+    /// an AES key, SM4_GCM, SM4_CBC, SM4_ECB for an SM4 key. Default: the GCM of the
+    /// spec only; block modes cannot be added later.
+    #[arg(long, value_name = "LIST")]
+    pub algorithms: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +147,28 @@ pub struct ImportArgs {
     /// When the material expires (Unix seconds, in the future); 0: never.
     #[arg(
         long,
+        visible_alias = "expire-unix",
+        value_name = "UNIX",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub key_material_expire_unix: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportVersionArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// The KeyVersionId to give the material: any 36 printable ASCII characters,
+    /// such as the cloud key version's ID. Default: a fresh one.
+    #[arg(long, value_name = "ID")]
+    pub key_version_id: Option<String>,
+    #[command(flatten)]
+    pub material: KeyMaterialArgs,
+    /// When the key's material expires (Unix seconds, in the future); 0: never.
+    #[arg(
+        long,
+        visible_alias = "expire-unix",
         value_name = "UNIX",
         default_value_t = 0,
         allow_negative_numbers = true
@@ -147,8 +179,9 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub struct KeyMaterialArgs {
-    /// A file holding the raw key material (16, 24 or 32 bytes by the key spec).
-    #[arg(long, value_name = "PATH")]
+    /// A file holding the raw key material (16, 24 or 32 bytes for AES by the key
+    /// spec, 16 for SM4); `-`: standard input.
+    #[arg(long, visible_alias = "material-file", value_name = "PATH")]
     pub key_material_file: Option<PathBuf>,
     /// The key material in Base64 (visible in the process list: prefer the file).
     #[arg(long, value_name = "BASE64")]
@@ -201,11 +234,11 @@ pub struct PlaintextArgs {
     pub plaintext_base64: Option<String>,
 }
 
-/// The additional authenticated data, AES_GCM only.
+/// The additional authenticated data, GCM only.
 #[derive(Debug, Args)]
 #[group(multiple = false)]
 pub struct AadArgs {
-    /// Additional authenticated data in Base64 (AES_GCM only, at most 8192 bytes);
+    /// Additional authenticated data in Base64 (GCM only, at most 8192 bytes);
     /// needed again to decrypt.
     #[arg(long, value_name = "BASE64")]
     pub aad: Option<String>,
@@ -223,18 +256,41 @@ pub struct EncryptArgs {
     pub key_id: String,
     #[command(flatten)]
     pub plaintext: PlaintextArgs,
-    /// AES_GCM (default), AES_CBC or AES_ECB.
+    /// The GCM of the key's cipher (default: AES_GCM, or SM4_GCM for an SM4 key);
+    /// AES_CBC, AES_ECB, SM4_CBC or SM4_ECB only for a key created with them
+    /// (create-key --algorithms).
     #[arg(long, value_name = "ALGORITHM")]
     pub algorithm: Option<String>,
-    /// The IV in Base64: 12 bytes for AES_GCM, 16 for AES_CBC, none for AES_ECB.
+    /// The IV in Base64: 12 bytes for GCM, 16 for CBC, none for ECB.
     /// Leave it out for a random one (recommended).
     #[arg(long, value_name = "BASE64")]
     pub iv: Option<String>,
     #[command(flatten)]
     pub aad: AadArgs,
-    /// PKCS7_PADDING (default) or NO_PADDING; AES_CBC and AES_ECB only.
+    /// PKCS7_PADDING (default) or NO_PADDING; CBC and ECB only.
     #[arg(long, value_name = "PADDING")]
     pub padding_mode: Option<String>,
+}
+
+/// The layout of an AdvanceEncrypt blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BlobFormat {
+    /// '$' | version/padding | algorithm | KeyVersionId | Iv | ciphertext [|| tag]
+    Dollar,
+    /// KeyVersionId | Iv | ciphertext || tag: the form Alibaba's transfer SDKs
+    /// return (GCM only)
+    Gateway,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvanceEncryptArgs {
+    #[command(flatten)]
+    pub encrypt: EncryptArgs,
+    /// dollar (default): the '$' blob. gateway: the same blob without its first
+    /// three bytes (KeyVersionId | Iv | ciphertext || tag), as the cloud's transfer
+    /// SDKs return it; GCM algorithms only. advance-decrypt opens both.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = BlobFormat::Dollar)]
+    pub blob_format: BlobFormat,
 }
 
 /// Where the ciphertext comes from: Base64 text, a file, or standard input.
@@ -259,15 +315,18 @@ pub struct DecryptArgs {
     /// output (an AdvanceEncrypt blob names its key version itself).
     #[arg(long, value_name = "KEY_ID")]
     pub key_id: Option<String>,
-    /// The algorithm the ciphertext was made with: AES_GCM (default), AES_CBC or AES_ECB.
+    /// The algorithm the ciphertext was made with: the GCM of the key's cipher
+    /// (default), AES_CBC, AES_ECB, SM4_CBC or SM4_ECB. For a blob it is optional, a
+    /// check that the blob was made with it.
     #[arg(long, value_name = "ALGORITHM")]
     pub algorithm: Option<String>,
-    /// The Iv Encrypt returned, in Base64 (Encrypt output only).
+    /// The Iv Encrypt returned, in Base64 (Encrypt output only; ignored with a
+    /// self-describing blob, which carries its own, as the service ignores it).
     #[arg(long, value_name = "BASE64")]
     pub iv: Option<String>,
     #[command(flatten)]
     pub aad: AadArgs,
-    /// The PaddingMode the ciphertext was made with (AES_CBC and AES_ECB).
+    /// The PaddingMode the ciphertext was made with (CBC and ECB).
     #[arg(long, value_name = "PADDING")]
     pub padding_mode: Option<String>,
     /// Write the raw plaintext to this file (created with mode 0600) instead of
@@ -309,11 +368,16 @@ pub enum Command {
         about = "CreateKey: create a key with its first version",
         long_about = "CreateKey: create a key with its initial (and primary) version. Prints \
             {\"KeyMetadata\":{...},\"RequestId\"}. With --origin EXTERNAL the key is \
-            PendingImport until import-key-material.",
+            PendingImport until import-key-material or import-key-version; --key-id gives \
+            such a key the KeyId of the cloud key it mirrors. A key encrypts with the GCM of \
+            its spec only, unless --algorithms names block modes too.",
         after_help = "Example:\n  \
             localkms create-key --store keys.kms --master-key-file master.key \\\n      \
             --description \"orders service\"\n  \
-            # {\"KeyMetadata\":{\"KeyId\":\"key-...\",\"KeyState\":\"Enabled\",...},\"RequestId\":\"...\"}"
+            # {\"KeyMetadata\":{\"KeyId\":\"key-...\",\"KeyState\":\"Enabled\",...},\"RequestId\":\"...\"}\n  \
+            localkms create-key --key-spec Aliyun_SM4 --algorithms SM4_GCM,SM4_CBC\n  \
+            localkms create-key --origin EXTERNAL \\\n      \
+            --key-id 1234abcd-12ab-34cd-56ef-1234567890ab   # a cloud key's KeyId"
     )]
     CreateKey(CreateKeyArgs),
 
@@ -388,16 +452,35 @@ pub enum Command {
 
     #[command(
         about = "ImportKeyMaterial: give an EXTERNAL key its AES material",
-        long_about = "ImportKeyMaterial: give a key created with --origin EXTERNAL its raw AES \
-            material (32 bytes for Aliyun_AES_256, 24 for Aliyun_AES_192, 16 for \
-            Aliyun_AES_128). A key that had material accepts only the same material again. \
-            Prints {\"RequestId\"}.",
+        long_about = "ImportKeyMaterial: give a key created with --origin EXTERNAL its raw \
+            material for its initial version (32 bytes for Aliyun_AES_256, 24 for \
+            Aliyun_AES_192, 16 for Aliyun_AES_128 and Aliyun_SM4). A key that had material \
+            accepts only the same material again. Prints {\"RequestId\"}.",
         after_help = "Example:\n  \
             head -c 32 /dev/urandom > material.bin\n  \
             localkms import-key-material --store keys.kms --master-key-file master.key \\\n      \
             --key-id key-... --key-material-file material.bin"
     )]
     ImportKeyMaterial(ImportArgs),
+
+    #[command(
+        about = "ImportKeyVersion: give an EXTERNAL key material as a named version",
+        long_about = "ImportKeyVersion: give a key created with --origin EXTERNAL raw \
+            material as the version --key-version-id (any 36 printable ASCII characters, \
+            such as a cloud key version's ID; default: a fresh one), so that ciphertext \
+            naming that version opens here. The first version imported is the key's initial \
+            version; each later one becomes its primary version. The same id with the same \
+            material again is accepted; with other material it is InvalidKeyMaterial. \
+            Material is read as by import-key-material. Prints \
+            {\"KeyId\",\"KeyVersionId\",\"RequestId\"}.",
+        after_help = "Example:\n  \
+            localkms import-key-version --store keys.kms --master-key-file master.key \\\n      \
+            --key-id 1234abcd-12ab-34cd-56ef-1234567890ab \\\n      \
+            --key-version-id 0b8a2c4e-1f3d-4a5b-9c6d-7e8f9a0b1c2d \\\n      \
+            --key-material-file material.bin\n  \
+            # {\"KeyId\":\"1234abcd-...\",\"KeyVersionId\":\"0b8a2c4e-...\",\"RequestId\":\"...\"}"
+    )]
+    ImportKeyVersion(ImportVersionArgs),
 
     #[command(
         about = "CreateAlias: a new alias for a key",
@@ -465,20 +548,23 @@ pub enum Command {
         long_about = "AdvanceEncrypt: encrypt the plaintext (standard input, --plaintext-file \
             or --plaintext-base64) with the key's primary version. The CiphertextBlob names \
             its key version, algorithm and Iv, so advance-decrypt needs only the blob (and \
-            the Aad). Prints {\"CiphertextBlob\",\"KeyId\",\"KeyVersionId\",\"Algorithm\",\
-            \"Iv\",\"PaddingMode\",\"RequestId\"}.",
+            the Aad). --blob-format gateway writes it without its first three bytes, as the \
+            cloud's transfer SDKs return it (GCM only). Prints {\"CiphertextBlob\",\"KeyId\",\
+            \"KeyVersionId\",\"Algorithm\",\"Iv\",\"PaddingMode\",\"RequestId\"}.",
         after_help = "Example:\n  \
             printf 'card 4111' | localkms advance-encrypt --store keys.kms \\\n      \
             --master-key-file master.key --key-id alias/app --aad b3JkZXItNDI=\n  \
             # {\"CiphertextBlob\":\"JAAC...\",\"KeyId\":\"key-...\",\"KeyVersionId\":\"...\",\
             \"Algorithm\":\"AES_GCM\",...}"
     )]
-    AdvanceEncrypt(EncryptArgs),
+    AdvanceEncrypt(AdvanceEncryptArgs),
 
     #[command(
         about = "AdvanceDecrypt: decrypt an AdvanceEncrypt blob (or Encrypt output)",
         long_about = "AdvanceDecrypt: decrypt an AdvanceEncrypt or AdvanceGenerateDataKey \
-            blob with the key version recorded in it; give the same Aad. With --key-id (and \
+            blob with the key version recorded in it; give the same Aad. The blob may be the \
+            '$' form or the gateway form (KeyVersionId | Iv | ciphertext || tag) that the \
+            cloud's transfer SDKs return; an --iv given with either is ignored. With --key-id (and \
             --algorithm, --iv, --padding-mode) it decrypts Encrypt output instead. The \
             ciphertext comes from --ciphertext-blob, --ciphertext-blob-file or standard input \
             (Base64 text). Prints {\"Plaintext\",\"KeyId\",\"KeyVersionId\",\"Algorithm\",\
@@ -497,7 +583,7 @@ pub enum Command {
             \"KeyVersionId\",\"Algorithm\",\"Iv\",\"PaddingMode\",\"RequestId\"}.",
         after_help = "Example:\n  \
             localkms encrypt --store keys.kms --master-key-file master.key \\\n      \
-            --key-id alias/app --algorithm AES_CBC --plaintext-file report.pdf"
+            --key-id alias/app --plaintext-file report.pdf"
     )]
     Encrypt(EncryptArgs),
 
@@ -505,11 +591,12 @@ pub enum Command {
         about = "Decrypt: decrypt Encrypt output",
         long_about = "Decrypt: decrypt Encrypt or GenerateDataKey output with the key's \
             initial version; give --key-id, and the --algorithm, --iv and --padding-mode that \
-            Encrypt returned. Prints {\"Plaintext\",\"KeyId\",\"KeyVersionId\",\"Algorithm\",\
-            \"PaddingMode\",\"RequestId\"}.",
+            Encrypt returned. A self-describing blob (the '$' or the gateway form) is opened \
+            by advance-decrypt instead. Prints {\"Plaintext\",\"KeyId\",\"KeyVersionId\",\
+            \"Algorithm\",\"PaddingMode\",\"RequestId\"}.",
         after_help = "Example:\n  \
             localkms decrypt --store keys.kms --master-key-file master.key \\\n      \
-            --key-id alias/app --algorithm AES_CBC --iv \"$IV\" --ciphertext-blob \"$BLOB\""
+            --key-id alias/app --iv \"$IV\" --ciphertext-blob \"$BLOB\""
     )]
     Decrypt(DecryptArgs),
 

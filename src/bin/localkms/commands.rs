@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use localkms::crypto::padding_name;
+use localkms::crypto::blob::BLOB_MAGIC;
+use localkms::crypto::{padding_name, Algorithm, Mode};
 use localkms::service::{
     Client, CreateKeyRequest, DataKeyRequest, DataKeyResponse, DecryptRequest, EncryptRequest,
     EncryptResponse, OpenOptions,
@@ -12,8 +13,8 @@ use localkms::{Error, ErrorKind, Result};
 use zeroize::Zeroizing;
 
 use crate::cli::{
-    AliasArgs, Command, CreateKeyArgs, DataKeyArgs, DecryptArgs, EncryptArgs, ImportArgs, InitArgs,
-    KeyArgs, RotationPolicyArgs, StoreArgs,
+    AdvanceEncryptArgs, AliasArgs, BlobFormat, Command, CreateKeyArgs, DataKeyArgs, DecryptArgs,
+    EncryptArgs, ImportArgs, ImportVersionArgs, InitArgs, KeyArgs, RotationPolicyArgs, StoreArgs,
 };
 use crate::input::{self, KeyFile};
 use crate::output::JsonObject;
@@ -36,6 +37,7 @@ pub fn run(command: Command) -> Result<Zeroizing<String>> {
             client.schedule_key_deletion(key_id, args.pending_window_in_days)
         }),
         Command::ImportKeyMaterial(args) => import_key_material(args),
+        Command::ImportKeyVersion(args) => import_key_version(args),
         Command::CreateAlias(args) => on_alias(&args, Client::create_alias),
         Command::UpdateAlias(args) => on_alias(&args, Client::update_alias),
         Command::DeleteAlias(args) => {
@@ -44,8 +46,8 @@ pub fn run(command: Command) -> Result<Zeroizing<String>> {
         }
         Command::Rotate(args) => rotate(&args),
         Command::UpdateRotationPolicy(args) => update_rotation_policy(&args),
-        Command::AdvanceEncrypt(args) => encrypt(args, Client::advance_encrypt),
-        Command::Encrypt(args) => encrypt(args, Client::encrypt),
+        Command::AdvanceEncrypt(args) => advance_encrypt(args),
+        Command::Encrypt(args) => encrypt(args, BlobFormat::Dollar, Client::encrypt),
         Command::AdvanceDecrypt(args) => decrypt(&args, Client::advance_decrypt),
         Command::Decrypt(args) => decrypt(&args, Client::decrypt),
         Command::GenerateDataKey(args) => data_key(&args, Client::generate_data_key),
@@ -142,7 +144,8 @@ fn create_key(args: &CreateKeyArgs) -> Result<Zeroizing<String>> {
         key_usage: args.key_usage.as_deref(),
         origin: args.origin.as_deref(),
         description: args.description.as_deref(),
-        ..Default::default()
+        key_id: args.key_id.as_deref(),
+        algorithms: args.algorithms.as_deref(),
     })?;
     library_json(client.describe_key(&key_id))
 }
@@ -152,6 +155,39 @@ fn import_key_material(mut args: ImportArgs) -> Result<Zeroizing<String>> {
     let material = input::read_key_material(&mut args.material)?;
     client.import_key_material(&args.key.key_id, &material, args.key_material_expire_unix)?;
     request_id_only()
+}
+
+/// ImportKeyVersion: `{"KeyId","KeyVersionId","RequestId"}`, as CreateKeyVersion.
+fn import_key_version(mut args: ImportVersionArgs) -> Result<Zeroizing<String>> {
+    let client = open(&args.key.store)?;
+    let material = input::read_key_material(&mut args.material)?;
+    let key_version_id = client.import_key_version(
+        &args.key.key_id,
+        args.key_version_id.as_deref(),
+        &material,
+        args.key_material_expire_unix,
+    )?;
+    // A mirrored key's versions do not name it: show the real KeyId of an alias.
+    let key_id = if args.key.key_id.starts_with("alias/") {
+        real_key_id(&client, &args.key.key_id)?
+    } else {
+        args.key.key_id.clone()
+    };
+    Ok(JsonObject::new()
+        .string("KeyId", &key_id)
+        .string("KeyVersionId", &key_version_id)
+        .string("RequestId", &new_request_id()?)
+        .finish())
+}
+
+/// The KeyId an alias names, from DescribeKey.
+fn real_key_id(client: &Client, key_id: &str) -> Result<String> {
+    let described: serde_json::Value = serde_json::from_str(&client.describe_key(key_id)?)
+        .map_err(|e| Error::internal(format!("DescribeKey answered with bad JSON: {e}.")))?;
+    described["KeyMetadata"]["KeyId"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::internal("DescribeKey answered without a KeyId."))
 }
 
 /// CreateKeyVersion: `{"KeyId","KeyVersionId","RequestId"}`.
@@ -173,12 +209,38 @@ fn update_rotation_policy(args: &RotationPolicyArgs) -> Result<Zeroizing<String>
     request_id_only()
 }
 
-/// AdvanceEncrypt / Encrypt.
+/// The refusal of `--blob-format gateway` for an algorithm that is not GCM.
+fn gateway_needs_gcm(algorithm: &str) -> Error {
+    Error::invalid_parameter(
+        "BlobFormat",
+        format!(
+            "The gateway blob format names no algorithm and is always GCM \
+             (AES_GCM or SM4_GCM); it cannot hold {algorithm}. Use --blob-format dollar."
+        ),
+    )
+}
+
+/// AdvanceEncrypt, in the blob format asked for.
+fn advance_encrypt(args: AdvanceEncryptArgs) -> Result<Zeroizing<String>> {
+    encrypt(args.encrypt, args.blob_format, Client::advance_encrypt)
+}
+
+/// AdvanceEncrypt / Encrypt. `format` is that of the AdvanceEncrypt blob (Encrypt
+/// passes `Dollar`: its bare ciphertext is left as it is).
 fn encrypt(
     mut args: EncryptArgs,
+    format: BlobFormat,
     call: impl FnOnce(&Client, &EncryptRequest<'_>) -> Result<EncryptResponse>,
 ) -> Result<Zeroizing<String>> {
-    // Parameters first: a bad one is reported before standard input is read.
+    // Parameters first: a bad one is reported before standard input is read. An
+    // unknown algorithm name is left to the library to report.
+    if format == BlobFormat::Gateway {
+        if let Some(name) = args.algorithm.as_deref().filter(|a| !a.is_empty()) {
+            if Algorithm::parse(Some(name)).is_ok_and(|a| a.mode() != Mode::Gcm) {
+                return Err(gateway_needs_gcm(name));
+            }
+        }
+    }
     let iv = input::optional_base64("Iv", args.iv.as_deref())?;
     let aad = input::read_aad(&args.aad)?;
     let client = open(&args.store)?;
@@ -194,8 +256,24 @@ fn encrypt(
             padding_mode: args.padding_mode.as_deref(),
         },
     )?;
+    let blob = match format {
+        BlobFormat::Dollar => &response.ciphertext_blob[..],
+        // The '$' blob of a GCM algorithm without magic, version/padding and
+        // algorithm bytes: KeyVersionId | Iv | ciphertext || tag.
+        BlobFormat::Gateway if response.algorithm.mode() == Mode::Gcm => {
+            match response.ciphertext_blob.as_slice() {
+                [BLOB_MAGIC, _, _, body @ ..] => body,
+                _ => {
+                    return Err(Error::internal(
+                        "AdvanceEncrypt answered without a '$' blob.",
+                    ))
+                }
+            }
+        }
+        BlobFormat::Gateway => return Err(gateway_needs_gcm(response.algorithm.name())),
+    };
     Ok(JsonObject::new()
-        .base64("CiphertextBlob", &response.ciphertext_blob)
+        .base64("CiphertextBlob", blob)
         .string("KeyId", &response.key_id)
         .string("KeyVersionId", &response.key_version_id)
         .string("Algorithm", response.algorithm.name())
