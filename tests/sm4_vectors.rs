@@ -303,6 +303,32 @@ fn sm4_keys_are_made_rotated_and_round_trip_every_length() {
             .unwrap();
         assert_eq!(&opened.plaintext[..], &pt[..]);
     }
+    // Data keys of an SM4 key are sealed with SM4_GCM.
+    let data_key = client
+        .advance_generate_data_key(&localkms::service::DataKeyRequest {
+            key_id: &key_id,
+            aad: b"dk",
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(data_key.algorithm.name(), "SM4_GCM");
+    assert_eq!(data_key.ciphertext_blob[2], 4);
+    let opened = client
+        .advance_decrypt(&DecryptRequest {
+            ciphertext_blob: &data_key.ciphertext_blob,
+            aad: b"dk",
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(&opened.plaintext[..], &data_key.plaintext[..]);
+    let bare = client
+        .generate_data_key(&localkms::service::DataKeyRequest {
+            key_id: &key_id,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(bare.algorithm.name(), "SM4_GCM");
+
     // 16 bytes of material, nothing else.
     let external = client
         .create_key(&CreateKeyRequest {

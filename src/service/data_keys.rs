@@ -1,5 +1,6 @@
 //! GenerateDataKey and AdvanceGenerateDataKey: a fresh random data key, returned
-//! in plaintext and encrypted under the KMS key (AES_GCM), for envelope encryption.
+//! in plaintext and encrypted under the KMS key (the GCM of its block cipher), for
+//! envelope encryption.
 
 use zeroize::Zeroizing;
 
@@ -97,7 +98,8 @@ impl Client {
             &EncryptRequest {
                 key_id: request.key_id,
                 plaintext: &plaintext,
-                algorithm: Some(Algorithm::AesGcm.name()),
+                // The GCM of the key's block cipher (AES_GCM, SM4_GCM).
+                algorithm: None,
                 iv: &[],
                 aad: request.aad,
                 padding_mode: None,
