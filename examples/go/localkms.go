@@ -248,14 +248,17 @@ type EncryptInput struct {
 	// Plaintext is the data to encrypt; nil or empty is the empty string. The
 	// library reads it during the call only.
 	Plaintext []byte
-	// Algorithm is "AES_GCM" ("" is the default), "AES_CBC" or "AES_ECB".
+	// Algorithm is "" for the key's GCM (AES_GCM; SM4_GCM for an Aliyun_SM4
+	// key), or "AES_GCM", "AES_CBC", "AES_ECB", "SM4_GCM", "SM4_CBC", "SM4_ECB".
+	// A key permits only the algorithms it was created with (CreateKeyInput's
+	// Algorithms; GCM only by default): any other is Rejected.UnsupportedOperation.
 	Algorithm string
 	// Iv is nil for a fresh random IV (advised); otherwise exactly 12 bytes for
-	// AES_GCM, 16 for AES_CBC, none for AES_ECB.
+	// GCM, 16 for CBC, none for ECB.
 	Iv []byte
-	// Aad is for AES_GCM only, at most 8192 bytes; give it again to decrypt.
+	// Aad is for GCM only, at most 8192 bytes; give it again to decrypt.
 	Aad []byte
-	// PaddingMode is for AES_CBC / AES_ECB: "PKCS7_PADDING" ("" is the default)
+	// PaddingMode is for CBC / ECB: "PKCS7_PADDING" ("" is the default)
 	// or "NO_PADDING" (the plaintext length must be a multiple of 16).
 	PaddingMode string
 }
@@ -270,12 +273,11 @@ type EncryptOutput struct {
 	KeyID string
 	// KeyVersionID is the version that encrypted.
 	KeyVersionID string
-	// Algorithm is "AES_GCM", "AES_CBC" or "AES_ECB".
+	// Algorithm is "AES_GCM", "AES_CBC", "AES_ECB", "SM4_GCM", "SM4_CBC" or "SM4_ECB".
 	Algorithm string
-	// Iv is the IV used (12 bytes for AES_GCM, 16 for AES_CBC); nil for AES_ECB.
+	// Iv is the IV used (12 bytes for GCM, 16 for CBC); nil for ECB.
 	Iv []byte
-	// PaddingMode is "PKCS7_PADDING" or "NO_PADDING" for AES_CBC / AES_ECB, ""
-	// for AES_GCM.
+	// PaddingMode is "PKCS7_PADDING" or "NO_PADDING" for CBC / ECB, "" for GCM.
 	PaddingMode string
 	// RequestID is a fresh UUID for every call.
 	RequestID string
@@ -341,22 +343,26 @@ func (c *Client) encrypt(in EncryptInput, advance bool) (*EncryptOutput, error) 
 
 // DecryptInput are the parameters of AdvanceDecrypt and Decrypt.
 type DecryptInput struct {
-	// CiphertextBlob is an AdvanceEncrypt blob, or Encrypt output when KeyID is
-	// given. Required.
+	// CiphertextBlob is an AdvanceEncrypt blob (or, without KeyID, its
+	// "gateway" form: the blob without its first 3 bytes, KeyVersionId | Iv |
+	// ciphertext || tag, as Alibaba's SDKs send it), or Encrypt output when
+	// KeyID is given. Required.
 	CiphertextBlob []byte
 	// KeyID: AdvanceDecrypt: "" to open an AdvanceEncrypt blob from itself alone;
 	// given, the blob is Encrypt output. Decrypt: required.
 	KeyID string
-	// Algorithm: with KeyID, how the blob was made ("" is AES_GCM). Without
+	// Algorithm: with KeyID, how the blob was made ("" is the key's GCM). Without
 	// KeyID, "" or what the caller expects (a blob made otherwise is then
 	// InvalidCiphertext; pin "AES_GCM" to refuse a GCM blob whose header was
 	// changed to a block mode).
 	Algorithm string
-	// Iv: with KeyID, the IV of the encryption (AES_GCM, AES_CBC); without, nil.
+	// Iv: with KeyID, the IV of the encryption (GCM, CBC). Without KeyID it is
+	// ignored (the blob carries its IV), as the service ignores the Iv that
+	// Alibaba's SDKs send along with a gateway-form blob (its bytes 36 to 48).
 	Iv []byte
-	// Aad: the Aad given to encrypt (AES_GCM only).
+	// Aad: the Aad given to encrypt (GCM only).
 	Aad []byte
-	// PaddingMode: as Algorithm, for AES_CBC / AES_ECB.
+	// PaddingMode: as Algorithm, for CBC / ECB.
 	PaddingMode string
 }
 
@@ -369,7 +375,7 @@ type DecryptOutput struct {
 	// KeyVersionID is the version that decrypted.
 	KeyVersionID string
 	Algorithm    string
-	// PaddingMode is "" for AES_GCM.
+	// PaddingMode is "" for GCM.
 	PaddingMode string
 	RequestID   string
 }
@@ -564,43 +570,63 @@ func (c *Client) UpdateRotationPolicy(keyID string, enable bool, interval string
 // ---------------------------------------------------------------------------
 // Keys
 
-// CreateKeyInput are the parameters of CreateKey; the zero value is an
-// Aliyun_AES_256 ENCRYPT/DECRYPT key of origin Aliyun_KMS.
+// CreateKeyInput are the parameters of CreateKey
+// (kms_create_key_with_options); the zero value is an Aliyun_AES_256
+// ENCRYPT/DECRYPT key of origin Aliyun_KMS with a fresh KeyId that permits
+// AES_GCM only. Every field left at its zero value is passed as NULL, the
+// library's default.
 type CreateKeyInput struct {
-	// KeySpec: "" (Aliyun_AES_256), "Aliyun_AES_192", "Aliyun_AES_128", or the
-	// asymmetric "RSA_2048", "RSA_3072", "RSA_4096", "EC_P256", "EC_P256K".
+	// KeySpec: "" (Aliyun_AES_256), "Aliyun_AES_192", "Aliyun_AES_128",
+	// "Aliyun_SM4", or the asymmetric "RSA_2048", "RSA_3072", "RSA_4096",
+	// "EC_P256", "EC_P256K".
 	KeySpec string
-	// KeyUsage: "" (ENCRYPT/DECRYPT for AES and RSA, SIGN/VERIFY for EC).
+	// KeyUsage: "" (ENCRYPT/DECRYPT for AES, SM4 and RSA, SIGN/VERIFY for EC).
 	KeyUsage string
-	// Origin: "" (Aliyun_KMS) or "EXTERNAL" (PendingImport until ImportKeyMaterial).
+	// Origin: "" (Aliyun_KMS) or "EXTERNAL" (PendingImport until
+	// ImportKeyMaterial or ImportKeyVersion).
 	Origin string
 	// Description: up to 8192 characters.
 	Description string
+	// KeyID: "" for a fresh KeyId; else the KeyId of the cloud key this key
+	// mirrors (EXTERNAL keys only): 1 to 64 of [A-Za-z0-9-], e.g. a UUID.
+	KeyID string
+	// Algorithms: nil (or empty) for the GCM of the spec only ("AES_GCM",
+	// "SM4_GCM"); else the algorithms the key permits, e.g.
+	// []string{"AES_GCM", "AES_CBC", "AES_ECB"} (passed as the comma list
+	// "AES_GCM,AES_CBC,AES_ECB"). A key refuses every other algorithm with
+	// Rejected.UnsupportedOperation. CBC and ECB have no integrity: allow them
+	// only for legacy ciphertext.
+	Algorithms []string
 }
 
-// CreateKey creates a key and returns its KeyId (kms_create_key).
+// CreateKey creates a key and returns its KeyId (kms_create_key_with_options).
 func (c *Client) CreateKey(in CreateKeyInput) (string, error) {
 	var strs cstrings
 	defer strs.free()
-	spec, err := strs.add(in.KeySpec, "KeySpec")
-	if err != nil {
+	// Go memory passed to C, so it holds only C pointers (the strings below).
+	var copts C.kms_create_key_options
+	var err error
+	if copts.key_spec, err = strs.add(in.KeySpec, "KeySpec"); err != nil {
 		return "", err
 	}
-	usage, err := strs.add(in.KeyUsage, "KeyUsage")
-	if err != nil {
+	if copts.key_usage, err = strs.add(in.KeyUsage, "KeyUsage"); err != nil {
 		return "", err
 	}
-	origin, err := strs.add(in.Origin, "Origin")
-	if err != nil {
+	if copts.origin, err = strs.add(in.Origin, "Origin"); err != nil {
 		return "", err
 	}
-	desc, err := strs.add(in.Description, "Description")
-	if err != nil {
+	if copts.description, err = strs.add(in.Description, "Description"); err != nil {
+		return "", err
+	}
+	if copts.key_id, err = strs.add(in.KeyID, "KeyId"); err != nil {
+		return "", err
+	}
+	if copts.algorithms, err = strs.add(strings.Join(in.Algorithms, ","), "Algorithms"); err != nil {
 		return "", err
 	}
 	var out *C.char
 	err = c.call(func(p *C.kms_client, e *C.kms_error) C.kms_status {
-		return C.kms_create_key(p, spec, usage, origin, desc, &out, e)
+		return C.kms_create_key_with_options(p, &copts, &out, e)
 	})
 	if err != nil {
 		return "", err
@@ -608,8 +634,8 @@ func (c *Client) CreateKey(in CreateKeyInput) (string, error) {
 	return takeString(out), nil
 }
 
-// ImportKeyMaterial gives an EXTERNAL key its plain AES material (32, 24 or 16
-// bytes for Aliyun_AES_256, _192, _128) and makes it Enabled
+// ImportKeyMaterial gives an EXTERNAL key its plain material (32, 24 or 16
+// bytes for Aliyun_AES_256, _192, _128; 16 for Aliyun_SM4) and makes it Enabled
 // (kms_import_key_material). expires is the zero time for never, else a future
 // time after which the key is PendingImport until the same material is imported
 // again. The library reads material during the call only; wipe it yourself.
@@ -620,16 +646,48 @@ func (c *Client) ImportKeyMaterial(keyID string, material []byte, expires time.T
 	if err != nil {
 		return err
 	}
-	var expireUnix int64
-	if !expires.IsZero() {
-		expireUnix = expires.Unix()
-	}
 	km, kmLen := bytesArg(material)
 	err = c.call(func(p *C.kms_client, e *C.kms_error) C.kms_status {
-		return C.kms_import_key_material(p, id, km, kmLen, C.int64_t(expireUnix), e)
+		return C.kms_import_key_material(p, id, km, kmLen, C.int64_t(expireUnix(expires)), e)
 	})
 	runtime.KeepAlive(material)
 	return err
+}
+
+// ImportKeyVersion imports material into the EXTERNAL key keyID as the version
+// named keyVersionID (kms_import_key_version): any 36 printable ASCII
+// characters, such as the KeyVersionId of the cloud key being mirrored, so that
+// ciphertext the cloud made under that version opens here; "" for a fresh one.
+// The first version imported is the key's initial version (Encrypt's); each
+// later one becomes primary (AdvanceEncrypt's). The same id with the same
+// material again is accepted; with other material it is InvalidKeyMaterial.
+// expires (the zero time for never) applies to the whole key. The library reads
+// material during the call only; wipe it yourself.
+func (c *Client) ImportKeyVersion(keyID, keyVersionID string, material []byte, expires time.Time) error {
+	var strs cstrings
+	defer strs.free()
+	id, err := strs.add(keyID, "KeyId")
+	if err != nil {
+		return err
+	}
+	version, err := strs.add(keyVersionID, "KeyVersionId")
+	if err != nil {
+		return err
+	}
+	km, kmLen := bytesArg(material)
+	err = c.call(func(p *C.kms_client, e *C.kms_error) C.kms_status {
+		return C.kms_import_key_version(p, id, version, km, kmLen, C.int64_t(expireUnix(expires)), e)
+	})
+	runtime.KeepAlive(material)
+	return err
+}
+
+// expireUnix is an expiry as the library takes it: 0 for the zero time (never).
+func expireUnix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 // EnableKey makes a Disabled key Enabled (kms_enable_key).

@@ -28,6 +28,10 @@ var (
 // A KeyId of the right shape that no store holds.
 const missingKeyID = "key-aaaaaaaaaaaaaaaaaaaaa"
 
+// The algorithms a key must be created with for the tests that use the block
+// modes: a key created without Algorithms permits AES_GCM only.
+var allAES = []string{"AES_GCM", "AES_CBC", "AES_ECB"}
+
 const day = 24 * 60 * 60
 
 func newClient(t *testing.T) *localkms.Client {
@@ -160,9 +164,9 @@ func TestStatusConstants(t *testing.T) {
 // Encrypt/Decrypt (and AdvanceDecrypt given the KeyId), with random and given IVs.
 func TestRoundTrip(t *testing.T) {
 	c := newClient(t)
-	key := createKey(t, c, localkms.CreateKeyInput{Description: "round trip"})
-	key128 := createKey(t, c, localkms.CreateKeyInput{KeySpec: "Aliyun_AES_128"})
-	key192 := createKey(t, c, localkms.CreateKeyInput{KeySpec: "Aliyun_AES_192"})
+	key := createKey(t, c, localkms.CreateKeyInput{Description: "round trip", Algorithms: allAES})
+	key128 := createKey(t, c, localkms.CreateKeyInput{KeySpec: "Aliyun_AES_128", Algorithms: allAES})
+	key192 := createKey(t, c, localkms.CreateKeyInput{KeySpec: "Aliyun_AES_192", Algorithms: allAES})
 
 	type mode struct {
 		name, algorithm, padding string
@@ -753,7 +757,9 @@ func TestImportKeyMaterial(t *testing.T) {
 // Every error class, with its status, code and HTTP status, through errors.As.
 func TestErrors(t *testing.T) {
 	c := newClient(t)
-	key := createKey(t, c, localkms.CreateKeyInput{})
+	// Every algorithm, so that the block-mode cases below reach the checks they
+	// are about (a default key refuses AES_CBC / AES_ECB outright).
+	key := createKey(t, c, localkms.CreateKeyInput{Algorithms: allAES})
 	good, err := c.AdvanceEncrypt(localkms.EncryptInput{KeyID: key, Plaintext: []byte("good")})
 	if err != nil {
 		t.Fatal(err)
@@ -932,7 +938,22 @@ func TestErrors(t *testing.T) {
 	t.Run("UnsupportedOperation", func(t *testing.T) {
 		k := createKey(t, c, localkms.CreateKeyInput{})
 		expectError(t, c.CancelKeyDeletion(k), localkms.StatusUnsupportedOperation, "Rejected.UnsupportedOperation", 400)
-		_, err := c.CreateKey(localkms.CreateKeyInput{KeySpec: "Aliyun_SM4"})
+		_, err := c.CreateKey(localkms.CreateKeyInput{KeySpec: "EC_SM2"})
+		expectError(t, err, localkms.StatusUnsupportedOperation, "Rejected.UnsupportedOperation", 400)
+		// A key created without Algorithms permits AES_GCM only: a block mode is
+		// Rejected.UnsupportedOperation on every path, and the message says what
+		// the key permits.
+		_, err = c.AdvanceEncrypt(localkms.EncryptInput{KeyID: k, Plaintext: []byte("x"), Algorithm: "AES_CBC"})
+		kerr := expectError(t, err, localkms.StatusUnsupportedOperation, "Rejected.UnsupportedOperation", 400)
+		if !strings.Contains(kerr.Message, "AES_GCM") || !strings.Contains(kerr.Message, k) {
+			t.Errorf("message %q names neither the permitted AES_GCM nor the key", kerr.Message)
+		}
+		if !localkms.IsBadRequest(err) || localkms.IsInvalidCiphertext(err) {
+			t.Error("IsBadRequest / IsInvalidCiphertext of Rejected.UnsupportedOperation")
+		}
+		_, err = c.Encrypt(localkms.EncryptInput{KeyID: k, Plaintext: []byte("x"), Algorithm: "AES_ECB"})
+		expectError(t, err, localkms.StatusUnsupportedOperation, "Rejected.UnsupportedOperation", 400)
+		_, err = c.Decrypt(localkms.DecryptInput{CiphertextBlob: make([]byte, 16), KeyID: k, Algorithm: "AES_CBC", Iv: make([]byte, 16)})
 		expectError(t, err, localkms.StatusUnsupportedOperation, "Rejected.UnsupportedOperation", 400)
 		ext := createKey(t, c, localkms.CreateKeyInput{Origin: "EXTERNAL"})
 		expectError(t, c.UpdateRotationPolicy(ext, true, "7d"), localkms.StatusUnsupportedOperation, "Rejected.UnsupportedOperation", 400)

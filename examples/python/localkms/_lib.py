@@ -50,6 +50,8 @@ KMS_MASTER_KEY_LEN = 32
 KMS_ERROR_CODE_SIZE = 64
 KMS_ERROR_MESSAGE_SIZE = 512
 KMS_ERROR_REQUEST_ID_SIZE = 40
+KMS_MAX_PLAINTEXT_LEN = 68719476704  # AES-GCM's limit, 2**36 - 32
+KMS_MAX_CIPHERTEXT_BLOB_LEN = 68719476775
 KMS_DEFAULT_DATA_KEY_LEN = 32
 KMS_MAX_DATA_KEY_LEN = 1024
 
@@ -134,6 +136,20 @@ class kms_data_key_response(Structure):
     ]
 
 
+class kms_create_key_options(Structure):
+    """Every field is a caller-owned ``const char *`` input; None (NULL) is the
+    default."""
+
+    _fields_ = [
+        ("key_spec", c_char_p),
+        ("key_usage", c_char_p),
+        ("origin", c_char_p),
+        ("description", c_char_p),
+        ("key_id", c_char_p),  # the KeyId of a mirrored cloud key (EXTERNAL only)
+        ("algorithms", c_char_p),  # a comma list, e.g. b"AES_GCM,AES_CBC,AES_ECB"
+    ]
+
+
 # Shorthands for the parameter lists below.
 _client = kms_client_p
 _str = c_char_p  # const char * input (NULL or NUL-terminated, caller-owned)
@@ -190,6 +206,12 @@ FUNCTIONS: dict[str, tuple[object, list[object]]] = {
     "kms_update_rotation_policy": (kms_status, [_client, _str, c_int, _str, _err]),
     # keys
     "kms_create_key": (kms_status, [_client, _str, _str, _str, _str, _str_out, _err]),
+    "kms_create_key_with_options": (
+        kms_status, [_client, POINTER(kms_create_key_options), _str_out, _err]
+    ),
+    "kms_import_key_version": (
+        kms_status, [_client, _str, _str, _bytes, c_size_t, c_int64, _err]
+    ),
     "kms_import_key_material": (kms_status, [_client, _str, _bytes, c_size_t, c_int64, _err]),
     "kms_enable_key": (kms_status, [_client, _str, _err]),
     "kms_disable_key": (kms_status, [_client, _str, _err]),

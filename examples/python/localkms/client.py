@@ -10,7 +10,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -18,6 +18,7 @@ from . import _lib
 from ._lib import (
     kms_clock_fn,
     kms_client_p,
+    kms_create_key_options,
     kms_data_key_response,
     kms_decrypt_response,
     kms_encrypt_response,
@@ -185,6 +186,23 @@ def _cstr(value: str | None, name: str) -> bytes | None:
             f'The specified parameter "{name}" is not valid: it contains a NUL character.',
         )
     return data
+
+
+def _algorithms(value: str | Iterable[str] | None) -> bytes | None:
+    """The ``algorithms`` option: a comma list as the library takes it, from a
+    str (``"AES_GCM,AES_CBC"``) or an iterable of names; None or empty is NULL."""
+    if value is None or isinstance(value, (str, bytes)):
+        return _cstr(value, "Algorithms") or None
+    try:
+        names = list(value)
+    except TypeError:
+        raise TypeError(
+            f"algorithms must be a str or an iterable of str, not {type(value).__name__}"
+        ) from None
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"algorithms must hold str, not {type(name).__name__}")
+    return _cstr(",".join(names), "Algorithms") or None
 
 
 def _cpath(value: StrPath | None, name: str) -> bytes | None:
@@ -562,10 +580,13 @@ class Client:
         """AdvanceEncrypt: encrypts with the key's primary version into a
         self-describing blob that :meth:`advance_decrypt` opens alone.
 
-        ``key_id``: a KeyId or ``alias/...``. ``algorithm``: ``"AES_GCM"``
-        (default), ``"AES_CBC"``, ``"AES_ECB"``. ``iv``: None for a fresh random
-        IV (advised), else 12 bytes (GCM) / 16 (CBC). ``aad``: AES_GCM only, at
-        most 8192 bytes. ``padding_mode``: ``"PKCS7_PADDING"`` (default) or
+        ``key_id``: a KeyId or ``alias/...``. ``algorithm``: None for the key's
+        GCM (``AES_GCM``; ``SM4_GCM`` for an Aliyun_SM4 key), ``"AES_CBC"``,
+        ``"AES_ECB"``, ``"SM4_CBC"``…: only those the key was created with
+        (:meth:`create_key`'s ``algorithms``; GCM only by default), any other is
+        :class:`~localkms.UnsupportedOperationError`. ``iv``: None for a fresh
+        random IV (advised), else 12 bytes (GCM) / 16 (CBC). ``aad``: GCM only,
+        at most 8192 bytes. ``padding_mode``: ``"PKCS7_PADDING"`` (default) or
         ``"NO_PADDING"`` for the block modes.
         """
         return self._encrypt(
@@ -637,9 +658,12 @@ class Client:
         padding_mode: str | None = None,
     ) -> DecryptResult:
         """AdvanceDecrypt. Without ``key_id``: opens an :meth:`advance_encrypt`
-        blob from itself and ``aad`` alone (``iv`` must be None; ``algorithm`` /
-        ``padding_mode``, when given, pin what the blob must be). With ``key_id``:
-        opens :meth:`encrypt` output, described by algorithm, iv and padding_mode.
+        blob, or its gateway form (the blob without its first 3 bytes:
+        KeyVersionId | Iv | ciphertext || tag, as Alibaba's SDKs send it), from
+        itself and ``aad`` alone; ``iv`` is then ignored, as the service ignores
+        the one the SDKs send along (``algorithm`` / ``padding_mode``, when given,
+        pin what the blob must be). With ``key_id``: opens :meth:`encrypt` output,
+        described by algorithm, iv and padding_mode.
 
         The result's ``plaintext`` is a bytearray: wipe it when done."""
         return self._decrypt(
@@ -724,29 +748,72 @@ class Client:
         key_usage: str | None = None,
         origin: str | None = None,
         description: str | None = None,
+        key_id: str | None = None,
+        algorithms: str | Iterable[str] | None = None,
     ) -> str:
-        """CreateKey; returns the KeyId. ``key_spec``: ``"Aliyun_AES_256"``
-        (default), ``"Aliyun_AES_192"``, ``"Aliyun_AES_128"``, ``"RSA_2048"``…,
-        ``"EC_P256"``, ``"EC_P256K"``. ``origin``: ``"Aliyun_KMS"`` (default) or
-        ``"EXTERNAL"`` (PendingImport until :meth:`import_key_material`)."""
-        return self._call_str(
-            "kms_create_key",
-            _cstr(key_spec, "KeySpec"),
-            _cstr(key_usage, "KeyUsage"),
-            _cstr(origin, "Origin"),
-            _cstr(description, "Description"),
+        """CreateKey (``kms_create_key_with_options``); returns the KeyId.
+
+        ``key_spec``: ``"Aliyun_AES_256"`` (default), ``"Aliyun_AES_192"``,
+        ``"Aliyun_AES_128"``, ``"Aliyun_SM4"``, ``"RSA_2048"``…, ``"EC_P256"``,
+        ``"EC_P256K"``. ``origin``: ``"Aliyun_KMS"`` (default) or ``"EXTERNAL"``
+        (PendingImport until :meth:`import_key_material` or
+        :meth:`import_key_version`). ``key_id``: None for a fresh KeyId, else the
+        KeyId of the cloud key this one mirrors (EXTERNAL only; 1 to 64 of
+        ``[A-Za-z0-9-]``). ``algorithms``: None for the spec's GCM only
+        (``AES_GCM`` / ``SM4_GCM``), else the algorithms the key permits, as a
+        list (``["AES_GCM", "AES_CBC", "AES_ECB"]``) or a comma list; any other
+        algorithm is then :class:`~localkms.UnsupportedOperationError`. CBC and
+        ECB have no integrity: allow them only for legacy ciphertext.
+        Every argument left None is passed as NULL, the library's default.
+        """
+        options = kms_create_key_options(
+            key_spec=_cstr(key_spec, "KeySpec"),
+            key_usage=_cstr(key_usage, "KeyUsage"),
+            origin=_cstr(origin, "Origin"),
+            description=_cstr(description, "Description"),
+            key_id=_cstr(key_id, "KeyId"),
+            algorithms=_algorithms(algorithms),
         )
+        return self._call_str("kms_create_key_with_options", ctypes.byref(options))
 
     def import_key_material(
         self, key_id: str, material: BytesLike, expire_unix: int = 0
     ) -> None:
-        """ImportKeyMaterial: plain AES material (32/24/16 bytes) for an EXTERNAL
-        key. ``expire_unix``: 0 for never, else a future Unix time."""
+        """ImportKeyMaterial: plain material (AES: 32/24/16 bytes; SM4: 16) for an
+        EXTERNAL key. ``expire_unix``: 0 for never, else a future Unix time."""
         key_id_b = _cstr(key_id, "KeyId")
         expire = _check_range(expire_unix, _INT64_MIN, _INT64_MAX, "KeyMaterialExpireUnix")
         with _ByteArgs() as args:
             self._call(
                 "kms_import_key_material", key_id_b, *args.add(material, "KeyMaterial"), expire
+            )
+
+    def import_key_version(
+        self,
+        key_id: str,
+        key_version_id: str | None,
+        material: BytesLike,
+        expire_unix: int = 0,
+    ) -> None:
+        """ImportKeyVersion (``kms_import_key_version``): ``material`` for the
+        EXTERNAL key ``key_id`` as the version named ``key_version_id`` (any 36
+        printable ASCII characters, such as the KeyVersionId of the cloud key
+        being mirrored, so that the cloud's ciphertext opens here; None for a
+        fresh one). The first version imported is the initial one (Encrypt's),
+        each later one becomes primary (AdvanceEncrypt's). The same id with the
+        same material again is accepted; with other material it is
+        :class:`~localkms.InvalidKeyMaterialError`. ``expire_unix`` (0: never)
+        applies to the whole key."""
+        key_id_b = _cstr(key_id, "KeyId")
+        version_b = _cstr(key_version_id, "KeyVersionId")
+        expire = _check_range(expire_unix, _INT64_MIN, _INT64_MAX, "KeyMaterialExpireUnix")
+        with _ByteArgs() as args:
+            self._call(
+                "kms_import_key_version",
+                key_id_b,
+                version_b,
+                *args.add(material, "KeyMaterial"),
+                expire,
             )
 
     def enable_key(self, key_id: str) -> None:

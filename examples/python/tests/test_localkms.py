@@ -42,8 +42,16 @@ DAY = 24 * 60 * 60
 JAN_1_2026 = 1767225600  # 2026-01-01T00:00:00Z
 
 # The blob's algorithm byte (docs/c-api.md, section 3).
-ALGORITHM_BYTE = {"AES_CBC": 1, "AES_GCM": 2, "AES_ECB": 3}
+ALGORITHM_BYTE = {"AES_CBC": 1, "AES_GCM": 2, "AES_ECB": 3, "SM4_GCM": 4, "SM4_CBC": 5, "SM4_ECB": 6}
 IV_LEN = {"AES_GCM": 12, "AES_CBC": 16, "AES_ECB": 0}
+# What a key must be created with for the tests that use the block modes: a key
+# created without algorithms permits AES_GCM only.
+ALL_AES = ["AES_GCM", "AES_CBC", "AES_ECB"]
+
+try:  # only to stand in for the cloud in TestMirroredCloudKey; never required
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+except ImportError:  # pragma: no cover - depends on the machine
+    AESGCM = None
 
 
 def write_master_key_file(path: Path, key: bytes | None = None, mode: int = 0o600) -> bytes:
@@ -201,9 +209,10 @@ class TestDeclarations(unittest.TestCase):
             "kms_encrypt_response": _lib.kms_encrypt_response,
             "kms_decrypt_response": _lib.kms_decrypt_response,
             "kms_data_key_response": _lib.kms_data_key_response,
+            "kms_create_key_options": _lib.kms_create_key_options,
         }
         lines = run_interop("layout").splitlines()
-        self.assertEqual(len(lines), 5 + 5 + 5 + 9 + 7 + 10)
+        self.assertEqual(len(lines), 6 + 5 + 5 + 9 + 7 + 10 + 6)
         for line in lines:
             name, *values = line.split()
             with self.subTest(name):
@@ -446,7 +455,7 @@ MODES = [
 class TestRoundTrip(unittest.TestCase):
     def setUp(self) -> None:
         self.kms = in_memory(self)
-        self.key_id = self.kms.create_key()
+        self.key_id = self.kms.create_key(algorithms=ALL_AES)
 
     def lengths(self, padding: str | None) -> list[int]:
         return [16, 48] if padding == "NO_PADDING" else [0, 1, 15, 16, 33, 1000]
@@ -516,7 +525,7 @@ class TestRoundTrip(unittest.TestCase):
     def test_key_sizes(self) -> None:
         for spec in ("Aliyun_AES_128", "Aliyun_AES_192", "Aliyun_AES_256"):
             with self.subTest(spec):
-                key_id = self.kms.create_key(key_spec=spec)
+                key_id = self.kms.create_key(key_spec=spec, algorithms=ALL_AES)
                 self.assertEqual(self.kms.describe_key(key_id)["KeyMetadata"]["KeySpec"], spec)
                 for algorithm, padding, aad in MODES:
                     sealed = self.kms.advance_encrypt(
@@ -855,7 +864,9 @@ class TestErrors(TempDirTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.kms = in_memory(self)
-        self.key_id = self.kms.create_key()
+        # Every algorithm, so that the block-mode cases reach the checks they are
+        # about (a default key refuses AES_CBC / AES_ECB outright).
+        self.key_id = self.kms.create_key(algorithms=ALL_AES)
 
     def check(self, caught: localkms.KmsError, cls: type, status: Status, code: str, http: int) -> None:
         self.assertIs(type(caught), cls)
@@ -976,11 +987,35 @@ class TestErrors(TempDirTestCase):
         self.check(caught.exception, localkms.UnsupportedOperationError, Status.UNSUPPORTED_OPERATION,
                    "Rejected.UnsupportedOperation", 400)  # fmt: skip
         with self.assertRaises(localkms.UnsupportedOperationError):
-            self.kms.create_key(key_spec="Aliyun_SM4")
+            self.kms.create_key(key_spec="EC_SM2")
         with self.assertRaises(localkms.UnsupportedOperationError):
             self.kms.rotate_key(self.kms.create_key(origin="EXTERNAL"))
         with self.assertRaises(localkms.UnsupportedOperationError):
             self.kms.import_key_material(self.key_id, os.urandom(32))  # not EXTERNAL
+
+    def test_block_mode_on_a_default_key(self) -> None:
+        # A key created without algorithms permits AES_GCM only: a block mode is
+        # Rejected.UnsupportedOperation (HTTP 400) on every path, naming what the
+        # key permits.
+        default = self.kms.create_key()
+        with self.assertRaises(localkms.UnsupportedOperationError) as caught:
+            self.kms.advance_encrypt(default, b"x", algorithm="AES_CBC")
+        self.check(caught.exception, localkms.UnsupportedOperationError, Status.UNSUPPORTED_OPERATION,
+                   "Rejected.UnsupportedOperation", 400)  # fmt: skip
+        self.assertIsInstance(caught.exception, localkms.BadRequestError)
+        self.assertIn("AES_GCM", caught.exception.message)
+        self.assertIn(default, caught.exception.message)
+        calls = {
+            "encrypt ECB": lambda: self.kms.encrypt(default, b"x", algorithm="AES_ECB"),
+            "decrypt CBC": lambda: self.kms.decrypt(bytes(16), default, algorithm="AES_CBC", iv=bytes(16)),
+            "advance_decrypt with key_id": lambda: self.kms.advance_decrypt(
+                bytes(16), key_id=default, algorithm="AES_ECB"
+            ),
+        }
+        for name, call in calls.items():
+            with self.subTest(name), self.assertRaises(localkms.UnsupportedOperationError) as caught:
+                call()
+            self.assertEqual(caught.exception.code, "Rejected.UnsupportedOperation")
 
     def test_key_store_access_denied(self) -> None:
         store = self.tmp / "keys.kms"
@@ -1041,7 +1076,7 @@ class TestInteropWithC(TempDirTestCase):
         self.assertEqual(stat.S_IMODE(self.master_key_file.stat().st_mode), 0o600)
         self.kms = localkms.Client.open(self.store, master_key_file=self.master_key_file, create_if_missing=True)
         self.addCleanup(self.kms.close)
-        self.key_id = self.kms.create_key(description="shared with C")
+        self.key_id = self.kms.create_key(description="shared with C", algorithms=ALL_AES)
         self.kms.create_alias("alias/interop", self.key_id)
 
     def c(self, mode: str, *args: str) -> str:
@@ -1093,6 +1128,184 @@ class TestInteropWithC(TempDirTestCase):
         self.assertEqual((self.tmp / "out").read_bytes(), b"before the C rotation")
         versions = self.kms.list_key_versions(self.key_id)["KeyVersions"]["KeyVersion"]
         self.assertEqual([v["KeyVersionId"] for v in versions], [old.key_version_id, new_version])
+
+
+# --- create_key's options and mirrored cloud keys ----------------------------------------------------
+class TestCreateKeyOptions(unittest.TestCase):
+    def setUp(self) -> None:
+        self.kms = in_memory(self)
+
+    def test_none_is_null_and_the_default(self) -> None:
+        options = _lib.kms_create_key_options()
+        for name, _ in _lib.kms_create_key_options._fields_:
+            self.assertIsNone(getattr(options, name), name)  # a zeroed struct: NULL
+        for kwargs in (
+            {},
+            dict(key_spec=None, key_usage=None, origin=None, description=None, key_id=None, algorithms=None),
+            dict(algorithms=[]),
+            dict(algorithms=""),
+        ):
+            with self.subTest(**{k: repr(v) for k, v in kwargs.items()}):
+                key_id = self.kms.create_key(**kwargs)
+                self.assertRegex(key_id, KEY_ID)
+                meta = self.kms.describe_key(key_id)["KeyMetadata"]
+                self.assertEqual(
+                    (meta["KeySpec"], meta["KeyUsage"], meta["Origin"], meta["Description"], meta["KeyState"]),
+                    ("Aliyun_AES_256", "ENCRYPT/DECRYPT", "Aliyun_KMS", "", "Enabled"),
+                )
+                self.assertEqual(self.kms.advance_encrypt(key_id, b"x").algorithm, "AES_GCM")
+                with self.assertRaises(localkms.UnsupportedOperationError):
+                    self.kms.advance_encrypt(key_id, b"x", algorithm="AES_CBC")
+
+    def test_every_field_reaches_the_library(self) -> None:
+        sm4 = self.kms.create_key(
+            key_spec="Aliyun_SM4", key_usage="ENCRYPT/DECRYPT", description="an SM4 key",
+            algorithms=("SM4_GCM", "SM4_CBC"),
+        )  # fmt: skip
+        meta = self.kms.describe_key(sm4)["KeyMetadata"]
+        self.assertEqual((meta["KeySpec"], meta["KeyUsage"], meta["Description"]),
+                         ("Aliyun_SM4", "ENCRYPT/DECRYPT", "an SM4 key"))  # fmt: skip
+        for algorithm, expected in ((None, "SM4_GCM"), ("SM4_CBC", "SM4_CBC")):
+            with self.subTest(algorithm=algorithm):
+                sealed = self.kms.advance_encrypt(sm4, b"sm4", algorithm=algorithm)
+                self.assertEqual(sealed.algorithm, expected)
+                self.assertEqual(sealed.ciphertext_blob[2], ALGORITHM_BYTE[expected])
+                self.assertEqual(self.kms.advance_decrypt(sealed.ciphertext_blob).plaintext, b"sm4")
+        with self.assertRaises(localkms.UnsupportedOperationError) as caught:
+            self.kms.advance_encrypt(sm4, b"x", algorithm="SM4_ECB")
+        self.assertIn("SM4_CBC", caught.exception.message)
+        mirrored = self.kms.create_key(origin="EXTERNAL", key_id="Mirrored-Key-01")
+        self.assertEqual(mirrored, "Mirrored-Key-01")
+        meta = self.kms.describe_key(mirrored)["KeyMetadata"]
+        self.assertEqual((meta["KeyId"], meta["Origin"], meta["KeyState"]),
+                         ("Mirrored-Key-01", "EXTERNAL", "PendingImport"))  # fmt: skip
+
+    def test_algorithms_as_a_list_or_a_comma_list(self) -> None:
+        for algorithms in (["AES_GCM", "AES_CBC"], "AES_GCM,AES_CBC", iter(["AES_CBC", "AES_GCM"])):
+            with self.subTest(algorithms=repr(algorithms)):
+                key_id = self.kms.create_key(algorithms=algorithms)
+                self.assertEqual(self.kms.advance_encrypt(key_id, b"x", algorithm="AES_CBC").algorithm, "AES_CBC")
+                with self.assertRaises(localkms.UnsupportedOperationError):
+                    self.kms.advance_encrypt(key_id, b"x", algorithm="AES_ECB")
+        for bad in (42, [b"AES_GCM"], ["AES_GCM", None]):
+            with self.subTest(bad=repr(bad)), self.assertRaises(TypeError):
+                self.kms.create_key(algorithms=bad)
+
+    def test_refusals(self) -> None:
+        taken = self.kms.create_key(origin="EXTERNAL", key_id="taken-id")
+        for kwargs in (
+            dict(key_id="not-external"),  # only EXTERNAL keys take a KeyId
+            dict(origin="EXTERNAL", key_id="no spaces"),
+            dict(origin="EXTERNAL", key_id=taken),
+            dict(algorithms=["AES_GCM", "SM4_CBC"]),  # not of the spec
+            dict(algorithms="AES_XTS"),
+        ):
+            with self.subTest(**kwargs), self.assertRaises(localkms.InvalidParameterError) as caught:
+                self.kms.create_key(**kwargs)
+            self.assertRegex(caught.exception.request_id, UUID4)  # the library's answer
+        nul = ((dict(origin="EXTERNAL", key_id="a\0b"), "KeyId"), (dict(algorithms=["AES_GCM\0"]), "Algorithms"))
+        for kwargs, name in nul:
+            with self.subTest(name), self.assertRaises(localkms.InvalidParameterError) as caught:
+                self.kms.create_key(**kwargs)
+            self.assertIsNone(caught.exception.request_id)  # refused before the call
+            self.assertIn(f'"{name}"', caught.exception.message)
+        self.assertEqual(self.kms.list_keys()["TotalCount"], 1)
+
+
+class TestMirroredCloudKey(unittest.TestCase):
+    """A mirror of a cloud key: the cloud's UUID-form KeyId and a cloud-style
+    36-character KeyVersionId, with material imported by import_key_version."""
+
+    KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    VERSION_ID = "2ab1a983-7072-4bbc-a582-584b5bd80ab1"
+    VERSION_2 = "3bc2b094-8183-4ccd-b693-695c6ce91bc2"
+
+    def setUp(self) -> None:
+        self.kms = in_memory(self)
+        self.assertEqual(self.kms.create_key(origin="EXTERNAL", key_id=self.KEY_ID), self.KEY_ID)
+        self.material = os.urandom(32)
+
+    def test_import_key_version(self) -> None:
+        self.assertEqual(len(self.VERSION_ID), _lib.KMS_KEY_VERSION_ID_LEN)
+        refusals = (
+            (localkms.InvalidKeyMaterialError, (self.KEY_ID, self.VERSION_ID, self.material[:31])),
+            (localkms.InvalidParameterError, (self.KEY_ID, "not 36 characters", self.material)),
+            (localkms.MissingParameterError, (self.KEY_ID, self.VERSION_ID, None)),
+            (localkms.KeyNotFoundError, ("key-" + "a" * 21, self.VERSION_ID, self.material)),
+        )
+        for cls, args in refusals:
+            with self.subTest(cls.__name__), self.assertRaises(cls) as caught:
+                self.kms.import_key_version(*args)
+            self.assertRegex(caught.exception.request_id, UUID4)
+        with self.assertRaises(localkms.InvalidParameterError) as caught:
+            self.kms.import_key_version(self.KEY_ID, self.VERSION_ID[:35] + "\0", self.material)
+        self.assertIsNone(caught.exception.request_id)
+        self.assertIn('"KeyVersionId"', caught.exception.message)
+        with self.assertRaises(TypeError):
+            self.kms.import_key_version(self.KEY_ID, self.VERSION_ID, "material is bytes")
+
+        material = bytearray(self.material)
+        self.kms.import_key_version(self.KEY_ID, self.VERSION_ID, material)
+        self.assertEqual(material, self.material)  # only the binding's copy is wiped
+        versions = self.kms.list_key_versions(self.KEY_ID)["KeyVersions"]["KeyVersion"]
+        self.assertEqual([(v["KeyId"], v["KeyVersionId"]) for v in versions], [(self.KEY_ID, self.VERSION_ID)])
+        meta = self.kms.describe_key(self.KEY_ID)["KeyMetadata"]
+        self.assertEqual((meta["KeyState"], meta["PrimaryKeyVersion"]), ("Enabled", self.VERSION_ID))
+        sealed = self.kms.advance_encrypt(self.KEY_ID, b"x")
+        self.assertEqual((sealed.key_id, sealed.key_version_id), (self.KEY_ID, self.VERSION_ID))
+        self.assertEqual(sealed.ciphertext_blob[3:39].decode(), self.VERSION_ID)
+
+        # A second version, with an expiry (keyword or positional): it becomes primary.
+        expire = int(time.time()) + 2 * DAY
+        self.kms.import_key_version(self.KEY_ID, self.VERSION_2, os.urandom(32), expire_unix=expire)
+        meta = self.kms.describe_key(self.KEY_ID)["KeyMetadata"]
+        self.assertEqual(meta["PrimaryKeyVersion"], self.VERSION_2)
+        self.assertEqual(
+            meta["MaterialExpireTime"],
+            datetime.datetime.fromtimestamp(expire, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        self.assertEqual(self.kms.advance_decrypt(sealed.ciphertext_blob).key_version_id, self.VERSION_ID)
+        with self.assertRaises(localkms.InvalidKeyMaterialError):  # other material for a known version
+            self.kms.import_key_version(self.KEY_ID, self.VERSION_ID, os.urandom(32))
+        self.kms.import_key_version(self.KEY_ID, self.VERSION_ID, self.material, 0)  # the same again
+        self.kms.import_key_version(self.KEY_ID, None, os.urandom(32))  # None: a fresh KeyVersionId
+        versions = self.kms.list_key_versions(self.KEY_ID)["KeyVersions"]["KeyVersion"]
+        self.assertEqual(len(versions), 3)
+        self.assertEqual(len(versions[2]["KeyVersionId"]), 36)
+        with self.assertRaises(localkms.InvalidParameterError):  # outside int64: refused here
+            self.kms.import_key_version(self.KEY_ID, self.VERSION_ID, self.material, 2**63)
+
+    def test_cloud_ciphertext_opens(self) -> None:
+        # Python's standard library has no AES: the cloud's side is played by the
+        # `cryptography` package when it is importable, and this test is skipped
+        # otherwise (the Go and Java suites do the same with their own AES-GCM).
+        if AESGCM is None:
+            self.skipTest("the cryptography package is not importable")
+        self.kms.import_key_version(self.KEY_ID, self.VERSION_ID, self.material)
+        gcm = AESGCM(self.material)
+        plaintext, aad, iv = b"sealed by the cloud", b"tenant=7", os.urandom(12)
+        blob = b"$\x00\x02" + self.VERSION_ID.encode() + iv + gcm.encrypt(iv, plaintext, aad)
+        gateway = blob[3:]
+        cases = {
+            "$ blob": dict(ciphertext_blob=blob),
+            "gateway form": dict(ciphertext_blob=gateway),
+            "gateway form with the SDK's Iv": dict(ciphertext_blob=gateway, iv=gateway[36:48]),
+        }
+        for name, kwargs in cases.items():
+            with self.subTest(name):
+                opened = self.kms.advance_decrypt(aad=aad, **kwargs)
+                self.assertEqual(
+                    (opened.plaintext, opened.key_id, opened.key_version_id, opened.algorithm, opened.padding_mode),
+                    (plaintext, self.KEY_ID, self.VERSION_ID, "AES_GCM", ""),
+                )
+                with self.assertRaises(localkms.InvalidCiphertextError):
+                    self.kms.advance_decrypt(aad=b"tenant=8", **kwargs)
+        # The other way: the library's blob and bare ciphertext open with the cloud's AES-GCM.
+        sealed = self.kms.advance_encrypt(self.KEY_ID, plaintext, aad=aad)
+        self.assertEqual(gcm.decrypt(sealed.iv, sealed.ciphertext_blob[39 + 12 :], aad), plaintext)
+        bare = self.kms.encrypt(self.KEY_ID, plaintext)
+        self.assertEqual(bare.key_version_id, self.VERSION_ID)
+        self.assertEqual(gcm.decrypt(bare.iv, bare.ciphertext_blob, None), plaintext)
 
 
 # --- threads -----------------------------------------------------------------------------------------

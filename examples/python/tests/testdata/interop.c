@@ -76,6 +76,14 @@ static void layout(void)
     FIELD(kms_data_key_response, iv);
     FIELD(kms_data_key_response, iv_len);
     FIELD(kms_data_key_response, request_id);
+
+    SIZE(kms_create_key_options);
+    FIELD(kms_create_key_options, key_spec);
+    FIELD(kms_create_key_options, key_usage);
+    FIELD(kms_create_key_options, origin);
+    FIELD(kms_create_key_options, description);
+    FIELD(kms_create_key_options, key_id);
+    FIELD(kms_create_key_options, algorithms);
 }
 
 static void fail(const char *step, kms_status status, const kms_error *error)

@@ -4,7 +4,10 @@ package com.localkms;
  * The parameters of {@link LocalKms#advanceDecrypt} and {@link LocalKms#decrypt}.
  *
  * <p>For {@code advanceDecrypt} of an AdvanceEncrypt blob give the blob (and the
- * Aad it was made with) only. For Encrypt output (to {@code decrypt}, or to
+ * Aad it was made with) only; the blob may also be in the gateway form (without
+ * its first 3 bytes: KeyVersionId | Iv | ciphertext || tag, as Alibaba's SDKs
+ * send it). An IV given with such a blob is ignored, as the service ignores the
+ * one the SDKs send along. For Encrypt output (to {@code decrypt}, or to
  * {@code advanceDecrypt} with a key ID) also give the key ID, algorithm, IV and
  * padding mode it was made with. The request keeps references to the arrays it
  * is given.

@@ -88,7 +88,11 @@ public final class EncryptRequest {
             return this;
         }
 
-        /** Null: AES_GCM. */
+        /**
+         * Null: the key's GCM (AES_GCM; SM4_GCM for an Aliyun_SM4 key). Only an
+         * algorithm the key was created with ({@link CreateKeyRequest.Builder#algorithms});
+         * any other is {@link KmsStatus#UNSUPPORTED_OPERATION}.
+         */
         public Builder algorithm(Algorithm algorithm) {
             this.algorithm = algorithm == null ? null : algorithm.name();
             return this;

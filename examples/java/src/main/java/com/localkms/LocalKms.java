@@ -448,27 +448,47 @@ public final class LocalKms implements AutoCloseable {
 
     // --- keys -----------------------------------------------------------------------
 
-    /** CreateKey ({@code kms_create_key}); returns the new KeyId. */
+    /**
+     * CreateKey ({@code kms_create_key_with_options}); returns the new KeyId. Every
+     * option left null is passed as NULL, the library's default.
+     */
     public String createKey(CreateKeyRequest request) {
         Objects.requireNonNull(request, "request");
         return call(h -> {
-            PointerByReference out = new PointerByReference();
-            NativeLib.KmsError err = new NativeLib.KmsError();
-            check(lib().kms_create_key(h, request.keySpec(), request.keyUsage(), request.origin(),
-                    request.description(), out, err), err);
-            return takeString(out.getValue());
+            NativeLib.CreateKeyOptionsStruct s = new NativeLib.CreateKeyOptionsStruct();
+            Memory[] strings = {
+                cString(request.keySpec()), cString(request.keyUsage()), cString(request.origin()),
+                cString(request.description()), cString(request.keyId()), cString(request.algorithms()),
+            };
+            try {
+                s.key_spec = strings[0];
+                s.key_usage = strings[1];
+                s.origin = strings[2];
+                s.description = strings[3];
+                s.key_id = strings[4];
+                s.algorithms = strings[5];
+                PointerByReference out = new PointerByReference();
+                NativeLib.KmsError err = new NativeLib.KmsError();
+                check(lib().kms_create_key_with_options(h, s, out, err), err);
+                return takeString(out.getValue());
+            } finally {
+                for (Memory m : strings) {
+                    free(m);
+                }
+            }
         });
     }
 
-    /** CreateKey with the defaults: an Aliyun_AES_256 ENCRYPT/DECRYPT key. */
+    /** CreateKey with the defaults: an Aliyun_AES_256 ENCRYPT/DECRYPT key that permits AES_GCM only. */
     public String createKey() {
         return createKey(CreateKeyRequest.builder().build());
     }
 
     /**
-     * ImportKeyMaterial ({@code kms_import_key_material}): plain AES material for an
-     * EXTERNAL key; {@code expireUnix} 0 for never. The material goes through a
-     * native buffer that is zeroed afterwards; wipe your array yourself.
+     * ImportKeyMaterial ({@code kms_import_key_material}): plain material (AES: 32,
+     * 24 or 16 bytes; SM4: 16) for an EXTERNAL key's initial version;
+     * {@code expireUnix} 0 for never. The material goes through a native buffer
+     * that is zeroed afterwards; wipe your array yourself.
      */
     public void importKeyMaterial(String keyId, byte[] keyMaterial, long expireUnix) {
         call(h -> {
@@ -476,6 +496,31 @@ public final class LocalKms implements AutoCloseable {
             try {
                 NativeLib.KmsError err = new NativeLib.KmsError();
                 check(lib().kms_import_key_material(h, keyId, material,
+                        size(material == null ? 0 : material.size()), expireUnix, err), err);
+                return null;
+            } finally {
+                wipe(material);
+            }
+        });
+    }
+
+    /**
+     * ImportKeyVersion ({@code kms_import_key_version}): material for the EXTERNAL
+     * key {@code keyId} as the version named {@code keyVersionId} (any 36 printable
+     * ASCII characters, such as the KeyVersionId of the cloud key being mirrored,
+     * so that the cloud's ciphertext opens here; null for a fresh one). The first
+     * version imported is the key's initial version (Encrypt's); each later one
+     * becomes primary (AdvanceEncrypt's). The same id with the same material again
+     * is accepted; with other material it is {@link KmsStatus#INVALID_KEY_MATERIAL}.
+     * {@code expireUnix} (0: never) applies to the whole key. The material goes
+     * through a native buffer that is zeroed afterwards; wipe your array yourself.
+     */
+    public void importKeyVersion(String keyId, String keyVersionId, byte[] keyMaterial, long expireUnix) {
+        call(h -> {
+            Memory material = secretCopy(keyMaterial);
+            try {
+                NativeLib.KmsError err = new NativeLib.KmsError();
+                check(lib().kms_import_key_version(h, keyId, keyVersionId, material,
                         size(material == null ? 0 : material.size()), expireUnix, err), err);
                 return null;
             } finally {

@@ -190,6 +190,31 @@ interface NativeLib extends Library {
         }
     }
 
+    /**
+     * {@code struct kms_create_key_options}: {@code const char *key_spec; const char
+     * *key_usage; const char *origin; const char *description; const char *key_id;
+     * const char *algorithms;}. Every field is a caller-owned NUL-terminated UTF-8
+     * string or NULL (the default).
+     */
+    @Structure.FieldOrder({"key_spec", "key_usage", "origin", "description", "key_id", "algorithms"})
+    final class CreateKeyOptionsStruct extends Structure {
+        public Pointer key_spec;
+        public Pointer key_usage;
+        public Pointer origin;
+        public Pointer description;
+        public Pointer key_id;
+        /** A comma list, e.g. {@code "AES_GCM,AES_CBC,AES_ECB"}. */
+        public Pointer algorithms;
+
+        public CreateKeyOptionsStruct() {
+            super();
+        }
+
+        int offsetOf(String field) {
+            return fieldOffset(field);
+        }
+    }
+
     /** {@code typedef int64_t (*kms_clock_fn)(void *context);} */
     interface ClockFn extends Callback {
         long invoke(Pointer context);
@@ -252,6 +277,12 @@ interface NativeLib extends Library {
 
     int kms_create_key(Pointer client, String key_spec, String key_usage, String origin,
             String description, PointerByReference key_id_out, KmsError error);
+
+    int kms_create_key_with_options(Pointer client, CreateKeyOptionsStruct options,
+            PointerByReference key_id_out, KmsError error);
+
+    int kms_import_key_version(Pointer client, String key_id, String key_version_id, Pointer material,
+            SizeT material_len, long key_material_expire_unix, KmsError error);
 
     int kms_import_key_material(Pointer client, String key_id, Pointer key_material,
             SizeT key_material_len, long key_material_expire_unix, KmsError error);

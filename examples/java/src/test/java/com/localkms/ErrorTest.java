@@ -11,7 +11,9 @@ public final class ErrorTest {
 
     public static void testInvalidParameter() {
         try (LocalKms kms = LocalKms.openInMemory()) {
-            String key = kms.createKey();
+            // Every algorithm, so that the block-mode cases reach the checks they are
+            // about (a default key refuses AES_CBC / AES_ECB outright).
+            String key = TestEnv.allAesKey(kms);
             KmsException e = Check.fails(KmsStatus.INVALID_PARAMETER, "InvalidParameter", 400,
                     () -> kms.advanceEncrypt(EncryptRequest.builder(key).plaintext(TestEnv.utf8("x"))
                             .iv(new byte[5]).build()));
@@ -126,7 +128,7 @@ public final class ErrorTest {
     public static void testUnsupportedOperation() {
         try (LocalKms kms = LocalKms.openInMemory()) {
             Check.fails(KmsStatus.UNSUPPORTED_OPERATION, "Rejected.UnsupportedOperation", 400,
-                    () -> kms.createKey(CreateKeyRequest.builder().keySpec("Aliyun_SM4").build()));
+                    () -> kms.createKey(CreateKeyRequest.builder().keySpec("EC_SM2").build()));
             String ec = kms.createKey(CreateKeyRequest.builder().keySpec(CreateKeyRequest.EC_P256).build());
             Check.fails(KmsStatus.UNSUPPORTED_OPERATION, "Rejected.UnsupportedOperation", 400,
                     () -> kms.rotateKey(ec));
@@ -134,6 +136,33 @@ public final class ErrorTest {
             kms.importKeyMaterial(external, TestEnv.randomBytes(32), 0);
             Check.fails(KmsStatus.UNSUPPORTED_OPERATION, "Rejected.UnsupportedOperation", 400,
                     () -> kms.rotateKey(external));
+        }
+    }
+
+    /**
+     * A key created without algorithms permits AES_GCM only: a block mode is
+     * Rejected.UnsupportedOperation (HTTP 400) on every path, naming what the key
+     * permits.
+     */
+    public static void testBlockModeOnADefaultKey() {
+        try (LocalKms kms = LocalKms.openInMemory()) {
+            String key = kms.createKey();
+            KmsException e = Check.fails(KmsStatus.UNSUPPORTED_OPERATION, "Rejected.UnsupportedOperation", 400,
+                    () -> kms.advanceEncrypt(EncryptRequest.builder(key).plaintext(TestEnv.utf8("x"))
+                            .algorithm(Algorithm.AES_CBC).build()));
+            Check.equal(102, e.getStatusNumber(), "status number");
+            Check.contains(e.getMessage(), "AES_GCM", "the message names what the key permits");
+            Check.contains(e.getMessage(), key, "the message names the key");
+            Check.contains(e.toString(), "Rejected.UnsupportedOperation", "toString");
+            Check.fails(KmsStatus.UNSUPPORTED_OPERATION, "Rejected.UnsupportedOperation", 400,
+                    () -> kms.encrypt(EncryptRequest.builder(key).plaintext(TestEnv.utf8("x"))
+                            .algorithm("AES_ECB").build()));
+            Check.fails(KmsStatus.UNSUPPORTED_OPERATION, "Rejected.UnsupportedOperation", 400,
+                    () -> kms.decrypt(DecryptRequest.builder(new byte[16]).keyId(key).algorithm(Algorithm.AES_CBC)
+                            .iv(new byte[16]).build()));
+            Check.fails(KmsStatus.UNSUPPORTED_OPERATION, "Rejected.UnsupportedOperation", 400,
+                    () -> kms.advanceDecrypt(DecryptRequest.builder(new byte[16]).keyId(key)
+                            .algorithm(Algorithm.AES_ECB).build()));
         }
     }
 

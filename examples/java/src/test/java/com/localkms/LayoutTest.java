@@ -5,8 +5,10 @@ import com.sun.jna.Structure;
 
 import java.lang.reflect.Field;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The JNA Structures have the C structs' sizes and their fields' offsets and sizes
@@ -48,6 +50,14 @@ public final class LayoutTest {
         compare(c, "kms_decrypt_response", dec, dec::offsetOf);
         NativeLib.DataKeyResponse dk = new NativeLib.DataKeyResponse();
         compare(c, "kms_data_key_response", dk, dk::offsetOf);
+        NativeLib.CreateKeyOptionsStruct ck = new NativeLib.CreateKeyOptionsStruct();
+        compare(c, "kms_create_key_options", ck, ck::offsetOf);
+        // Every struct the C program prints was compared.
+        for (String name : c.values.keySet()) {
+            if (!name.contains(".")) {
+                Check.isTrue(COMPARED.contains(name), "the test compares no Structure with struct " + name);
+            }
+        }
         Check.equal(8, Native.SIZE_T_SIZE, "size_t on this platform");
         Check.equal((long) Native.SIZE_T_SIZE, (long) Native.getNativeSize(NativeLib.SizeT.class, new NativeLib.SizeT()), "SizeT size");
     }
@@ -58,8 +68,11 @@ public final class LayoutTest {
         return Native.getNativeSize(f.getType(), f.get(s));
     }
 
+    private static final Set<String> COMPARED = new HashSet<>();
+
     private static void compare(CLayout c, String struct, Structure s, Offsets offsets)
             throws ReflectiveOperationException {
+        COMPARED.add(struct);
         Check.equal(c.values.get(struct), (long) s.size(), "sizeof(struct " + struct + ")");
         List<String> fields = s.getClass().getAnnotation(Structure.FieldOrder.class) == null
                 ? List.of() : List.of(s.getClass().getAnnotation(Structure.FieldOrder.class).value());

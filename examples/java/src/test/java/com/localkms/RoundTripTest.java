@@ -64,7 +64,7 @@ public final class RoundTripTest {
         Set<String> requestIds = new HashSet<>();
         try (LocalKms kms = LocalKms.openInMemory()) {
             for (String spec : SPECS) {
-                String key = kms.createKey(CreateKeyRequest.builder().keySpec(spec).build());
+                String key = TestEnv.allAesKey(kms, spec);
                 for (Mode mode : MODES) {
                     for (int n : mode.lengths()) {
                         String what = spec + " " + mode + " " + n + " bytes";
@@ -105,7 +105,7 @@ public final class RoundTripTest {
     /** Encrypt output (bare ciphertext) opens with Decrypt and with AdvanceDecrypt given the key ID. */
     public static void testEncryptDecryptEveryAlgorithmAndPadding() {
         try (LocalKms kms = LocalKms.openInMemory()) {
-            String key = kms.createKey();
+            String key = TestEnv.allAesKey(kms);
             for (Mode mode : MODES) {
                 for (int n : mode.lengths()) {
                     String what = mode + " " + n + " bytes";
@@ -130,7 +130,7 @@ public final class RoundTripTest {
 
     public static void testExplicitIvIsUsedAndDeterministic() {
         try (LocalKms kms = LocalKms.openInMemory()) {
-            String key = kms.createKey();
+            String key = TestEnv.allAesKey(kms);
             byte[] plaintext = TestEnv.utf8("same input, same IV");
             byte[] gcmIv = TestEnv.randomBytes(12);
             EncryptResult a = kms.advanceEncrypt(EncryptRequest.builder(key).plaintext(plaintext).iv(gcmIv).build());
@@ -166,7 +166,7 @@ public final class RoundTripTest {
     /** The wrong Aad, a changed tag, a changed block: all InvalidCiphertext. */
     public static void testTamperedCiphertextIsRejected() {
         try (LocalKms kms = LocalKms.openInMemory()) {
-            String key = kms.createKey();
+            String key = TestEnv.allAesKey(kms);
             byte[] aad = TestEnv.utf8("right");
             byte[] blob = kms.advanceEncrypt(EncryptRequest.builder(key).plaintext(TestEnv.utf8("data"))
                     .aad(aad).build()).getCiphertextBlob();

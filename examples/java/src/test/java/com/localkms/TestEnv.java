@@ -34,6 +34,19 @@ final class TestEnv {
         return Files.createDirectories(workDir().resolve(name + "-" + COUNTER.incrementAndGet()));
     }
 
+    /**
+     * A key that permits every AES algorithm, for the tests that use AES_CBC or
+     * AES_ECB: a key created without algorithms permits AES_GCM only.
+     */
+    static String allAesKey(LocalKms kms, String keySpec) {
+        return kms.createKey(CreateKeyRequest.builder().keySpec(keySpec)
+                .algorithms(Algorithm.AES_GCM, Algorithm.AES_CBC, Algorithm.AES_ECB).build());
+    }
+
+    static String allAesKey(LocalKms kms) {
+        return allAesKey(kms, null);
+    }
+
     static byte[] randomBytes(int n) {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);

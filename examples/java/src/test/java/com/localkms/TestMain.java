@@ -30,6 +30,7 @@ public final class TestMain {
         DataKeyTest.class,
         AliasTest.class,
         KeyLifecycleTest.class,
+        CreateKeyOptionsTest.class,
         ErrorTest.class,
         FlagsTest.class,
         ClockTest.class,
