@@ -2268,8 +2268,7 @@ fn a_block_mode_on_a_default_key_is_unsupported() {
         ),
         "AES_ECB",
     );
-    // Decrypting as a block mode is refused the same way (never InvalidCiphertext:
-    // no padding oracle), bare or from a relabelled blob.
+    // Decrypting bare output as a block mode is refused the same way.
     check(
         env.run(
             "decrypt",
@@ -2292,13 +2291,16 @@ fn a_block_mode_on_a_default_key_is_unsupported() {
     let mut relabelled = vec![b'$', 0x01, 1];
     relabelled.extend_from_slice(s(&sealed["KeyVersionId"]).as_bytes());
     relabelled.extend_from_slice(&[0u8; 32]);
-    check(
-        env.run(
+    // A blob relabelled as a block mode is one the key cannot have made: an
+    // invalid ciphertext (decided from its header alone, so no padding oracle),
+    // whose message names what the key permits.
+    let err = env
+        .run(
             "advance-decrypt",
             &["--ciphertext-blob", &B64.encode(&relabelled)],
-        ),
-        "AES_CBC",
-    );
+        )
+        .error(2, "InvalidCiphertext");
+    assert!(s(&err["Message"]).contains("permits AES_GCM only"), "{err}");
     // The GCM it permits works.
     env.run_in(
         "advance-encrypt",
