@@ -552,12 +552,15 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
             r.rest.len()
         )));
     }
-    let mut model = Model {
-        keys,
-        aliases,
-        foreign_versions: BTreeMap::new(),
-    };
+    let mut model = Model::default();
+    for (key_id, key) in keys {
+        model.replace_key(&key_id, Some(key));
+    }
+    for (alias, key_id) in aliases {
+        model.replace_alias(&alias, Some(key_id));
+    }
     model.reindex();
+    model.take_changes();
     Ok(Decoded {
         model,
         migrated: version < PAYLOAD_VERSION,

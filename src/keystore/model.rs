@@ -475,6 +475,22 @@ impl Key {
         self.is_deleted_at(now) || self.material_expired_at(now) || self.rotation_due_at(now)
     }
 
+    /// The first time at which [`Key::maintenance_due_at`] becomes true, if any:
+    /// the DeleteDate of a PendingDeletion key, the expiry of imported material
+    /// still held, the NextRotationDate of an Enabled key that rotates.
+    pub fn next_maintenance(&self) -> Option<i64> {
+        let deletion = self
+            .delete_date
+            .filter(|_| self.state == KeyState::PendingDeletion);
+        let expiry = self.material_expire.filter(|_| {
+            self.origin == Origin::External && self.versions.iter().any(|v| v.material.is_some())
+        });
+        let rotation = self
+            .next_rotation_date()
+            .filter(|_| self.state == KeyState::Enabled);
+        [deletion, expiry, rotation].into_iter().flatten().min()
+    }
+
     /// The latest NextRotationDate-schedule point at or before `now`
     /// (`next + k * interval`), when automatic rotation is on and due.
     pub fn latest_scheduled_rotation(&self, now: i64) -> Option<i64> {

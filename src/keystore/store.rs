@@ -262,6 +262,7 @@ impl Store {
             let maintained = next.run_maintenance(now)?;
             let (out, changed) = change(&mut next)?;
             next.reindex();
+            next.take_changes();
             if maintained || changed {
                 self.current.store(Arc::new(Snapshot {
                     model: next,
@@ -291,6 +292,7 @@ impl Store {
         let maintained = model.run_maintenance(now)?;
         let (out, changed) = change(&mut model)?;
         model.reindex();
+        model.take_changes();
         // A file of an older format is replaced by the first write, even one with
         // nothing else to change.
         let (generation, source) = if maintained || changed || migrated {
