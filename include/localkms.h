@@ -341,16 +341,16 @@ typedef struct kms_encrypt_response {
    */
   char *key_version_id;
   /**
-   * `"AES_GCM"`, `"AES_CBC"` or `"AES_ECB"`.
+   * `"AES_GCM"`, `"AES_CBC"`, `"AES_ECB"`, `"SM4_GCM"`, `"SM4_CBC"` or `"SM4_ECB"`.
    */
   char *algorithm;
   /**
-   * The IV used (12 bytes for AES_GCM, 16 for AES_CBC); NULL and 0 for AES_ECB.
+   * The IV used (12 bytes for GCM, 16 for CBC); NULL and 0 for ECB.
    */
   uint8_t *iv;
   size_t iv_len;
   /**
-   * `"PKCS7_PADDING"` or `"NO_PADDING"` for AES_CBC / AES_ECB; `""` for AES_GCM.
+   * `"PKCS7_PADDING"` or `"NO_PADDING"` for CBC / ECB; `""` for GCM.
    */
   char *padding_mode;
   /**
@@ -394,9 +394,9 @@ typedef struct kms_data_key_response {
   uint8_t *plaintext;
   size_t plaintext_len;
   /**
-   * The data key encrypted under the KMS key with AES_GCM. Advance: the
-   * self-describing blob (open with `kms_advance_decrypt`). Plain: ciphertext
-   * || tag (open with `kms_decrypt`, the KeyId, `"AES_GCM"` and `iv`).
+   * The data key encrypted under the KMS key with the GCM of its block cipher.
+   * Advance: the self-describing blob (open with `kms_advance_decrypt`). Plain:
+   * ciphertext || tag (open with `kms_decrypt`, the KeyId, `algorithm` and `iv`).
    */
   uint8_t *ciphertext_blob;
   size_t ciphertext_blob_len;
@@ -409,7 +409,7 @@ typedef struct kms_data_key_response {
    */
   char *key_version_id;
   /**
-   * `"AES_GCM"`.
+   * `"AES_GCM"`, or `"SM4_GCM"` for an Aliyun_SM4 key.
    */
   char *algorithm;
   /**
@@ -548,12 +548,15 @@ uint16_t kms_status_http_status(kms_status status);
  *
  * - `key_id`: a KeyId or an alias (`alias/...`). Required.
  * - `plaintext`, `plaintext_len`: the bytes to encrypt; `(NULL, 0)` is empty.
- * - `algorithm`: `"AES_GCM"` (NULL or `""`: the default), `"AES_CBC"`, `"AES_ECB"`.
+ * - `algorithm`: NULL or `""`: the GCM of the key's block cipher (`"AES_GCM"`,
+ *   `"SM4_GCM"` for an Aliyun_SM4 key); `"AES_CBC"`, `"AES_ECB"`, `"SM4_CBC"`,
+ *   `"SM4_ECB"` only for a key created with them (UNSUPPORTED_OPERATION
+ *   otherwise, naming the algorithms the key permits).
  * - `iv`, `iv_len`: NULL for a fresh random IV (advised); otherwise exactly 12
- *   bytes for AES_GCM, 16 for AES_CBC, none for AES_ECB.
- * - `aad`, `aad_len`: AES_GCM only, at most 8192 bytes; give it again to decrypt.
- * - `padding_mode`: AES_CBC / AES_ECB only: `"PKCS7_PADDING"` (NULL: the
- *   default) or `"NO_PADDING"` (the plaintext length must be a multiple of 16).
+ *   bytes for GCM, 16 for CBC, none for ECB.
+ * - `aad`, `aad_len`: GCM only, at most 8192 bytes; give it again to decrypt.
+ * - `padding_mode`: CBC / ECB only: `"PKCS7_PADDING"` (NULL: the default) or
+ *   `"NO_PADDING"` (the plaintext length must be a multiple of 16).
  * - `response_out`: receives the response on success; free it with
  *   `kms_encrypt_response_free`. Not written on failure.
  *
@@ -621,16 +624,19 @@ void kms_encrypt_response_free(struct kms_encrypt_response *response);
 /**
  * AdvanceDecrypt.
  *
- * With `key_id` NULL: opens a `kms_advance_encrypt` blob from the blob and `aad`
- * alone, with the version recorded in it (rotation never breaks old blobs).
- * `iv` must then be NULL. `algorithm` and `padding_mode` may be NULL, or name
- * what the caller expects: a blob made otherwise is then `INVALID_CIPHERTEXT`
- * (the blob header is not authenticated, so pinning `"AES_GCM"` turns away a
- * GCM blob whose algorithm byte was changed to a block mode).
+ * With `key_id` NULL: opens a `kms_advance_encrypt` blob, or the shared-gateway
+ * form `KeyVersionId | Iv | ciphertext || tag` (see the top of this header),
+ * from the blob and `aad` alone, with the version recorded in it (rotation never
+ * breaks old blobs). An `iv` given with it is ignored, as the service does
+ * (Alibaba's SDKs send `blob[36:48]`, the PHP one up to 48 bytes). `algorithm`
+ * and `padding_mode` may be NULL, or name what the caller expects: a blob made
+ * otherwise is then `INVALID_CIPHERTEXT`. A blob whose header names an
+ * algorithm the key does not permit is `INVALID_CIPHERTEXT` too (the key cannot
+ * have made it), so a GCM blob relabelled as a block mode never decrypts.
  *
  * With `key_id` given: the blob is `kms_encrypt` output, decrypted with the
- * key's initial version, and `algorithm` (NULL: AES_GCM), `iv` (required for
- * AES_GCM / AES_CBC) and `padding_mode` say how it was made (the service's rule).
+ * key's initial version, and `algorithm` (NULL: the key's GCM), `iv` (required
+ * for GCM and CBC) and `padding_mode` say how it was made (the service's rule).
  *
  * `response_out` receives the response on success; free it with
  * `kms_decrypt_response_free` (which wipes the plaintext).
@@ -727,7 +733,7 @@ kms_status kms_advance_generate_data_key(struct kms_client *client,
 /**
  * GenerateDataKey: as `kms_advance_generate_data_key`, but encrypted with the
  * key's initial version, and `ciphertext_blob` is the bare ciphertext || tag:
- * open it with `kms_decrypt` given the KeyId, `"AES_GCM"`, the `iv` and `aad`.
+ * open it with `kms_decrypt` given the KeyId, the `algorithm`, the `iv` and `aad`.
  *
  * Returns the same statuses as `kms_advance_generate_data_key`.
  *
@@ -804,19 +810,23 @@ kms_status kms_update_rotation_policy(struct kms_client *client,
  * CreateKey.
  *
  * - `key_spec`: NULL: `"Aliyun_AES_256"`; also `"Aliyun_AES_192"`,
- *   `"Aliyun_AES_128"`, and the asymmetric `"RSA_2048"`, `"RSA_3072"`,
- *   `"RSA_4096"`, `"EC_P256"`, `"EC_P256K"` (real key pairs; the symmetric
- *   operations refuse them with ONLY_SYMMETRIC_KEY_SUPPORTED).
- * - `key_usage`: NULL: `"ENCRYPT/DECRYPT"` for AES and RSA, `"SIGN/VERIFY"` for EC.
- * - `origin`: NULL: `"Aliyun_KMS"`; `"EXTERNAL"` creates an AES key in
- *   PendingImport until `kms_import_key_material`.
+ *   `"Aliyun_AES_128"`, `"Aliyun_SM4"`, and the asymmetric `"RSA_2048"`,
+ *   `"RSA_3072"`, `"RSA_4096"`, `"EC_P256"`, `"EC_P256K"` (real key pairs; the
+ *   symmetric operations refuse them with ONLY_SYMMETRIC_KEY_SUPPORTED).
+ * - `key_usage`: NULL: `"ENCRYPT/DECRYPT"` for AES, SM4 and RSA, `"SIGN/VERIFY"`
+ *   for EC.
+ * - `origin`: NULL: `"Aliyun_KMS"`; `"EXTERNAL"` creates a symmetric key in
+ *   PendingImport until `kms_import_key_material` or `kms_import_key_version`.
+ *
+ * The key permits only the GCM of its spec; `kms_create_key_with_options` makes
+ * keys that permit block modes, or that mirror a cloud key's KeyId.
  * - `description`: NULL or up to 8192 characters.
  * - `key_id_out`: required; receives the KeyId (free with `kms_string_free`).
  *
  * Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (an unknown spec, usage or origin, a
  * description over 8192 characters, `(NULL, n > 0)`, a string that is not UTF-8),
- * MISSING_PARAMETER (NULL `client` or `key_id_out`), UNSUPPORTED_OPERATION (SM4 / SM2
- * specs; EXTERNAL asymmetric keys), KEYSTORE_IO, KEYSTORE_CORRUPT,
+ * MISSING_PARAMETER (NULL `client` or `key_id_out`), UNSUPPORTED_OPERATION (EC_SM2;
+ * EXTERNAL asymmetric keys), KEYSTORE_IO, KEYSTORE_CORRUPT,
  * KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written or re-read; see the
  * top of this header), INTERNAL_FAILURE (a caught panic, a failed random source, out
  * of memory).
@@ -893,8 +903,9 @@ kms_status kms_import_key_version(struct kms_client *client,
                                   struct kms_error *error);
 
 /**
- * ImportKeyMaterial: gives an EXTERNAL key its plain AES material (32 bytes for
- * Aliyun_AES_256, 24 for _192, 16 for _128) and makes it Enabled. A key that had
+ * ImportKeyMaterial: gives an EXTERNAL key's initial version its plain material
+ * (32 bytes for Aliyun_AES_256, 24 for _192, 16 for _128 and for Aliyun_SM4) and
+ * makes it Enabled. A key that had
  * material accepts only the same material again. `key_material_expire_unix`: 0
  * for never, else a future Unix time after which the key is PendingImport until
  * the same material is imported again. (A key from a store written before key

@@ -30,12 +30,12 @@ pub struct kms_encrypt_response {
     pub key_id: *mut c_char,
     /// The version that encrypted.
     pub key_version_id: *mut c_char,
-    /// `"AES_GCM"`, `"AES_CBC"` or `"AES_ECB"`.
+    /// `"AES_GCM"`, `"AES_CBC"`, `"AES_ECB"`, `"SM4_GCM"`, `"SM4_CBC"` or `"SM4_ECB"`.
     pub algorithm: *mut c_char,
-    /// The IV used (12 bytes for AES_GCM, 16 for AES_CBC); NULL and 0 for AES_ECB.
+    /// The IV used (12 bytes for GCM, 16 for CBC); NULL and 0 for ECB.
     pub iv: *mut u8,
     pub iv_len: usize,
-    /// `"PKCS7_PADDING"` or `"NO_PADDING"` for AES_CBC / AES_ECB; `""` for AES_GCM.
+    /// `"PKCS7_PADDING"` or `"NO_PADDING"` for CBC / ECB; `""` for GCM.
     pub padding_mode: *mut c_char,
     /// A fresh UUID for every call.
     pub request_id: *mut c_char,
@@ -185,12 +185,15 @@ unsafe fn encrypt_call(
 ///
 /// - `key_id`: a KeyId or an alias (`alias/...`). Required.
 /// - `plaintext`, `plaintext_len`: the bytes to encrypt; `(NULL, 0)` is empty.
-/// - `algorithm`: `"AES_GCM"` (NULL or `""`: the default), `"AES_CBC"`, `"AES_ECB"`.
+/// - `algorithm`: NULL or `""`: the GCM of the key's block cipher (`"AES_GCM"`,
+///   `"SM4_GCM"` for an Aliyun_SM4 key); `"AES_CBC"`, `"AES_ECB"`, `"SM4_CBC"`,
+///   `"SM4_ECB"` only for a key created with them (UNSUPPORTED_OPERATION
+///   otherwise, naming the algorithms the key permits).
 /// - `iv`, `iv_len`: NULL for a fresh random IV (advised); otherwise exactly 12
-///   bytes for AES_GCM, 16 for AES_CBC, none for AES_ECB.
-/// - `aad`, `aad_len`: AES_GCM only, at most 8192 bytes; give it again to decrypt.
-/// - `padding_mode`: AES_CBC / AES_ECB only: `"PKCS7_PADDING"` (NULL: the
-///   default) or `"NO_PADDING"` (the plaintext length must be a multiple of 16).
+///   bytes for GCM, 16 for CBC, none for ECB.
+/// - `aad`, `aad_len`: GCM only, at most 8192 bytes; give it again to decrypt.
+/// - `padding_mode`: CBC / ECB only: `"PKCS7_PADDING"` (NULL: the default) or
+///   `"NO_PADDING"` (the plaintext length must be a multiple of 16).
 /// - `response_out`: receives the response on success; free it with
 ///   `kms_encrypt_response_free`. Not written on failure.
 ///
@@ -341,16 +344,19 @@ unsafe fn decrypt_call(
 
 /// AdvanceDecrypt.
 ///
-/// With `key_id` NULL: opens a `kms_advance_encrypt` blob from the blob and `aad`
-/// alone, with the version recorded in it (rotation never breaks old blobs).
-/// `iv` must then be NULL. `algorithm` and `padding_mode` may be NULL, or name
-/// what the caller expects: a blob made otherwise is then `INVALID_CIPHERTEXT`
-/// (the blob header is not authenticated, so pinning `"AES_GCM"` turns away a
-/// GCM blob whose algorithm byte was changed to a block mode).
+/// With `key_id` NULL: opens a `kms_advance_encrypt` blob, or the shared-gateway
+/// form `KeyVersionId | Iv | ciphertext || tag` (see the top of this header),
+/// from the blob and `aad` alone, with the version recorded in it (rotation never
+/// breaks old blobs). An `iv` given with it is ignored, as the service does
+/// (Alibaba's SDKs send `blob[36:48]`, the PHP one up to 48 bytes). `algorithm`
+/// and `padding_mode` may be NULL, or name what the caller expects: a blob made
+/// otherwise is then `INVALID_CIPHERTEXT`. A blob whose header names an
+/// algorithm the key does not permit is `INVALID_CIPHERTEXT` too (the key cannot
+/// have made it), so a GCM blob relabelled as a block mode never decrypts.
 ///
 /// With `key_id` given: the blob is `kms_encrypt` output, decrypted with the
-/// key's initial version, and `algorithm` (NULL: AES_GCM), `iv` (required for
-/// AES_GCM / AES_CBC) and `padding_mode` say how it was made (the service's rule).
+/// key's initial version, and `algorithm` (NULL: the key's GCM), `iv` (required
+/// for GCM and CBC) and `padding_mode` say how it was made (the service's rule).
 ///
 /// `response_out` receives the response on success; free it with
 /// `kms_decrypt_response_free` (which wipes the plaintext).

@@ -27,16 +27,16 @@ pub struct kms_data_key_response {
     /// The data key. Encrypt your data with it, then free the response.
     pub plaintext: *mut u8,
     pub plaintext_len: usize,
-    /// The data key encrypted under the KMS key with AES_GCM. Advance: the
-    /// self-describing blob (open with `kms_advance_decrypt`). Plain: ciphertext
-    /// || tag (open with `kms_decrypt`, the KeyId, `"AES_GCM"` and `iv`).
+    /// The data key encrypted under the KMS key with the GCM of its block cipher.
+    /// Advance: the self-describing blob (open with `kms_advance_decrypt`). Plain:
+    /// ciphertext || tag (open with `kms_decrypt`, the KeyId, `algorithm` and `iv`).
     pub ciphertext_blob: *mut u8,
     pub ciphertext_blob_len: usize,
     /// The real KeyId, also when an alias was passed.
     pub key_id: *mut c_char,
     /// The version that encrypted the data key.
     pub key_version_id: *mut c_char,
-    /// `"AES_GCM"`.
+    /// `"AES_GCM"`, or `"SM4_GCM"` for an Aliyun_SM4 key.
     pub algorithm: *mut c_char,
     /// The 12-byte IV.
     pub iv: *mut u8,
@@ -164,7 +164,7 @@ pub unsafe extern "C" fn kms_advance_generate_data_key(
 
 /// GenerateDataKey: as `kms_advance_generate_data_key`, but encrypted with the
 /// key's initial version, and `ciphertext_blob` is the bare ciphertext || tag:
-/// open it with `kms_decrypt` given the KeyId, `"AES_GCM"`, the `iv` and `aad`.
+/// open it with `kms_decrypt` given the KeyId, the `algorithm`, the `iv` and `aad`.
 ///
 /// Returns the same statuses as `kms_advance_generate_data_key`.
 ///

@@ -136,19 +136,23 @@ pub unsafe extern "C" fn kms_update_rotation_policy(
 /// CreateKey.
 ///
 /// - `key_spec`: NULL: `"Aliyun_AES_256"`; also `"Aliyun_AES_192"`,
-///   `"Aliyun_AES_128"`, and the asymmetric `"RSA_2048"`, `"RSA_3072"`,
-///   `"RSA_4096"`, `"EC_P256"`, `"EC_P256K"` (real key pairs; the symmetric
-///   operations refuse them with ONLY_SYMMETRIC_KEY_SUPPORTED).
-/// - `key_usage`: NULL: `"ENCRYPT/DECRYPT"` for AES and RSA, `"SIGN/VERIFY"` for EC.
-/// - `origin`: NULL: `"Aliyun_KMS"`; `"EXTERNAL"` creates an AES key in
-///   PendingImport until `kms_import_key_material`.
+///   `"Aliyun_AES_128"`, `"Aliyun_SM4"`, and the asymmetric `"RSA_2048"`,
+///   `"RSA_3072"`, `"RSA_4096"`, `"EC_P256"`, `"EC_P256K"` (real key pairs; the
+///   symmetric operations refuse them with ONLY_SYMMETRIC_KEY_SUPPORTED).
+/// - `key_usage`: NULL: `"ENCRYPT/DECRYPT"` for AES, SM4 and RSA, `"SIGN/VERIFY"`
+///   for EC.
+/// - `origin`: NULL: `"Aliyun_KMS"`; `"EXTERNAL"` creates a symmetric key in
+///   PendingImport until `kms_import_key_material` or `kms_import_key_version`.
+///
+/// The key permits only the GCM of its spec; `kms_create_key_with_options` makes
+/// keys that permit block modes, or that mirror a cloud key's KeyId.
 /// - `description`: NULL or up to 8192 characters.
 /// - `key_id_out`: required; receives the KeyId (free with `kms_string_free`).
 ///
 /// Returns `KMS_STATUS_OK` or: INVALID_PARAMETER (an unknown spec, usage or origin, a
 /// description over 8192 characters, `(NULL, n > 0)`, a string that is not UTF-8),
-/// MISSING_PARAMETER (NULL `client` or `key_id_out`), UNSUPPORTED_OPERATION (SM4 / SM2
-/// specs; EXTERNAL asymmetric keys), KEYSTORE_IO, KEYSTORE_CORRUPT,
+/// MISSING_PARAMETER (NULL `client` or `key_id_out`), UNSUPPORTED_OPERATION (EC_SM2;
+/// EXTERNAL asymmetric keys), KEYSTORE_IO, KEYSTORE_CORRUPT,
 /// KEYSTORE_ACCESS_DENIED (file-backed stores: the store is written or re-read; see the
 /// top of this header), INTERNAL_FAILURE (a caught panic, a failed random source, out
 /// of memory).
@@ -299,8 +303,9 @@ pub unsafe extern "C" fn kms_import_key_version(
     }
 }
 
-/// ImportKeyMaterial: gives an EXTERNAL key its plain AES material (32 bytes for
-/// Aliyun_AES_256, 24 for _192, 16 for _128) and makes it Enabled. A key that had
+/// ImportKeyMaterial: gives an EXTERNAL key's initial version its plain material
+/// (32 bytes for Aliyun_AES_256, 24 for _192, 16 for _128 and for Aliyun_SM4) and
+/// makes it Enabled. A key that had
 /// material accepts only the same material again. `key_material_expire_unix`: 0
 /// for never, else a future Unix time after which the key is PendingImport until
 /// the same material is imported again. (A key from a store written before key
