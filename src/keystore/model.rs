@@ -398,7 +398,7 @@ impl Key {
             algorithm.name(),
             permitted.join(", "),
             if algorithm.family() == self.cipher_family() {
-                " Block modes must be chosen when the key is created (algorithms)."
+                " A key's algorithms are chosen when it is created (algorithms)."
             } else {
                 ""
             }
