@@ -254,6 +254,7 @@ impl Sink for WritingSink<'_> {
     }
 }
 
+#[cfg(test)]
 fn write_model<S: Sink>(model: &Model, s: &mut S) {
     s.u32(PAYLOAD_VERSION);
     s.len(model.keys.len());
@@ -303,9 +304,11 @@ fn write_key<S: Sink>(key: &Key, s: &mut S) {
     }
 }
 
-/// Serialises the whole model. The buffer is allocated once at its exact final size
+/// Serialises the whole model as a v1 file's payload (for tests: the library
+/// writes v1 files no more). The buffer is allocated once at its exact final size
 /// (computed by a first pass over the same code), so no reallocation leaves an unwiped
 /// copy of key material behind; it is wiped on drop.
+#[cfg(test)]
 pub(crate) fn encode(model: &Model) -> Zeroizing<Vec<u8>> {
     let mut counter = CountingSink(0);
     write_model(model, &mut counter);
@@ -313,6 +316,41 @@ pub(crate) fn encode(model: &Model) -> Zeroizing<Vec<u8>> {
     write_model(model, &mut WritingSink(&mut buf));
     debug_assert_eq!(buf.len(), buf.capacity());
     buf
+}
+
+/// One key as a record of its own (a row of a database store): the payload
+/// version, then the key as in a whole payload. Allocated once at its exact size
+/// and wiped on drop.
+pub(crate) fn encode_key(key: &Key) -> Zeroizing<Vec<u8>> {
+    let mut counter = CountingSink(0);
+    counter.u32(PAYLOAD_VERSION);
+    write_key(key, &mut counter);
+    let mut buf = Zeroizing::new(Vec::with_capacity(counter.0));
+    let mut sink = WritingSink(&mut buf);
+    sink.u32(PAYLOAD_VERSION);
+    write_key(key, &mut sink);
+    buf
+}
+
+/// Reads a record of [`encode_key`]: every malformation is `KeyStore.Corrupted`,
+/// as for a whole payload, and a record of a newer version is refused.
+pub(crate) fn decode_key(record: &[u8]) -> Result<Key> {
+    let mut r = Reader { rest: record };
+    let version = r.u32("the record version")?;
+    if version != PAYLOAD_VERSION {
+        return Err(corrupt(format_args!(
+            "a key record is of version {version}; this build reads version {PAYLOAD_VERSION}."
+        )));
+    }
+    let key = read_key(&mut r, version)?;
+    if !r.rest.is_empty() {
+        return Err(corrupt(format_args!(
+            "{} unexpected bytes follow the key {}.",
+            r.rest.len(),
+            key.key_id
+        )));
+    }
+    Ok(key)
 }
 
 /// The model as payload version 1 or 2 wrote it (for the migration tests): the
@@ -478,6 +516,7 @@ pub(crate) struct Decoded {
     /// The payload was of an older version and was migrated while it was read: the
     /// file should be rewritten, so that nothing of the older format (a legacy
     /// check value) stays on disk.
+    #[cfg_attr(not(test), allow(dead_code))] // read by the codec tests
     pub migrated: bool,
 }
 

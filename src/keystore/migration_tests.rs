@@ -11,7 +11,7 @@ use aes::cipher::generic_array::GenericArray;
 use aes::cipher::{BlockEncrypt, KeyInit};
 use zeroize::Zeroizing;
 
-use super::codec::{self, LEGACY_CHECK_VALUE_VERSION, PAYLOAD_VERSION};
+use super::codec::{self, LEGACY_CHECK_VALUE_VERSION};
 use super::master_key::MasterKey;
 use super::{
     sealed, Key, KeyCheckValue, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Model, Origin,
@@ -102,16 +102,35 @@ fn write_v1_store(path: &Path, model: &Model, generation: u64) {
     std::fs::write(path, file).unwrap();
 }
 
-/// The generation and the unsealed payload of the store file at `path`.
-fn read_payload(path: &Path) -> (u64, Zeroizing<Vec<u8>>) {
+/// The unsealed payload of the v1 store file at `path`.
+fn read_payload(path: &Path) -> Zeroizing<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap();
     let master = MasterKey::from_bytes(&MASTER).unwrap();
-    let (header, payload) = sealed::unseal(&master, &bytes).unwrap();
-    (header.generation, payload)
+    sealed::unseal(&master, &bytes).unwrap().1
 }
 
-fn open(path: &Path) -> Store {
-    Store::open_file(path, MasterKey::from_bytes(&MASTER).unwrap(), false, NOW).unwrap()
+/// Every key record of the SQLite store at `path`, unsealed.
+fn sqlite_records(path: &Path) -> Vec<Zeroizing<Vec<u8>>> {
+    use crate::keystore::backend::sqlite::SqliteLocation;
+    use crate::keystore::rows::Database;
+    let mut db = SqliteLocation::resolve(path)
+        .unwrap()
+        .connect(false)
+        .unwrap()
+        .unwrap();
+    let meta = db.meta().unwrap().unwrap();
+    let row_key = sealed::RowKey::derive(&MasterKey::from_bytes(&MASTER).unwrap(), &meta.salt);
+    db.rows_since(0)
+        .unwrap()
+        .keys
+        .into_iter()
+        .map(|row| {
+            let aad = [b"localkms/row/1/keys/".as_slice(), row.name.as_bytes()].concat();
+            row_key
+                .open_row(&aad, row.sealed.as_ref().unwrap())
+                .unwrap()
+        })
+        .collect()
 }
 
 /// A v1 store with an imported key and an expired one (material wiped, H kept).
@@ -125,73 +144,78 @@ fn v1_fixture(path: &Path) -> (Key, Key, [u8; 16], [u8; 16]) {
     model.insert_key(with_material.clone());
     model.insert_key(without.clone());
     write_v1_store(path, &model, 5);
-    let (_, payload) = read_payload(path);
+    let payload = read_payload(path);
     assert_eq!(payload[..4], 1u32.to_le_bytes());
     assert!(contains(&payload, &h_present) && contains(&payload, &h_expired));
     (with_material, without, h_present, h_expired)
 }
 
 #[test]
-fn a_v1_store_is_rewritten_at_open_without_its_legacy_check_values() {
-    let dir = TempDir::new("rewrite");
-    let path = dir.store();
-    let (with_material, without, h_present, h_expired) = v1_fixture(&path);
-
-    let store = open(&path);
-    let (generation, payload) = read_payload(&path);
-    assert_eq!(generation, 6, "rewritten once, at open");
-    assert_eq!(payload[..4], PAYLOAD_VERSION.to_le_bytes());
-    assert!(!contains(&payload, &h_present), "no H of the imported key");
-    assert!(!contains(&payload, &h_expired), "no H of the expired key");
-
-    let decoded = codec::decode(&payload).unwrap();
-    assert!(!decoded.migrated);
-    let material = with_material.versions[0].material.as_ref().unwrap();
-    for model in [&decoded.model, &**store.snapshot()] {
-        let key = model.resolve(&with_material.key_id, NOW).unwrap();
-        assert_eq!(key.versions[0].check_value, Some(material.check_value()));
-        let key = model.resolve(&without.key_id, NOW).unwrap();
-        assert_eq!(key.versions[0].check_value, None);
-    }
-
-    // Opened again, it is current and is not rewritten.
-    drop(store);
-    let again = open(&path);
-    assert_eq!(read_payload(&path).0, 6);
-    drop(again);
-}
-
-#[test]
-fn a_v1_store_that_cannot_be_written_opens_with_the_migrated_values() {
-    let dir = TempDir::new("read-only");
+fn a_v1_store_is_read_with_migrated_check_values_and_never_written() {
+    let dir = TempDir::new("v1-read");
     let path = dir.store();
     let (with_material, without, _, _) = v1_fixture(&path);
-    // A folder where the lock file goes: the lock, and so any write, fails, even as
-    // root (who ignores permission bits).
-    std::fs::create_dir(dir.0.join("store.kms.lock")).unwrap();
     let before = std::fs::read(&path).unwrap();
 
-    let store = open(&path);
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        before,
-        "the file is unchanged"
-    );
+    let store = Store::from_v1_file(&path, &MasterKey::from_bytes(&MASTER).unwrap()).unwrap();
     let snapshot = store.snapshot();
     let material = with_material.versions[0].material.as_ref().unwrap();
     let key = snapshot.resolve(&with_material.key_id, NOW).unwrap();
     assert_eq!(key.versions[0].check_value, Some(material.check_value()));
     let key = snapshot.resolve(&without.key_id, NOW).unwrap();
     assert_eq!(key.versions[0].check_value, None, "H is not kept in memory");
-    // A change reports why it cannot write.
-    let err = store.mutate(NOW, |_| Ok(())).unwrap_err();
-    assert_eq!(err.kind(), crate::error::ErrorKind::KeyStoreIo);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is unchanged"
+    );
+    // A wrong master key is refused as for any store.
+    let err = Store::from_v1_file(&path, &MasterKey::from_bytes(&[9; 32]).unwrap())
+        .err()
+        .unwrap();
+    assert_eq!(err.kind(), crate::error::ErrorKind::KeyStoreAccessDenied);
+}
+
+#[test]
+fn a_v1_store_copied_into_sqlite_leaves_its_legacy_check_values_behind() {
+    let dir = TempDir::new("v1-copy");
+    let path = dir.store();
+    let (with_material, without, h_present, h_expired) = v1_fixture(&path);
+    let v1 = Store::from_v1_file(&path, &MasterKey::from_bytes(&MASTER).unwrap()).unwrap();
+    let sqlite_path = dir.0.join("store.db");
+    let sqlite = Store::open_sqlite(
+        &sqlite_path,
+        &MasterKey::from_bytes(&MASTER).unwrap(),
+        true,
+        NOW,
+    )
+    .unwrap();
+    sqlite.copy_from(NOW, &v1.snapshot()).unwrap();
+    let records = sqlite_records(&sqlite_path);
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert!(!contains(record, &h_present) && !contains(record, &h_expired));
+    }
+    let file = std::fs::read(&sqlite_path).unwrap();
+    assert!(!contains(&file, &h_present) && !contains(&file, &h_expired));
+    let reopened = Store::open_sqlite(
+        &sqlite_path,
+        &MasterKey::from_bytes(&MASTER).unwrap(),
+        false,
+        NOW,
+    )
+    .unwrap();
+    let snapshot = reopened.snapshot();
+    let material = with_material.versions[0].material.as_ref().unwrap();
+    let key = snapshot.resolve(&with_material.key_id, NOW).unwrap();
+    assert_eq!(key.versions[0].check_value, Some(material.check_value()));
+    assert!(snapshot.resolve(&without.key_id, NOW).is_ok());
 }
 
 #[test]
 fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
     let dir = TempDir::new("expired");
-    let path = dir.store();
+    let path = dir.0.join("store.db");
     let material = [0x5cu8; 32];
     let h = ghash_key(&material);
     let options = OpenOptions {
@@ -217,8 +241,9 @@ fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
     client
         .import_key_material(&key_id, &material, NOW + DAY)
         .unwrap();
-    let (_, payload) = read_payload(&path);
-    assert!(!contains(&payload, &h), "no H while the material is there");
+    for record in sqlite_records(&path) {
+        assert!(!contains(&record, &h), "no H while the material is there");
+    }
 
     // A day and a second later the material has expired and is wiped.
     clock.store(NOW + DAY + 1, std::sync::atomic::Ordering::SeqCst);
@@ -226,7 +251,6 @@ fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
     assert!(described.contains("PendingImport"), "{described}");
     drop(client);
 
-    // Reopened (maintenance, if any is left, runs at open).
     let client = Client::open(&OpenOptions {
         create_if_missing: false,
         ..options
@@ -237,19 +261,20 @@ fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
         .describe_key(&key_id)
         .unwrap()
         .contains("PendingImport"));
-    let (_, payload) = read_payload(&path);
-    assert_eq!(payload[..4], PAYLOAD_VERSION.to_le_bytes());
+    let records = sqlite_records(&path);
+    assert_eq!(records.len(), 1);
     assert!(
-        !contains(&payload, &h),
-        "the store file holds no H after expiry"
+        !contains(&records[0], &h),
+        "the store holds no H after expiry"
     );
-    assert!(!contains(&payload, &material), "nor the material");
-    let decoded = codec::decode(&payload).unwrap();
-    let key = decoded.model.resolve(&key_id, NOW + DAY + 1).unwrap();
+    assert!(!contains(&records[0], &material), "nor the material");
+    let key = codec::decode_key(&records[0]).unwrap();
     assert!(key.versions[0].material.is_none());
     let expected =
         Material::symmetric(CipherFamily::Aes, Zeroizing::new(material.to_vec())).unwrap();
     assert_eq!(key.versions[0].check_value, Some(expected.check_value()));
+    let file = std::fs::read(&path).unwrap();
+    assert!(!contains(&file, &h) && !contains(&file, &material));
 
     // The check value still guards the re-import.
     assert!(client.import_key_material(&key_id, &[0x5d; 32], 0).is_err());

@@ -1,20 +1,18 @@
-//! The key store: the model (keys, versions, aliases) as immutable snapshots, and the
-//! one way to change it.
-//!
-//! Readers (encrypt, decrypt, describe) take the current snapshot without waiting on
-//! anyone: it is an `Arc` behind an atomic swap. A change runs under the writer lock
-//! on a copy of the newest snapshot and, when it succeeds, swaps the copy in; when it
-//! fails, nothing is swapped, so a failed call changes nothing.
+//! The key store: the model (keys, versions, aliases) as immutable snapshots, the
+//! one way to change it, and the stores that keep it: in memory, SQLite (the
+//! embedded default) and PostgreSQL (for several hosts), one sealed row per key
+//! and alias; the v1 sealed file is read only, for `localkms store copy`.
 
+pub(crate) mod backend;
 mod check_value;
 mod codec;
-mod file;
 mod keygen;
 mod keyset;
 pub mod master_key;
 #[cfg(test)]
 mod migration_tests;
 pub mod model;
+mod rows;
 mod sealed;
 mod store;
 

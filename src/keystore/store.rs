@@ -1,26 +1,40 @@
 //! The store: immutable snapshots behind an atomic swap, the one way to change
-//! them, and for a file store the sync with the file on disk.
+//! them, and for a database store the sync with the database.
+//!
+//! Readers never wait: [`Store::snapshot`] is an atomic load, and at most every
+//! 200 ms it starts a background check of the database's change counter, which
+//! brings in the rows other processes or hosts changed. A change runs in one
+//! database transaction that is exclusive among writers everywhere: it catches up
+//! with the rows changed since the snapshot, carries out due maintenance, applies
+//! the change, writes only the rows it touched, commits, and then publishes, so
+//! no process loses another's change and nothing is published that is not stored.
+//! Read paths that find maintenance due but cannot write it (database down, read
+//! only) go on from the snapshot and try again later.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
-use super::file::{FileBackend, FileSource, Loaded};
+use super::backend::sqlite::{SqliteConnector, SqliteLocation};
+use super::keyset::Model;
 use super::master_key::MasterKey;
-use super::{sealed, Model};
+use super::model::Key;
+use super::rows::{self, Database, Head, Meta, Row, RowChanges, ROW_FORMAT};
+use super::sealed::{self, RowKey};
 use crate::error::{Error, ErrorKind, Result};
+use crate::ids::fill_random;
 
-/// One immutable state of the store, and where it came from.
+/// One immutable state of the store.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     model: Model,
-    /// Grows with every change (for a file store, the file's generation).
+    /// Where the database was when this state was read or written (0 in memory).
+    head: Head,
+    /// Grows with every snapshot this store publishes.
     generation: u64,
-    /// The file this snapshot was read from or written as (kept open).
-    source: Option<FileSource>,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -30,33 +44,56 @@ impl std::ops::Deref for Snapshot {
     }
 }
 
-/// How often, at most, a reader looks at the store file's identity.
+impl Snapshot {
+    /// How many snapshots the store had published when this one was.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+/// How often, at most, a reader checks the database for other writers' changes.
 const FRESHNESS_INTERVAL_MS: u64 = 200;
+/// The longest wait between two attempts at maintenance that could not be written.
+const MAX_BACKOFF_MS: u64 = 30_000;
 
 fn monotonic_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
     START.get_or_init(Instant::now).elapsed().as_millis() as u64
 }
 
-struct FileSync {
-    backend: Arc<FileBackend>,
-    last_check_ms: AtomicU64,
-    /// Set while a background re-read is under way, so there is one at a time.
-    reloading: Arc<AtomicBool>,
+/// Opens connections to one database store.
+pub(crate) trait Connector: Send + Sync {
+    /// A new connection; `Ok(None)` when the store does not exist and `create` is
+    /// false.
+    fn connect(&self, create: bool) -> Result<Option<Box<dyn Database>>>;
+    /// The store's file, for an embedded one.
+    fn path(&self) -> Option<&Path> {
+        None
+    }
+    /// The store as messages name it (never a password).
+    fn describe(&self) -> String;
 }
 
-/// The store: the current snapshot, the writer lock, and for a file store the
-/// file it mirrors.
-///
-/// A change takes the in-process writer lock and, for a file store, the
-/// advisory lock on `<store>.lock`; re-reads the newest file under it; carries
-/// out what maintenance is due; applies the change; writes the file durably; and
-/// publishes the new snapshot before letting go of the locks. No process can
-/// lose another's change, and a failed change writes nothing.
+/// What a database store keeps besides the snapshot.
+struct DbSync {
+    connector: Box<dyn Connector>,
+    row_key: RowKey,
+    last_check_ms: AtomicU64,
+    /// The process whose background refresh is under way (0: none). A child forked
+    /// during one sees another process's id and is not blocked by it.
+    refreshing_pid: AtomicU32,
+    /// No maintenance on a read path before this time (after a failed write).
+    retry_at_ms: AtomicU64,
+    backoff_ms: AtomicU64,
+}
+
+/// The store: the current snapshot and, for a database store, its database.
 pub struct Store {
     current: Arc<ArcSwap<Snapshot>>,
+    /// Serialises the changes of an in-memory store (a database store's are
+    /// serialised by its transactions).
     writer: Mutex<()>,
-    file: Option<FileSync>,
+    db: Option<Arc<DbSync>>,
 }
 
 impl Default for Store {
@@ -71,180 +108,248 @@ impl Store {
         Store {
             current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
             writer: Mutex::new(()),
-            file: None,
+            db: None,
         }
     }
 
-    /// Opens the store file at `path` sealed under `master`, creating an empty one
-    /// when it does not exist and `create_if_missing` is set. Maintenance that has
-    /// fallen due by `now`, and the rewrite of a file of an older payload format,
-    /// are carried out when the file can be written.
-    pub fn open_file(
-        path: &Path,
-        master: MasterKey,
+    /// Opens the database store `connector` names, sealed under `master`, creating
+    /// it when it does not exist and `create_if_missing` is set. A wrong master key
+    /// is `KeyStore.AccessDenied`; a store of a newer format `KeyStore.Corrupted`.
+    /// Maintenance due by `now` is carried out when the store can be written.
+    pub(crate) fn open_database(
+        connector: Box<dyn Connector>,
+        master: &MasterKey,
         create_if_missing: bool,
         now: i64,
     ) -> Result<Store> {
-        let backend = FileBackend::new(path, master)?;
-        let loaded = match backend.read()? {
-            Some(loaded) => loaded,
-            None if !create_if_missing => {
-                return Err(Error::new(
-                    ErrorKind::KeyStoreIo,
-                    format!(
-                        "The key store file {} does not exist; set create_if_missing to create it.",
-                        path.display()
-                    ),
-                ))
-            }
+        let missing = || {
+            Error::new(
+                ErrorKind::KeyStoreIo,
+                format!(
+                    "The key store {} does not exist; set create_if_missing to create it.",
+                    connector.describe()
+                ),
+            )
+        };
+        let mut conn = connector.connect(create_if_missing)?.ok_or_else(missing)?;
+        let meta = match conn.meta()? {
+            Some(meta) => meta,
+            None if !create_if_missing => return Err(missing()),
             None => {
-                let lock = backend.lock()?;
-                // Another process may have created it while this one waited.
-                match backend.read()? {
-                    Some(loaded) => loaded,
-                    None => {
-                        let salt = sealed::new_salt()?;
-                        let model = Model::default();
-                        let source = backend.write(&lock, &model, &salt, 1)?;
-                        Loaded {
-                            model,
-                            migrated: false,
-                            generation: 1,
-                            salt,
-                            source,
-                        }
-                    }
-                }
+                let salt = sealed::new_salt()?;
+                let verifier = RowKey::derive(master, &salt).verifier();
+                conn.create(&Meta {
+                    format: ROW_FORMAT,
+                    salt,
+                    verifier,
+                    head: Head::default(),
+                })?
             }
         };
-        let migrated = loaded.migrated;
+        if meta.format > ROW_FORMAT {
+            return Err(Error::new(
+                ErrorKind::KeyStoreCorrupt,
+                format!(
+                    "The key store {} was written by a newer localkms (format {}; this build \
+                     reads up to {ROW_FORMAT}).",
+                    connector.describe(),
+                    meta.format
+                ),
+            ));
+        }
+        let row_key = RowKey::derive(master, &meta.salt);
+        // Not secret-dependent timing that matters: the verifier is public.
+        if row_key.verifier() != meta.verifier {
+            return Err(Error::new(
+                ErrorKind::KeyStoreAccessDenied,
+                format!(
+                    "The master key does not open the key store {} (wrong master key).",
+                    connector.describe()
+                ),
+            ));
+        }
+        let head = conn.head()?;
+        let model = load_all(&mut *conn, &row_key)?;
+        drop(conn);
         let store = Store {
             current: Arc::new(ArcSwap::from_pointee(Snapshot {
-                model: loaded.model,
-                generation: loaded.generation,
-                source: Some(loaded.source),
+                model,
+                head,
+                generation: 1,
             })),
             writer: Mutex::new(()),
-            file: Some(FileSync {
-                backend: Arc::new(backend),
+            db: Some(Arc::new(DbSync {
+                connector,
+                row_key,
                 last_check_ms: AtomicU64::new(monotonic_ms()),
-                reloading: Arc::new(AtomicBool::new(false)),
-            }),
+                refreshing_pid: AtomicU32::new(0),
+                retry_at_ms: AtomicU64::new(0),
+                backoff_ms: AtomicU64::new(0),
+            })),
         };
-        // A file of an older format is rewritten at once (it may hold legacy check
-        // values, the GHASH keys of its keys, which must not stay on disk): under
-        // the locks, through the same write as any change, which re-reads the file
-        // and finds it still old unless another process rewrote it meanwhile.
-        if migrated || store.current.load().maintenance_due_at(now) {
-            // Best effort: a store in a read-only folder still opens for reading,
-            // with the migrated model in memory; the next change reports why it
-            // cannot write.
-            let _ = store.maintain(now);
+        if store.current.load().maintenance_due_at(now) {
+            // A store that cannot be written still opens for reading.
+            store.maintain_for_read(now);
         }
         Ok(store)
     }
 
-    /// The path of the store file, for a file store.
-    pub fn path(&self) -> Option<&Path> {
-        self.file.as_ref().map(|f| f.backend.path())
+    /// Opens (or creates) the embedded store, the SQLite database at `path`.
+    pub fn open_sqlite(
+        path: &Path,
+        master: &MasterKey,
+        create_if_missing: bool,
+        now: i64,
+    ) -> Result<Store> {
+        let location = SqliteLocation::resolve(path)?;
+        Store::open_database(
+            Box::new(SqliteConnector(location)),
+            master,
+            create_if_missing,
+            now,
+        )
     }
 
-    /// The current snapshot. Never waits on a writer or on the disk beyond a
-    /// stat: for a file store, at most every 200 ms it compares the file's
-    /// identity with the snapshot's, and when another process has replaced the
-    /// file, a background thread re-reads it (without any lock) and publishes it,
+    /// An in-memory store holding what the v1 sealed store file at `path` holds
+    /// (read once; nothing is ever written to it), for `localkms store copy`.
+    pub fn from_v1_file(path: &Path, master: &MasterKey) -> Result<Store> {
+        let mut model = super::backend::v1_file::read_v1_store(path, master)?;
+        model.reindex();
+        model.take_changes();
+        Ok(Store {
+            current: Arc::new(ArcSwap::from_pointee(Snapshot {
+                model,
+                head: Head::default(),
+                generation: 1,
+            })),
+            writer: Mutex::new(()),
+            db: None,
+        })
+    }
+
+    /// Writes every key and alias of `source` into this store, in one change; the
+    /// store must hold no key yet (a copy never overwrites). Keys are copied as
+    /// they are, states, policies, versions and material included: nothing falls
+    /// due during the copy.
+    pub fn copy_from(&self, now: i64, source: &Model) -> Result<()> {
+        self.apply(now, |model| {
+            if model.keys().next().is_some() {
+                return Err(Error::new(
+                    ErrorKind::KeyStoreIo,
+                    "The destination store already holds keys; a copy goes into an empty store.",
+                ));
+            }
+            for key in source.keys() {
+                model.insert_key(Key::clone(key));
+            }
+            for (alias, key_id) in source.aliases() {
+                model.set_alias(alias, key_id);
+            }
+            Ok(((), true))
+        })
+    }
+
+    /// The store's file, for an embedded database store.
+    pub fn path(&self) -> Option<&Path> {
+        self.db.as_ref().and_then(|db| db.connector.path())
+    }
+
+    /// The current snapshot. Never waits on a writer or on the database: at most
+    /// every 200 ms it starts a background check for other processes' changes,
     /// while callers go on with the snapshot they have.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         let snapshot = self.current.load_full();
-        let Some(file) = &self.file else {
+        let Some(db) = &self.db else {
             return snapshot;
         };
         let now_ms = monotonic_ms();
-        let last = file.last_check_ms.load(Ordering::Relaxed);
-        if now_ms.saturating_sub(last) < FRESHNESS_INTERVAL_MS
-            || file
+        let last = db.last_check_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(last) >= FRESHNESS_INTERVAL_MS
+            && db
                 .last_check_ms
                 .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
+                .is_ok()
         {
-            return snapshot;
-        }
-        if Self::file_changed(file, &snapshot) {
-            self.reload_in_background(file);
+            self.refresh_in_background(db);
         }
         snapshot
     }
 
-    /// Whether the store file is no longer the one `snapshot` came from (a stat).
-    fn file_changed(file: &FileSync, snapshot: &Snapshot) -> bool {
-        match file.backend.identity() {
-            Ok(Some(identity)) => snapshot.source.as_ref().map(|s| s.identity) != Some(identity),
-            _ => false,
-        }
-    }
-
-    /// Re-reads the file now if another process has replaced it (a decrypt met a
-    /// version it does not know). An unchanged file is not read again, so blobs
-    /// naming versions that do not exist cost a stat, not a read. For an in-memory
-    /// store, the current snapshot.
+    /// Catches up with the database now (a decrypt met a version it does not know,
+    /// or a listener heard of a change). For an in-memory store, the current
+    /// snapshot.
     pub fn reload(&self) -> Result<Arc<Snapshot>> {
-        let snapshot = self.current.load_full();
-        let Some(file) = &self.file else {
-            return Ok(snapshot);
+        let Some(db) = &self.db else {
+            return Ok(self.current.load_full());
         };
-        if !Self::file_changed(file, &snapshot) {
-            return Ok(snapshot);
-        }
-        if let Some(loaded) = file.backend.read()? {
-            publish_if_newer(&self.current, loaded);
-        }
+        refresh(&self.current, db)?;
         Ok(self.current.load_full())
     }
 
-    /// Starts a re-read of the file on a thread of its own, unless one is under
-    /// way. Read errors leave the current snapshot in place (the next change
-    /// reports them). If no thread can be started, the caller re-reads.
-    fn reload_in_background(&self, file: &FileSync) {
-        if file
-            .reloading
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
+    /// Starts a refresh on a thread of its own, unless one of this process is under
+    /// way. Errors leave the current snapshot in place. If no thread can be
+    /// started, nothing happens (the next check tries again).
+    fn refresh_in_background(&self, db: &Arc<DbSync>) {
+        let me = std::process::id();
+        let running = db.refreshing_pid.load(Ordering::Acquire);
+        if running == me
+            || db
+                .refreshing_pid
+                .compare_exchange(running, me, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
         {
             return;
         }
-        let backend = file.backend.clone();
+        let db_for_thread = db.clone();
         let current = self.current.clone();
-        let reloading = ClearOnDrop(file.reloading.clone());
         let spawned = std::thread::Builder::new()
-            .name("localkms-reload".into())
+            .name("localkms-refresh".into())
             .spawn(move || {
-                // Cleared however the thread ends, a panic included.
-                let _reloading = reloading;
-                if let Ok(Some(loaded)) = backend.read() {
-                    publish_if_newer(&current, loaded);
-                }
+                let _done = ClearOnDrop(db_for_thread.clone());
+                let _ = refresh(&current, &db_for_thread);
             });
         if spawned.is_err() {
-            if let Ok(Some(loaded)) = file.backend.read() {
-                publish_if_newer(&self.current, loaded);
-            }
-            file.reloading.store(false, Ordering::Release);
+            db.refreshing_pid.store(0, Ordering::Release);
         }
     }
 
     /// Applies `change` to the newest state, first carrying out any maintenance
-    /// due at `now`, and publishes (and for a file store durably writes) the
+    /// due at `now`, and publishes (and for a database store durably writes) the
     /// result only when `change` succeeds.
     pub fn mutate<T>(&self, now: i64, change: impl FnOnce(&mut Model) -> Result<T>) -> Result<T> {
         self.apply(now, |model| change(model).map(|out| (out, true)))
     }
 
     /// Carries out the maintenance due at `now` (rotations, expiries, deletions).
-    /// Each is checked again under the locks, so two processes that notice the
-    /// same due rotation make one version between them. Writes nothing when
-    /// nothing is due and the file is of the current format.
+    /// Each is checked again inside the change's transaction, so two processes
+    /// that notice the same due rotation make one version between them.
     pub fn maintain(&self, now: i64) -> Result<()> {
         self.apply(now, |_| Ok(((), false)))
+    }
+
+    /// Maintenance from a read path: carried out when it can be; when it cannot
+    /// be written (the database is down or read only), the read goes on from the
+    /// snapshot it has, and the next attempt waits (1 s, doubling up to 30 s).
+    /// Returns the snapshot to read from.
+    pub fn maintain_for_read(&self, now: i64) -> Arc<Snapshot> {
+        let Some(db) = &self.db else {
+            let _ = self.maintain(now);
+            return self.current.load_full();
+        };
+        let now_ms = monotonic_ms();
+        if now_ms < db.retry_at_ms.load(Ordering::Relaxed) {
+            return self.current.load_full();
+        }
+        match self.maintain(now) {
+            Ok(()) => db.backoff_ms.store(0, Ordering::Relaxed),
+            Err(_) => {
+                let backoff =
+                    (db.backoff_ms.load(Ordering::Relaxed) * 2).clamp(1_000, MAX_BACKOFF_MS);
+                db.backoff_ms.store(backoff, Ordering::Relaxed);
+                db.retry_at_ms.store(now_ms + backoff, Ordering::Relaxed);
+            }
+        }
+        self.current.load_full()
     }
 
     /// `change` returns its output and whether it changed the model.
@@ -253,10 +358,10 @@ impl Store {
         now: i64,
         change: impl FnOnce(&mut Model) -> Result<(T, bool)>,
     ) -> Result<T> {
-        // A panic in an earlier change cannot leave a half-made snapshot behind (the
-        // copy is published only at the end), so a poisoned lock is safe to take.
-        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(file) = &self.file else {
+        let Some(db) = &self.db else {
+            // A panic in an earlier change cannot leave a half-made snapshot behind
+            // (the copy is published only at the end), so a poisoned lock is safe.
+            let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             let current = self.current.load_full();
             let mut next = Model::clone(&current.model);
             let maintained = next.run_maintenance(now)?;
@@ -266,82 +371,212 @@ impl Store {
             if maintained || changed {
                 self.current.store(Arc::new(Snapshot {
                     model: next,
+                    head: Head::default(),
                     generation: current.generation + 1,
-                    source: None,
                 }));
             }
             return Ok(out);
         };
-        let lock = file.backend.lock()?;
-        let loaded = file.backend.read()?.ok_or_else(|| {
-            Error::new(
-                ErrorKind::KeyStoreIo,
-                format!(
-                    "The key store file {} has disappeared.",
-                    file.backend.path().display()
-                ),
-            )
-        })?;
-        let Loaded {
-            mut model,
-            migrated,
-            generation,
-            salt,
-            source,
-        } = loaded;
-        let maintained = model.run_maintenance(now)?;
-        let (out, changed) = change(&mut model)?;
-        model.reindex();
-        model.take_changes();
-        // A file of an older format is replaced by the first write, even one with
-        // nothing else to change.
-        let (generation, source) = if maintained || changed || migrated {
-            let next = generation + 1;
-            (next, file.backend.write(&lock, &model, &salt, next)?)
-        } else {
-            (generation, source)
-        };
-        // Published before the file lock goes, so no newer file can be read and
-        // published first.
-        self.current.rcu(|current| {
-            if generation >= current.generation {
-                Arc::new(Snapshot {
-                    model: model.clone(),
-                    generation,
-                    source: Some(source.clone()),
-                })
-            } else {
-                current.clone()
+        let mut conn = connect(db)?;
+        conn.begin()?;
+        match apply_in_transaction(&self.current, db, &mut *conn, now, change) {
+            Ok((out, published)) => {
+                if let Some(publish) = published {
+                    conn.commit()?;
+                    conn.notify();
+                    publish.publish(&self.current);
+                } else {
+                    conn.rollback();
+                }
+                Ok(out)
             }
-        });
-        drop(lock);
-        Ok(out)
+            Err(e) => {
+                conn.rollback();
+                Err(e)
+            }
+        }
     }
 }
 
-/// Publishes what was read from the file unless a newer snapshot is already
-/// published (a reader must never undo a writer's change).
-fn publish_if_newer(current: &ArcSwap<Snapshot>, loaded: Loaded) {
+/// A snapshot to publish once the transaction that wrote it has committed.
+struct Pending {
+    base: Arc<Snapshot>,
+    model: Model,
+    head: Head,
+}
+
+impl Pending {
+    fn publish(self, current: &ArcSwap<Snapshot>) {
+        publish(current, &self.base, self.model, self.head);
+    }
+}
+
+/// The body of a change inside its transaction: catch up, maintain, change, write
+/// the touched rows. Returns the output and, when anything was written, the
+/// snapshot to publish after the commit; when nothing changed, the caught-up
+/// state is published at once (nothing new was written).
+fn apply_in_transaction<T>(
+    current: &ArcSwap<Snapshot>,
+    db: &DbSync,
+    conn: &mut dyn Database,
+    now: i64,
+    change: impl FnOnce(&mut Model) -> Result<(T, bool)>,
+) -> Result<(T, Option<Pending>)> {
+    let base = current.load_full();
+    let head = conn.head()?;
+    let mut model = catch_up(conn, &db.row_key, &base, head)?;
+    let caught_up = model.clone();
+    let maintained = model.run_maintenance(now)?;
+    let (out, changed) = change(&mut model)?;
+    model.reindex();
+    let touched = model.take_changes();
+    if !(maintained || changed) || touched.is_empty() {
+        if head != base.head {
+            publish(current, &base, caught_up, head);
+        }
+        return Ok((out, None));
+    }
+    let mut rows = RowChanges::default();
+    for key_id in &touched.keys {
+        let sealed = match model.key(key_id) {
+            Some(key) => Some(rows::seal_key(&db.row_key, key)?),
+            None => None,
+        };
+        rows.keys.push(Row {
+            name: key_id.clone(),
+            sealed,
+        });
+    }
+    for alias in &touched.aliases {
+        let sealed = match model.alias_target(alias) {
+            Some(key_id) => Some(rows::seal_alias(&db.row_key, alias, key_id)?),
+            None => None,
+        };
+        rows.aliases.push(Row {
+            name: alias.clone(),
+            sealed,
+        });
+    }
+    let mut tag = [0u8; 16];
+    fill_random(&mut tag)?;
+    let next = Head {
+        counter: head.counter + 1,
+        tag,
+    };
+    conn.write(next, &rows)?;
+    Ok((
+        out,
+        Some(Pending {
+            base,
+            model,
+            head: next,
+        }),
+    ))
+}
+
+/// A new connection to a store that exists.
+fn connect(db: &DbSync) -> Result<Box<dyn Database>> {
+    db.connector.connect(false)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::KeyStoreIo,
+            format!("The key store {} has disappeared.", db.connector.describe()),
+        )
+    })
+}
+
+/// Reads the store and publishes it unless something newer was published.
+fn refresh(current: &ArcSwap<Snapshot>, db: &DbSync) -> Result<()> {
+    let mut conn = connect(db)?;
+    let base = current.load_full();
+    let head = conn.head()?;
+    if head == base.head {
+        return Ok(());
+    }
+    let model = catch_up(&mut *conn, &db.row_key, &base, head)?;
+    publish(current, &base, model, head);
+    Ok(())
+}
+
+/// The model at `head`: `base` with the rows changed since it, when the log shows
+/// `base` is a point of the database's history; else every row (a restored older
+/// store, or one pruned past it, is adopted whole).
+fn catch_up(
+    conn: &mut dyn Database,
+    row_key: &RowKey,
+    base: &Snapshot,
+    head: Head,
+) -> Result<Model> {
+    if head == base.head {
+        return Ok(base.model.clone());
+    }
+    let continues = base.head.counter > 0
+        && head.counter > base.head.counter
+        && conn.tag_at(base.head.counter)? == Some(base.head.tag);
+    if !continues {
+        return load_all(conn, row_key);
+    }
+    let mut model = base.model.clone();
+    apply_rows(&mut model, row_key, conn.rows_since(base.head.counter)?)?;
+    model.reindex();
+    model.take_changes();
+    Ok(model)
+}
+
+/// Every row of the store as a model.
+fn load_all(conn: &mut dyn Database, row_key: &RowKey) -> Result<Model> {
+    let mut model = Model::default();
+    apply_rows(&mut model, row_key, conn.rows_since(0)?)?;
+    model.reindex();
+    model.take_changes();
+    Ok(model)
+}
+
+fn apply_rows(model: &mut Model, row_key: &RowKey, rows: RowChanges) -> Result<()> {
+    for row in rows.keys {
+        let key = match &row.sealed {
+            Some(sealed) => Some(Arc::new(rows::open_key(row_key, &row.name, sealed)?)),
+            None => None,
+        };
+        model.replace_key(&row.name, key);
+    }
+    for row in rows.aliases {
+        let target = match &row.sealed {
+            Some(sealed) => Some(rows::open_alias(row_key, &row.name, sealed)?),
+            None => None,
+        };
+        model.replace_alias(&row.name, target);
+    }
+    Ok(())
+}
+
+/// Publishes `model` at `head`, unless a newer state went out since `base` was
+/// taken: a later counter, or (for a restored store whose counter went back) any
+/// change at all since `base`.
+fn publish(current: &ArcSwap<Snapshot>, base: &Arc<Snapshot>, model: Model, head: Head) {
     let fresh = Arc::new(Snapshot {
-        model: loaded.model,
-        generation: loaded.generation,
-        source: Some(loaded.source),
+        model,
+        head,
+        generation: 0,
     });
     current.rcu(|now| {
-        if fresh.generation > now.generation {
-            fresh.clone()
+        if Arc::ptr_eq(now, base) || head.counter > now.head.counter {
+            Arc::new(Snapshot {
+                model: fresh.model.clone(),
+                head,
+                generation: now.generation + 1,
+            })
         } else {
             now.clone()
         }
     });
 }
 
-/// Clears the flag when dropped.
-struct ClearOnDrop(Arc<AtomicBool>);
+/// Clears the refresh flag when the refresh thread ends, however it ends.
+struct ClearOnDrop(Arc<DbSync>);
 
 impl Drop for ClearOnDrop {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
+        self.0.refreshing_pid.store(0, Ordering::Release);
     }
 }
 
@@ -354,34 +589,68 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("localkms-store-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        dir.join("s.kms")
+        dir.join("s.db")
+    }
+
+    fn key(id: &str) -> Key {
+        use crate::keystore::{
+            generate_material, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, PermittedModes,
+        };
+        Key {
+            key_id: id.to_owned(),
+            key_spec: KeySpec::Aes256,
+            key_usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::AliyunKms,
+            description: String::new(),
+            creation_date: 0,
+            state: KeyState::Enabled,
+            delete_date: None,
+            versions: vec![KeyVersion {
+                key_version_id: format!("{id}-0123456789"),
+                creation_date: 0,
+                material: Some(Arc::new(generate_material(KeySpec::Aes256).unwrap())),
+                check_value: None,
+            }],
+            primary: 0,
+            automatic_rotation: false,
+            rotation_interval: None,
+            last_rotation_date: 0,
+            material_expire: None,
+            modes: PermittedModes::GCM_ONLY,
+        }
     }
 
     #[test]
-    fn a_reader_sees_another_writer_without_reading_the_file_itself() {
+    fn a_reader_sees_another_writer_in_the_background_and_catches_up_by_rows() {
         let path = temp_store("bg");
-        let key = [3u8; 32];
-        let writer =
-            Store::open_file(&path, MasterKey::from_bytes(&key).unwrap(), true, 0).unwrap();
-        let reader =
-            Store::open_file(&path, MasterKey::from_bytes(&key).unwrap(), false, 0).unwrap();
-        let before = reader.snapshot().generation;
-        writer.mutate(0, |_| Ok(())).unwrap();
-        let written = writer.snapshot().generation;
-        assert!(written > before);
+        let master = MasterKey::from_bytes(&[3u8; 32]).unwrap();
+        let writer = Store::open_sqlite(&path, &master, true, 0).unwrap();
+        let reader = Store::open_sqlite(&path, &master, false, 0).unwrap();
+        let before = reader.snapshot().head;
+        writer
+            .mutate(0, |m| {
+                m.insert_key(key("key-aaaaaaaaaaaaaaaaaaaaa"));
+                Ok(())
+            })
+            .unwrap();
+        let written = writer.snapshot().head;
+        assert_eq!(written.counter, before.counter + 1);
 
-        // The first call after the freshness interval only notices the change and
-        // answers from the snapshot it has; the re-read happens in the background.
+        // The first call after the freshness interval answers from the snapshot it
+        // has; the check and the read of the changed row happen in the background.
         std::thread::sleep(Duration::from_millis(FRESHNESS_INTERVAL_MS + 50));
         let noticed = reader.snapshot();
-        assert_eq!(noticed.generation, before);
+        assert_eq!(noticed.head, before);
         let deadline = Instant::now() + Duration::from_secs(2);
-        while reader.snapshot().generation != written {
+        while reader.snapshot().head != written {
             assert!(Instant::now() < deadline, "the change was not picked up");
             std::thread::sleep(Duration::from_millis(10));
+            reader.snapshot();
         }
-        // An unchanged file is not re-read: reload() answers from memory.
-        assert!(Arc::ptr_eq(&reader.reload().unwrap(), &reader.snapshot()));
+        assert!(reader.snapshot().key("key-aaaaaaaaaaaaaaaaaaaaa").is_some());
+        // An unchanged store is not read again: reload() answers from memory.
+        let same = reader.snapshot();
+        assert!(Arc::ptr_eq(&reader.reload().unwrap(), &same));
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

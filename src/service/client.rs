@@ -101,13 +101,12 @@ impl Client {
     }
 
     fn open_store(options: &OpenOptions<'_>) -> Result<Client> {
-        let path = options.keystore_path.filter(|p| !p.as_os_str().is_empty());
-        let master_key = options.master_key.filter(|k| !k.is_empty());
-        let master_key_file = options
-            .master_key_file
-            .filter(|p| !p.as_os_str().is_empty());
-        let Some(path) = path else {
-            if master_key.is_some() || master_key_file.is_some() {
+        let Some(path) = options.keystore_path.filter(|p| !p.as_os_str().is_empty()) else {
+            if options.master_key.is_some_and(|k| !k.is_empty())
+                || options
+                    .master_key_file
+                    .is_some_and(|p| !p.as_os_str().is_empty())
+            {
                 return Err(Error::invalid_parameter(
                     "master_key",
                     "A master key seals a store file; an in-memory store takes none.",
@@ -115,6 +114,47 @@ impl Client {
             }
             return Ok(Client::in_memory());
         };
+        let master = master_key_of(options)?;
+        let store =
+            Store::open_sqlite(path, &master, options.create_if_missing, ids::system_now())?;
+        Ok(Client {
+            store,
+            clock: ClockSlot::default(),
+        })
+    }
+
+    /// A client on what the v1 sealed store file (localkms 0.1) at
+    /// `options.keystore_path` holds, read into memory: nothing is written to the
+    /// file, and changes go nowhere. For `localkms store copy`.
+    pub fn open_v1_file(options: &OpenOptions<'_>) -> Result<Client> {
+        let request_id = ids::new_request_id()?;
+        (|| {
+            let path = options
+                .keystore_path
+                .filter(|p| !p.as_os_str().is_empty())
+                .ok_or_else(|| Error::missing_parameter("keystore_path"))?;
+            let master = master_key_of(options)?;
+            Ok(Client {
+                store: Store::from_v1_file(path, &master)?,
+                clock: ClockSlot::default(),
+            })
+        })()
+        .map_err(|e: Error| e.with_request_id(&request_id))
+    }
+
+    /// The store of this client, for the copy between stores.
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// The master key the options give, as bytes or as a file (exactly one).
+fn master_key_of(options: &OpenOptions<'_>) -> Result<MasterKey> {
+    let master_key = options.master_key.filter(|k| !k.is_empty());
+    let master_key_file = options
+        .master_key_file
+        .filter(|p| !p.as_os_str().is_empty());
+    {
         let master = match (master_key, master_key_file) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid_parameter(
@@ -126,13 +166,11 @@ impl Client {
             (Some(bytes), None) => MasterKey::from_bytes(bytes)?,
             (None, Some(file)) => MasterKey::from_file(file)?,
         };
-        let store = Store::open_file(path, master, options.create_if_missing, ids::system_now())?;
-        Ok(Client {
-            store,
-            clock: ClockSlot::default(),
-        })
+        Ok(master)
     }
+}
 
+impl Client {
     /// The store file, for a file-backed client.
     pub fn keystore_path(&self) -> Option<&Path> {
         self.store.path()
@@ -188,8 +226,10 @@ impl Client {
         if !due {
             return Ok(snapshot);
         }
-        self.store.maintain(now)?;
-        Ok(self.store.snapshot())
+        // Degraded, never broken: maintenance that cannot be written now (the
+        // database is down or read only) is tried again later, and the call goes on
+        // with the versions that are stored.
+        Ok(self.store.maintain_for_read(now))
     }
 
     /// A snapshot with nothing due for any key at `now`.
@@ -198,7 +238,6 @@ impl Client {
         if !snapshot.maintenance_due_at(now) {
             return Ok(snapshot);
         }
-        self.store.maintain(now)?;
-        Ok(self.store.snapshot())
+        Ok(self.store.maintain_for_read(now))
     }
 }

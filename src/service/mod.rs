@@ -18,6 +18,7 @@
 //! ```
 
 mod client;
+mod copy;
 mod crypto_ops;
 mod data_keys;
 mod describe;
@@ -26,6 +27,7 @@ mod params;
 mod redacted;
 
 pub use client::{Client, Clock, OpenOptions};
+pub use copy::CopyReport;
 pub use crypto_ops::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
 pub use data_keys::{DataKeyRequest, DataKeyResponse, DEFAULT_DATA_KEY_LEN, MAX_DATA_KEY_LEN};
 pub use keys::CreateKeyRequest;
