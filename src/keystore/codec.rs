@@ -4,7 +4,7 @@
 //! payload starts with its own [`PAYLOAD_VERSION`]. A reader opens every payload
 //! version up to its own and refuses a newer one as `KeyStore.Corrupted`.
 //!
-//! # Format (version 2)
+//! # Format (version 3)
 //!
 //! Every integer is little-endian. `str` and `bytes` are a `u32` length followed by
 //! that many bytes (UTF-8 for `str`); `opt<T>` is a `u8` tag, 0 (absent) or 1 (present),
@@ -12,7 +12,7 @@
 //!
 //! | Part      | Field                  | Encoding                   |
 //! |-----------|------------------------|----------------------------|
-//! | payload   | payload version        | `u32` (= 2)                |
+//! | payload   | payload version        | `u32` (= 3)                |
 //! |           | key count              | `u32`                      |
 //! |           | keys                   | key × key count            |
 //! |           | alias count            | `u32`                      |
@@ -31,12 +31,15 @@
 //! |           | rotation_interval      | `opt<i64>` (seconds)       |
 //! |           | last_rotation_date     | `i64`                      |
 //! |           | material_expire        | `opt<i64>`                 |
-//! |           | material_check_value   | `opt<[u8; 16]>` (raw)      |
+//! |           | material_check_value (1, 2) | `opt<[u8; 16]>` (raw) |
+//! |           | modes (3)              | `u8`: bit 0 GCM, 1 CBC, 2 ECB |
 //! |           | version count          | `u32` (≥ 1)                |
 //! |           | versions               | version × version count    |
 //! | version   | key_version_id         | `str` (KeyVersionId form)  |
 //! |           | creation_date          | `i64`                      |
 //! |           | material               | `opt<bytes>`               |
+//! |           | check_value (3)        | `opt<[u8; 16]>`            |
+//! |           | gcm_reserved (3)       | `u64`                      |
 //! | alias     | name                   | `str` (`alias/…`)          |
 //! |           | key_id                 | `str` (an existing key)    |
 //!
@@ -62,6 +65,12 @@
 //! - **2**: the same layout; `material_check_value` is a [`KeyCheckValue`]
 //!   (HMAC-SHA-256 keyed with the material, truncated to 16 bytes), from which no
 //!   AES or GCM secret can be derived.
+//!
+//! - **3**: the key-level check value is gone; each version has its own (an
+//!   EXTERNAL key may hold several imported versions), and its `gcm_reserved`;
+//!   each key has its permitted `modes`. Versions 1 and 2 read as keys that permit
+//!   every mode, with the check value on their initial version. A record of one
+//!   key (a row of a database store) is `u32` version 3 and the key.
 //!
 //! Decoding version 1 migrates it (see `migrated_check_value`): the legacy value
 //! is never kept in memory; `Decoded::migrated` tells the store to rewrite the
@@ -301,6 +310,7 @@ fn write_key<S: Sink>(key: &Key, s: &mut S) {
                 s.put(cv.as_bytes());
             }
         }
+        s.put(&version.gcm_reserved.to_le_bytes());
     }
 }
 
@@ -748,11 +758,18 @@ fn read_version(
     } else {
         None
     };
+    // Format 3 counts the GCM encryptions reserved under each version.
+    let gcm_reserved = if with_check_value {
+        u64::from_le_bytes(r.array::<8>(&vfield("GCM reservation"))?)
+    } else {
+        0
+    };
     Ok(KeyVersion {
         key_version_id,
         creation_date,
         material,
         check_value,
+        gcm_reserved,
     })
 }
 

@@ -14,6 +14,7 @@ fn version(key_id: &str, created: i64, spec: Option<KeySpec>) -> KeyVersion {
         creation_date: created,
         material: spec.map(|s| Arc::new(generate_material(s).unwrap())),
         check_value: None,
+        gcm_reserved: 0,
     }
 }
 

@@ -313,5 +313,6 @@ pub fn new_version(key: &Key, now: i64) -> Result<KeyVersion> {
         creation_date: now,
         material: Some(Arc::new(generate_material(key.key_spec)?)),
         check_value: None,
+        gcm_reserved: 0,
     })
 }

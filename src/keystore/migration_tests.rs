@@ -75,6 +75,7 @@ fn external_key(material: Option<[u8; 32]>, legacy_check_value: [u8; 16]) -> Key
             creation_date: NOW,
             material,
             check_value: Some(KeyCheckValue::from_bytes(legacy_check_value)),
+            gcm_reserved: 0,
         }],
         key_id,
         key_spec: KeySpec::Aes256,

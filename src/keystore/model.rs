@@ -208,6 +208,43 @@ impl KeyState {
 pub struct Material {
     bytes: Zeroizing<Vec<u8>>,
     cipher: Option<KeyCipher>,
+    /// This process's allowance of GCM encryptions under this material.
+    pub gcm_allowance: GcmAllowance,
+}
+
+/// The GCM encryptions this process may still make under one version: ranges are
+/// reserved in the store (so that every process and host together stay within the
+/// version's budget) and spent here without a write per call. A range not spent
+/// when the process ends counts as spent.
+#[derive(Default)]
+pub struct GcmAllowance {
+    left: std::sync::atomic::AtomicI64,
+    /// Held while a new range is reserved, so that threads out of allowance
+    /// reserve one range between them.
+    pub reserving: std::sync::Mutex<()>,
+}
+
+impl GcmAllowance {
+    /// Takes one encryption from the allowance; `false` when none is left.
+    pub fn take(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.left.fetch_sub(1, Ordering::AcqRel) > 0 {
+            return true;
+        }
+        self.left.fetch_add(1, Ordering::AcqRel);
+        false
+    }
+
+    /// Adds a reserved range.
+    pub fn grant(&self, n: u64) {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        self.left.fetch_add(n, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Whether any allowance is left.
+    pub fn has_some(&self) -> bool {
+        self.left.load(std::sync::atomic::Ordering::Acquire) > 0
+    }
 }
 
 impl std::fmt::Debug for Material {
@@ -223,6 +260,7 @@ impl Material {
         Ok(Material {
             bytes,
             cipher: Some(cipher),
+            gcm_allowance: GcmAllowance::default(),
         })
     }
 
@@ -231,6 +269,7 @@ impl Material {
         Material {
             bytes: pkcs8_der,
             cipher: None,
+            gcm_allowance: GcmAllowance::default(),
         }
     }
 
@@ -260,6 +299,9 @@ pub struct KeyVersion {
     /// the same material can be imported again as this version. `Debug` shows no
     /// byte of it.
     pub check_value: Option<KeyCheckValue>,
+    /// GCM encryptions reserved under this version so far, by every process and
+    /// host together (see [`GcmAllowance`]).
+    pub gcm_reserved: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -605,6 +647,7 @@ mod tests {
                 creation_date: 0,
                 material: Some(Arc::new(material)),
                 check_value: Some(cv),
+                gcm_reserved: 0,
             }],
             primary: 0,
             automatic_rotation: false,

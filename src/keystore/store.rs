@@ -534,7 +534,13 @@ fn load_all(conn: &mut dyn Database, row_key: &RowKey) -> Result<Model> {
 fn apply_rows(model: &mut Model, row_key: &RowKey, rows: RowChanges) -> Result<()> {
     for row in rows.keys {
         let key = match &row.sealed {
-            Some(sealed) => Some(Arc::new(rows::open_key(row_key, &row.name, sealed)?)),
+            Some(sealed) => {
+                let mut key = rows::open_key(row_key, &row.name, sealed)?;
+                if let Some(old) = model.key(&row.name) {
+                    keep_materials(&mut key, old);
+                }
+                Some(Arc::new(key))
+            }
             None => None,
         };
         model.replace_key(&row.name, key);
@@ -547,6 +553,27 @@ fn apply_rows(model: &mut Model, row_key: &RowKey, rows: RowChanges) -> Result<(
         model.replace_alias(&row.name, target);
     }
     Ok(())
+}
+
+/// Gives the versions of `key` (just read) whose material is unchanged the
+/// material already in memory: its cipher is not expanded again, and this
+/// process's GCM allowance under it is kept.
+fn keep_materials(key: &mut Key, old: &Key) {
+    for version in &mut key.versions {
+        let Some(previous) = old
+            .version(&version.key_version_id)
+            .and_then(|v| v.material.as_ref())
+        else {
+            continue;
+        };
+        if version
+            .material
+            .as_ref()
+            .is_some_and(|m| m.bytes() == previous.bytes())
+        {
+            version.material = Some(previous.clone());
+        }
+    }
 }
 
 /// Publishes `model` at `head`, unless a newer state went out since `base` was

@@ -1,7 +1,7 @@
 //! The client: one handle on one key store, its clock, and how it is opened.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::redacted::Redacted;
@@ -52,7 +52,14 @@ impl ClockSlot {
 pub struct Client {
     pub(super) store: Store,
     clock: ClockSlot,
+    /// GCM encryptions allowed under one key version (NIST SP 800-38D's 2^32 for
+    /// random 96-bit IVs, unless lowered).
+    gcm_limit: AtomicU64,
 }
+
+/// NIST SP 800-38D: at most 2^32 invocations of GCM with random 96-bit IVs under
+/// one key.
+pub const GCM_INVOCATION_LIMIT: u64 = 1 << 32;
 
 /// How to open a client: `keystore_path` `None` is an in-memory store;
 /// otherwise the store file, sealed under the master key given as bytes or as
@@ -82,6 +89,7 @@ impl Client {
         Client {
             store: Store::in_memory(),
             clock: ClockSlot::default(),
+            gcm_limit: AtomicU64::new(GCM_INVOCATION_LIMIT),
         }
     }
 
@@ -120,6 +128,7 @@ impl Client {
         Ok(Client {
             store,
             clock: ClockSlot::default(),
+            gcm_limit: AtomicU64::new(GCM_INVOCATION_LIMIT),
         })
     }
 
@@ -137,6 +146,7 @@ impl Client {
             Ok(Client {
                 store: Store::from_v1_file(path, &master)?,
                 clock: ClockSlot::default(),
+                gcm_limit: AtomicU64::new(GCM_INVOCATION_LIMIT),
             })
         })()
         .map_err(|e: Error| e.with_request_id(&request_id))
@@ -182,6 +192,22 @@ impl Client {
     /// not call `set_clock` on the same client (that would wait for itself).
     pub fn set_clock(&self, clock: Option<Clock>) {
         self.clock.set(clock);
+    }
+
+    /// Lowers the number of GCM encryptions allowed under one key version (at
+    /// most, and by default, 2^32: NIST SP 800-38D's limit for random 96-bit IVs),
+    /// for a stricter policy. Every process and host using the store should set the
+    /// same limit; the count is kept in the store. When a primary version's budget
+    /// is spent, AdvanceEncrypt and AdvanceGenerateDataKey rotate the key; Encrypt
+    /// and GenerateDataKey (the initial version) refuse.
+    pub fn limit_gcm_invocations(&self, limit: u64) {
+        self.gcm_limit
+            .store(limit.min(GCM_INVOCATION_LIMIT), Ordering::Relaxed);
+    }
+
+    /// The number of GCM encryptions allowed under one key version.
+    pub(super) fn gcm_limit(&self) -> u64 {
+        self.gcm_limit.load(Ordering::Relaxed)
     }
 
     /// The time now, by the clock in force.

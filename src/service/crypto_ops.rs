@@ -11,7 +11,7 @@ use crate::crypto::{
     ciphertext_len, Algorithm, CipherParams, KeyCipher, Mode, PaddingMode, MAX_AAD_LEN,
 };
 use crate::error::{Error, ErrorKind, Result};
-use crate::keystore::{Key, KeyVersion, Snapshot};
+use crate::keystore::{new_version, Key, KeyVersion, Material, Origin, Snapshot};
 use std::sync::Arc;
 
 /// The parameters of AdvanceEncrypt and Encrypt. Empty `iv` means "draw a random
@@ -108,6 +108,23 @@ pub(super) enum Which {
     Initial,
 }
 
+impl Which {
+    fn version_of(self, key: &Key) -> &KeyVersion {
+        match self {
+            Which::Primary => key.primary_version(),
+            Which::Initial => key.initial_version(),
+        }
+    }
+}
+
+/// What a reservation of GCM encryptions brought.
+enum Reservation {
+    /// The allowance holds more now (reserved here, or by another thread).
+    More,
+    /// The version's budget is spent.
+    Spent,
+}
+
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
 }
@@ -147,6 +164,127 @@ fn find_candidate<'s, 'b>(
 }
 
 impl Client {
+    /// The key to encrypt with and the algorithm, with one GCM encryption taken
+    /// from the budget of the version that will encrypt. When the primary
+    /// version's budget is spent, the key is rotated and the new primary encrypts;
+    /// a spent initial version (Encrypt), or a spent primary of a key that cannot
+    /// rotate, is refused.
+    fn key_for_encryption(
+        &self,
+        key_id: &str,
+        which: Which,
+        default_algorithm: bool,
+        asked: Algorithm,
+        now: i64,
+    ) -> Result<(Arc<Key>, Algorithm)> {
+        // A rotation or a reservation, then a retry: a few rounds at most, unless
+        // other writers keep spending what this one reserves.
+        for _ in 0..8 {
+            let snapshot = self.fresh_snapshot_for(key_id, now)?;
+            let key = snapshot.resolve(key_id, now)?.clone();
+            check_usable(&key, now)?;
+            // No algorithm asked for: the GCM of the key's block cipher (the rules
+            // checked before are those of every GCM).
+            let algorithm = if default_algorithm {
+                key.default_algorithm()
+            } else {
+                asked
+            };
+            key.require_algorithm(algorithm)?;
+            if algorithm.mode() != Mode::Gcm {
+                return Ok((key, algorithm));
+            }
+            let version = which.version_of(&key);
+            let Some(material) = version.material.clone() else {
+                // No material: version_cipher answers PendingImport.
+                return Ok((key, algorithm));
+            };
+            if material.gcm_allowance.take() {
+                return Ok((key, algorithm));
+            }
+            match self.reserve_gcm(&key.key_id, &version.key_version_id, &material, now)? {
+                Reservation::More => continue,
+                Reservation::Spent => {
+                    let rotatable = which == Which::Primary && key.origin == Origin::AliyunKms;
+                    if !rotatable {
+                        return Err(Error::unsupported(format!(
+                            "The version {} of key {} has made the {} GCM encryptions one \
+                             version may make (NIST SP 800-38D, random 96-bit IVs). {}",
+                            version.key_version_id,
+                            key.key_id,
+                            self.gcm_limit(),
+                            if which == Which::Initial {
+                                "Encrypt always uses the initial version: use AdvanceEncrypt, \
+                                 which rotates."
+                            } else {
+                                "The key's material is imported: import a new version."
+                            }
+                        )));
+                    }
+                    self.rotate_spent(&key.key_id, &version.key_version_id, now)?;
+                }
+            }
+        }
+        Err(Error::internal(
+            "GCM encryptions could not be reserved for the key version.",
+        ))
+    }
+
+    /// Reserves a range of GCM encryptions for `material` (the version
+    /// `key_version_id` of `key_id`) in the store, where every process and host
+    /// reserves from the same budget.
+    fn reserve_gcm(
+        &self,
+        key_id: &str,
+        key_version_id: &str,
+        material: &Arc<Material>,
+        now: i64,
+    ) -> Result<Reservation> {
+        let allowance = &material.gcm_allowance;
+        let _one_at_a_time = allowance
+            .reserving
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if allowance.has_some() {
+            return Ok(Reservation::More);
+        }
+        let limit = self.gcm_limit();
+        // Ranges of 2^20 (at 2^32, 4096 reservations in a version's life), smaller
+        // for a lowered limit.
+        let range = (limit / 64).clamp(1, 1 << 20);
+        let granted = self.store.mutate(now, |model| {
+            let key = model.resolve_mut(key_id, now)?;
+            let Some(version) = key
+                .versions
+                .iter_mut()
+                .find(|v| v.key_version_id == key_version_id)
+            else {
+                return Ok(0);
+            };
+            let grant = range.min(limit.saturating_sub(version.gcm_reserved));
+            version.gcm_reserved += grant;
+            Ok(grant)
+        })?;
+        if granted == 0 {
+            return Ok(Reservation::Spent);
+        }
+        allowance.grant(granted);
+        Ok(Reservation::More)
+    }
+
+    /// Rotates a key whose primary version `spent` has no GCM budget left, unless
+    /// another caller already did.
+    fn rotate_spent(&self, key_id: &str, spent: &str, now: i64) -> Result<()> {
+        self.store.mutate(now, |model| {
+            let key = model.resolve_mut(key_id, now)?;
+            if key.primary_version().key_version_id == spent {
+                let version = new_version(key, now)?;
+                key.add_primary_version(version);
+            }
+            Ok(())
+        })
+    }
+
     /// AdvanceEncrypt: encrypts with the key's primary version and returns the
     /// self-describing blob, which [`Client::advance_decrypt`] opens from itself alone.
     pub fn advance_encrypt(&self, request: &EncryptRequest<'_>) -> Result<EncryptResponse> {
@@ -189,21 +327,10 @@ impl Client {
             ));
         }
 
-        let snapshot = self.fresh_snapshot_for(key_id, now)?;
-        let key = snapshot.resolve(key_id, now)?;
-        check_usable(key, now)?;
-        // No algorithm asked for: the GCM of the key's block cipher (the rules
-        // checked above are those of every GCM).
-        let algorithm = if asked.is_none() {
-            key.default_algorithm()
-        } else {
-            algorithm
-        };
-        key.require_algorithm(algorithm)?;
-        let version = match which {
-            Which::Primary => key.primary_version(),
-            Which::Initial => key.initial_version(),
-        };
+        let (key, algorithm) =
+            self.key_for_encryption(key_id, which, asked.is_none(), algorithm, now)?;
+        let key = &*key;
+        let version = which.version_of(key);
         let cipher = version_cipher(version)?;
 
         // No IV given: fresh random bytes from the OS generator (drawn with the

@@ -129,6 +129,7 @@ impl Client {
                 creation_date: now,
                 material,
                 check_value: None,
+                gcm_reserved: 0,
             };
             let key = Key {
                 key_id: key_id.clone(),
@@ -318,6 +319,7 @@ impl Client {
                             creation_date: now,
                             material: None,
                             check_value: None,
+                            gcm_reserved: 0,
                         });
                         key.versions.len() - 1
                     }
