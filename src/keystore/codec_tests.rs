@@ -598,6 +598,7 @@ fn v3_keeps_modes_mirrored_ids_and_per_version_check_values() {
         creation_date: NOW + DAY,
         check_value: Some(second.check_value()),
         material: Some(Arc::new(second)),
+        gcm_reserved: 1 << 20,
     });
     key.primary = 1;
     key.modes = PermittedModes::parse(CipherFamily::Aes, Some("AES_GCM,AES_CBC")).unwrap();
@@ -613,6 +614,7 @@ fn v3_keeps_modes_mirrored_ids_and_per_version_check_values() {
         assert_eq!(a.modes, b.modes);
         for (va, vb) in a.versions.iter().zip(&b.versions) {
             assert_eq!(va.check_value, vb.check_value);
+            assert_eq!(va.gcm_reserved, vb.gcm_reserved);
         }
     }
     // A mirrored version is found through the index.

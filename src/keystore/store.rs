@@ -637,6 +637,7 @@ mod tests {
                 creation_date: 0,
                 material: Some(Arc::new(generate_material(KeySpec::Aes256).unwrap())),
                 check_value: None,
+                gcm_reserved: 0,
             }],
             primary: 0,
             automatic_rotation: false,
