@@ -108,7 +108,9 @@ $(BUILD)/kms_vs_evp: bench/kms_vs_evp.c include/localkms.h $(LIBDIR)/liblocalkms
 bench: $(BUILD)/kms_vs_evp
 	./$(BUILD)/kms_vs_evp $(BENCH_ARGS)
 
-# Every test: installs what is missing (apt-get), then the Rust, C ABI and C
+# Every test: installs what is missing (apt-get), starts a throw-away PostgreSQL
+# cluster for the PostgreSQL store's tests (scripts/pg-cluster.sh, stopped after),
+# then the Rust, C ABI and C
 # example tests (cargo test; the C ABI tests and C examples once more against the
 # release build), then the Go, Java and Python bindings against the
 # freshly built shared library, debug and then release (the optimiser turns some
@@ -116,7 +118,7 @@ bench: $(BUILD)/kms_vs_evp
 # wrong results).
 test:
 	bash scripts/install-deps.sh
-	$(CARGO) test --target-dir "$(CARGO_TARGET_DIR)"
+	bash scripts/pg-cluster.sh run $(CARGO) test --target-dir "$(CARGO_TARGET_DIR)"
 	$(CARGO) test --release --target-dir "$(CARGO_TARGET_DIR)" --test abi_hostile --test ffi_contract --test c_examples
 	$(CARGO) build --target-dir "$(CARGO_TARGET_DIR)"
 	bash examples/go/run-tests.sh "$(CARGO_TARGET_DIR)/debug"

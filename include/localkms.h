@@ -251,8 +251,9 @@ typedef struct kms_client kms_client;
  */
 typedef struct kms_open_options {
   /**
-   * The store file, or NULL for an in-memory store. Several clients and
-   * processes may share one file.
+   * The embedded store, an SQLite database file, or NULL (with `keystore_url`
+   * NULL too) for an in-memory store. Several clients and processes may share
+   * one file.
    */
   const char *keystore_path;
   /**
@@ -269,10 +270,17 @@ typedef struct kms_open_options {
    */
   const char *master_key_file;
   /**
-   * A flag (0 = false, any other value = true): create the store file when it
-   * does not exist.
+   * A flag (0 = false, any other value = true): create the store (the SQLite
+   * file, or the schema in the PostgreSQL database) when it does not exist.
    */
   int create_if_missing;
+  /**
+   * A shared store, or NULL: `"postgresql://user@host/db"` (a Unix socket as a
+   * percent-encoded host: `"postgresql://user@%2Fvar%2Frun%2Fpostgresql/db"`).
+   * Not with `keystore_path` (INVALID_PARAMETER). The database must exist; its
+   * `localkms_*` tables are made with `create_if_missing`.
+   */
+  const char *keystore_url;
 } kms_open_options;
 
 /**
@@ -466,18 +474,21 @@ extern "C" {
  * Opens a client on a key store.
  *
  * `options` may be NULL for the defaults (an in-memory store). With a
- * `keystore_path`, give the master key either as `master_key` (32 bytes) or as
- * `master_key_file` (32 raw bytes or 64 hex digits, mode 0600 or stricter).
- * Files the library creates (the store, `<store>.lock` beside it, temporary
- * files) are mode 0600 whatever the umask. On success `*client_out` receives a
- * handle to free with `kms_client_free`; on failure it is not written, no file
- * is changed, and `*error` (when not NULL) says why.
+ * `keystore_path` (SQLite) or a `keystore_url` (PostgreSQL), give the master key
+ * either as `master_key` (32 bytes) or as `master_key_file` (32 raw bytes or 64
+ * hex digits, a regular file of mode 0600 or stricter). Files the library creates
+ * (the database and its `-wal` and `-shm`) are mode 0600 whatever the umask. On
+ * success `*client_out` receives a handle to free with `kms_client_free`; on
+ * failure it is not written and `*error` (when not NULL) says why.
  *
- * Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client_out` NULL; a path without a
- * master key), INVALID_PARAMETER (a master key of another length, both master-key
- * forms, master-key fields without a path, `(NULL, n > 0)`), KEYSTORE_IO (the file is
- * missing and `create_if_missing` is 0, or it cannot be read or created),
- * KEYSTORE_CORRUPT (not a store, damaged, truncated, too large, or of a newer format),
+ * Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client_out` NULL; a store without
+ * a master key), INVALID_PARAMETER (a master key of another length, both master-key
+ * forms, master-key fields without a store, both `keystore_path` and
+ * `keystore_url`, a malformed URL, `(NULL, n > 0)`), KEYSTORE_IO (the store is
+ * missing and `create_if_missing` is 0; it cannot be read or created; a symlink,
+ * FIFO or device at the path or beside it; the database cannot be reached),
+ * KEYSTORE_CORRUPT (not a store, damaged, truncated, too large, of a newer format,
+ * or a v1 sealed file, which only `localkms store copy` reads),
  * KEYSTORE_ACCESS_DENIED (wrong master key, or a master-key file that group or others
  * may access), INTERNAL_FAILURE (a caught panic, a failed random source, out of
  * memory).

@@ -2,10 +2,16 @@
 # Installs, with apt-get, the Debian packages the tests need and the machine lacks:
 # a C/C++ toolchain and binutils (the C examples, nm, readelf), make, pkg-config
 # (the install test), OpenSSL's headers (the envelope example), Go (the cgo
-# binding), a JDK and JNA (the Java binding). Python 3 and cargo are assumed.
+# binding), a JDK and JNA (the Java binding), PostgreSQL (the server the
+# PostgreSQL store's tests run against, started by scripts/pg-cluster.sh). Python
+# 3 and cargo are assumed. With package names as arguments, installs only those
+# (scripts/pg-cluster.sh: `install-deps.sh postgresql`).
 set -euo pipefail
 
-packages=(build-essential binutils make pkg-config libssl-dev valgrind golang-go openjdk-17-jdk-headless libjna-java)
+packages=(build-essential binutils make pkg-config libssl-dev valgrind golang-go openjdk-17-jdk-headless libjna-java postgresql)
+if [ "$#" -gt 0 ]; then
+  packages=("$@")
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,10 +5,11 @@
 //! The C ABI (`include/localkms.h`) is in [`ffi`]; the same operations in safe Rust
 //! are in [`service`].
 
-// `unsafe` lives only in the C layer (docs/c-api.md §5) and in
-// `crypto/wiped_box.rs`, which wipes the raw memory of a dropped cipher (the
-// cipher crates' own Drop leaves key bytes behind); the compiler holds the rest of
-// the crate to that.
+// `unsafe` lives only in the C layer (docs/c-api.md §5), in `crypto/wiped_box.rs`,
+// which wipes the raw memory of a dropped cipher (the cipher crates' own Drop
+// leaves key bytes behind), and in `keystore/fork_gate.rs`, the pthread rwlock
+// that keeps fork() from splitting a database operation; the compiler holds the
+// rest of the crate to that.
 #![deny(unsafe_code)]
 
 pub mod crypto;

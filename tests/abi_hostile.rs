@@ -84,6 +84,7 @@ fn open_file(store: &Path, create_if_missing: c_int) -> (kms_status, *mut kms_cl
         master_key_len: MASTER_KEY.len(),
         master_key_file: null(),
         create_if_missing,
+        keystore_url: null(),
     };
     let mut client = null_mut();
     let mut error = garbage_error();

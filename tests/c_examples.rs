@@ -575,6 +575,38 @@ fn file_mode(path: &Path) -> u32 {
         & 0o7777
 }
 
+/// The store's mode, and its `-wal` and `-shm`'s when they are there (the last
+/// connection to close removes them): 0600 each. The folder holds nothing else of
+/// the store's (no lock file).
+fn check_store_modes(store: &Path) {
+    assert_eq!(file_mode(store), 0o600, "the store's mode");
+    let name = store
+        .file_name()
+        .expect("a file name")
+        .to_string_lossy()
+        .into_owned();
+    let folder = store.parent().expect("a folder");
+    for entry in std::fs::read_dir(folder).expect("list the data folder") {
+        let entry_name = entry
+            .expect("a folder entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let Some(suffix) = entry_name.strip_prefix(&name) else {
+            continue;
+        };
+        match suffix {
+            "" | ".blob" => {}
+            "-wal" | "-shm" => assert_eq!(
+                file_mode(&folder.join(&entry_name)),
+                0o600,
+                "the mode of {entry_name}"
+            ),
+            _ => panic!("the store left {entry_name} beside it"),
+        }
+    }
+}
+
 /// Builds `persistent_store`, runs it twice on one store and one master-key
 /// file, and checks that the second run finds the key the first one created and
 /// decrypts the blob the first one left.
@@ -611,7 +643,8 @@ fn check_persistent_store(build: Build) {
     line(&first, "no blob from a previous run");
     assert!(!first.contains("found existing key"), "{first}");
 
-    // Key file: 64 hex digits and a newline, mode 0600. Store and its lock: 0600.
+    // Key file: 64 hex digits and a newline, mode 0600. The store (an SQLite
+    // database) and its -wal and -shm, if a connection left them: 0600.
     let key_text = std::fs::read_to_string(&key_file).expect("read the master-key file");
     assert_eq!(key_text.len(), 65, "{key_text:?}");
     assert!(
@@ -619,9 +652,12 @@ fn check_persistent_store(build: Build) {
         "{key_text:?}"
     );
     assert_eq!(file_mode(&key_file), 0o600, "the master-key file's mode");
-    assert_eq!(file_mode(&store), 0o600, "the store file's mode");
-    let lock = dir.path().join("data").join("app.kms.lock");
-    assert_eq!(file_mode(&lock), 0o600, "the lock file's mode");
+    check_store_modes(&store);
+    assert_eq!(
+        std::fs::read(&store).expect("read the store")[..16],
+        *b"SQLite format 3\0",
+        "the store is an SQLite database"
+    );
     let blob_path = dir.path().join("data").join("app.kms.blob");
     let first_blob = std::fs::read(&blob_path).expect("the first run leaves its blob");
 
@@ -658,8 +694,7 @@ fn check_persistent_store(build: Build) {
         "the second run keeps the master key"
     );
     assert_eq!(file_mode(&key_file), 0o600);
-    assert_eq!(file_mode(&store), 0o600);
-    assert_eq!(file_mode(&lock), 0o600);
+    check_store_modes(&store);
     assert_ne!(
         std::fs::read(&blob_path).expect("the second run leaves its blob"),
         first_blob,

@@ -171,6 +171,7 @@ fn open_and_free() {
         master_key_len: 0,
         master_key_file: null(),
         create_if_missing: 1,
+        keystore_url: null(),
     };
     let mut client: *mut kms_client = dangling();
     let mut error = blank_error();
@@ -196,6 +197,7 @@ fn open_and_free() {
         master_key_len: 32,
         master_key_file: null(),
         create_if_missing: 0,
+        keystore_url: null(),
     };
     let mut error = blank_error();
     let status = unsafe { kms_client_open(&options, &mut client, &mut error) };
@@ -207,6 +209,7 @@ fn open_and_free() {
         master_key_len: 0,
         master_key_file: null(),
         create_if_missing: 0,
+        keystore_url: null(),
     };
     let mut client = null_mut();
     let mut error = blank_error();

@@ -340,6 +340,7 @@ impl Client {
             master_key_file: null(),
             // The field is becoming a C int; `into` compiles against both.
             create_if_missing: 1,
+            keystore_url: null(),
         };
         let mut client = null_mut();
         let mut error = blank_error();

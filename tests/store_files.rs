@@ -1,9 +1,34 @@
-//! Store files on disk, through the Rust API (`Client::open`) and the C ABI
-//! (`kms_client_open`): creating a store, every kind of change surviving into a
-//! new client, bad files (each with its exact status, every file in the folder
-//! left byte-for-byte as it was), unreadable stores and read-only folders, the
-//! mode of the files the library creates whatever the umask, and the temporary
-//! files a crashed writer leaves behind.
+//! Key stores on disk, through the Rust API (`Client::open`) and the C ABI
+//! (`kms_client_open`). A store is an SQLite database (WAL mode: `<store>-wal` and
+//! `<store>-shm` beside it while a connection is open, removed by the last one to
+//! close): creating one, every kind of change in the database and seen by a fresh
+//! process when the call returns, files that are not a store or are damaged (each
+//! with its exact status, every file in the folder left byte-for-byte as it was),
+//! unreadable stores and read-only folders, FIFOs, folders and symlinks where the
+//! store or its `-wal` / `-shm` should be, and the mode of the files the library
+//! and SQLite create whatever the umask.
+//!
+//! What replaced the tests of the v1 single sealed file (`<store>.lock` beside it,
+//! rewritten whole through a temporary file):
+//! - the stale-temporaries test is gone: SQLite changes the database in place
+//!   through its WAL, so no temporary file is ever made; what a killed writer
+//!   leaves (a `-wal` with an unfinished transaction) is tested in
+//!   `store_processes.rs` (`crash_at_random_moments_loses_nothing_returned`);
+//! - the lock file is gone (SQLite locks inside the database and its `-shm`): the
+//!   listings now allow the store's `-wal` and `-shm` instead, and the mode, FIFO
+//!   and symlink tests cover those two files;
+//! - the header tests (format version, header checksum, every bit of every byte of
+//!   a small sealed file) became damage to the sealed rows, to the SQLite pages
+//!   and header, and `localkms_meta.format`; the generation counter became the
+//!   change counter in `localkms_meta`;
+//! - a v1 file at `keystore_path` is now refused, pointing to `localkms store copy`
+//!   (the file is built here byte by byte: `tests/common/v1_file.rs`).
+//!
+//! Three tests were written against defects they found in the SQLite store, since
+//! fixed: a store in a read-only folder with no `-wal` / `-shm` (now opened as an
+//! unchanging database), a refused open that wrote to an SQLite file (the journal
+//! mode is set only when the schema is made), and damage that came out as
+//! `KeyStore.IOError`.
 //!
 //! Root ignores permission bits, and CI runs as root. The cases that need a user
 //! who can be refused therefore run, when this process is root, in a child
@@ -12,31 +37,38 @@
 //! (every `worker_*` test returns at once when the variable does not name it).
 //! When this process is not root, the same checks run in-process on files made
 //! unreadable or folders made read-only with chmod. The umask is process-wide,
-//! so the mode checks set it in a child process too. None of these cases is ever
-//! skipped: when the user cannot be switched, the test fails and says why.
+//! so the mode checks set it in a child process too, and the durability check
+//! reads the store in a fresh child process after every change. None of these
+//! cases is ever skipped: when the user cannot be switched, the test fails and
+//! says why.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::ffi::{c_char, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::io::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::ptr::{null, null_mut, NonNull};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
+use common::v1_file::{v1_store_file, V1Key, V1_MAGIC};
 use localkms::ffi::{
     kms_client, kms_client_free, kms_client_open, kms_create_key, kms_error, kms_open_options,
     kms_status, kms_status_code, kms_string_free,
 };
 use localkms::keystore::master_key::MAX_MASTER_KEY_FILE_LEN;
-use localkms::keystore::MAX_STORE_FILE_LEN;
 use localkms::service::{Client, CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::{Error, ErrorKind};
-use serde_json::Value;
+use rusqlite::{Connection, OpenFlags};
+use serde_json::{json, Value};
 
-/// Length of the plain header of a store file (see `src/keystore/sealed.rs`).
-const HEADER_LEN: usize = 75;
+/// The first 16 bytes of every SQLite database.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// The unprivileged user and group the root-only cases switch to.
 const NOBODY: u32 = 65534;
@@ -49,6 +81,10 @@ const WORKER_BLOB_VAR: &str = "LOCALKMS_STORE_FILES_BLOB";
 const WORKER_KEY_ID_VAR: &str = "LOCALKMS_STORE_FILES_KEY_ID";
 const WORKER_UMASK_VAR: &str = "LOCALKMS_STORE_FILES_UMASK";
 const WORKER_UID_VAR: &str = "LOCALKMS_STORE_FILES_UID";
+const WORKER_PHASE_VAR: &str = "LOCALKMS_STORE_FILES_PHASE";
+
+/// Starts the lines a worker reports to its parent on stdout.
+const REPORT_MARK: &str = "@@store-files@@ ";
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -218,6 +254,21 @@ fn names(listing: &Listing) -> Vec<&str> {
     listing.keys().map(String::as_str).collect()
 }
 
+/// The names in `dir`, sorted, without reading any file (for huge ones).
+fn names_only(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("a folder entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// Fails, saying exactly what differs, unless the two listings are identical:
 /// the same names, and for each the same bytes, mode, owner, inode, size and
 /// modification time.
@@ -267,6 +318,195 @@ fn assert_unchanged(before: &Listing, after: &Listing, case: &str) {
     );
 }
 
+/// [`assert_unchanged`] after calls that opened the store: the store's `-wal`
+/// and `-shm` are left out, since a background check of a client (of this
+/// process) may open a connection at any moment and briefly make them.
+fn assert_unchanged_but_sidecars(before: &Listing, after: &Listing, case: &str) {
+    let without = |listing: &Listing| -> Listing {
+        listing
+            .iter()
+            .filter(|(name, _)| !name.ends_with("-wal") && !name.ends_with("-shm"))
+            .map(|(name, entry)| (name.clone(), entry.clone()))
+            .collect()
+    };
+    assert_unchanged(&without(before), &without(after), case);
+}
+
+// ---------------------------------------------------------------------------
+// The database and the files beside it
+// ---------------------------------------------------------------------------
+
+/// `<store><suffix>`: the `-wal` or `-shm` beside a store.
+fn sidecar(store: &Path, suffix: &str) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Fails unless `dir` holds exactly the store `store_name` (its `-wal` and `-shm`
+/// allowed: a connection may still be closing) and `others`.
+fn assert_store_folder(dir: &Path, store_name: &str, others: &[&str], case: &str) {
+    let found = listing(dir);
+    let allowed_sidecars = [format!("{store_name}-wal"), format!("{store_name}-shm")];
+    assert!(
+        found.contains_key(store_name),
+        "{case}: the store {store_name} is missing: {:?}",
+        names(&found)
+    );
+    for name in others {
+        assert!(
+            found.contains_key(*name),
+            "{case}: {name} is missing: {:?}",
+            names(&found)
+        );
+    }
+    for name in found.keys() {
+        assert!(
+            name == store_name
+                || others.contains(&name.as_str())
+                || allowed_sidecars.contains(name),
+            "{case}: the folder holds {name}, which is neither the store, its -wal or -shm, \
+             nor expected: {:?}",
+            names(&found)
+        );
+    }
+}
+
+/// A connection of this test to the database at `path` (never creating it).
+fn sql(path: &Path) -> Connection {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+    )
+    .unwrap_or_else(|e| panic!("sqlite open {}: {e}", path.display()));
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    conn
+}
+
+/// Waits until no connection to `store` is open, so that everything committed is
+/// in the database file itself and no `-wal` or `-shm` is left: the last
+/// connection to close copies the WAL into the database and removes both. A
+/// dropped client's background check may hold a connection for a moment; if the
+/// files are still there after that, a connection of this test, closed at once,
+/// does the same.
+fn settle(store: &Path) {
+    let started = Instant::now();
+    let mut last_nudge = Instant::now();
+    while sidecar(store, "-wal").exists() || sidecar(store, "-shm").exists() {
+        let waited = started.elapsed();
+        assert!(
+            waited < Duration::from_secs(20),
+            "{}: its -wal or -shm is still there after {waited:?}",
+            store.display()
+        );
+        if last_nudge.elapsed() > Duration::from_millis(500) {
+            let conn = sql(store);
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+            drop(conn);
+            last_nudge = Instant::now();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The change counter in the store's metadata (+1 on every committed change).
+fn change_counter(store: &Path) -> i64 {
+    sql(store)
+        .query_row("SELECT counter FROM localkms_meta WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or_else(|e| panic!("the change counter of {}: {e}", store.display()))
+}
+
+/// The sealed bytes of one row (`table` is `keys` or `aliases`).
+fn sealed_row(store: &Path, table: &str, name: &str) -> Vec<u8> {
+    let column = if table == "keys" { "key_id" } else { "name" };
+    sql(store)
+        .query_row(
+            &format!("SELECT sealed FROM localkms_{table} WHERE {column} = ?1"),
+            [name],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("the {table} row {name}: {e}"))
+}
+
+/// Where `needle` starts in `haystack`; it must be there exactly once.
+fn find_once(haystack: &[u8], needle: &[u8], what: &str) -> usize {
+    let mut found = haystack
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i);
+    let at = found
+        .next()
+        .unwrap_or_else(|| panic!("{what} is not in the database file"));
+    assert!(found.next().is_none(), "{what} is in the file twice");
+    at
+}
+
+/// The bytes of the database `bytes` after `change` ran on it through SQLite.
+fn changed_by_sql(bytes: &[u8], change: &str) -> Vec<u8> {
+    let dir = TempDir::new("sql-change");
+    let store = dir.join("store.kms");
+    write_file(&store, bytes, 0o600);
+    let conn = sql(&store);
+    conn.execute_batch(change)
+        .unwrap_or_else(|e| panic!("{change}: {e}"));
+    drop(conn);
+    settle(&store);
+    std::fs::read(&store).unwrap()
+}
+
+/// The page size a database's header declares (offset 16, big-endian; 1 is 65536).
+fn page_size(bytes: &[u8]) -> usize {
+    match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65536,
+        n => usize::from(n),
+    }
+}
+
+/// The database page (numbered from 1) that holds byte `offset`.
+fn page_of(bytes: &[u8], offset: usize) -> usize {
+    offset / page_size(bytes) + 1
+}
+
+/// Holds, from this process, a read lock on the bytes SQLite locks for a
+/// connection's SHARED lock on a database (the lock-byte page of the file format:
+/// PENDING_BYTE 0x4000_0000; the SHARED range is the 510 bytes from PENDING_BYTE +
+/// 2), as any other process with the store open does. While it is held, no
+/// connection elsewhere can take the EXCLUSIVE lock the last connection needs to
+/// remove `-wal` and `-shm` when it closes: the files another process's library
+/// made stay for this test to look at. It must not be taken on a file this
+/// process opens through SQLite (closing any descriptor of a file drops the
+/// process's POSIX locks on it).
+struct SharedLock {
+    _file: std::fs::File,
+}
+
+impl SharedLock {
+    fn take(db: &Path) -> SharedLock {
+        let file = std::fs::File::open(db).unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
+        // SAFETY: flock is plain data; all zeroes is a valid value.
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        lock.l_type = libc::F_RDLCK as libc::c_short;
+        lock.l_whence = libc::SEEK_SET as libc::c_short;
+        lock.l_start = 0x4000_0002;
+        lock.l_len = 510;
+        // SAFETY: a valid open descriptor and a valid flock.
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) };
+        assert_eq!(
+            rc,
+            0,
+            "lock {}: {}",
+            db.display(),
+            std::io::Error::last_os_error()
+        );
+        SharedLock { _file: file }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Opening stores, through Rust and through the C ABI
 // ---------------------------------------------------------------------------
@@ -281,6 +521,7 @@ fn with_key<'a>(path: &'a Path, key: &'a [u8], create: bool) -> OpenOptions<'a> 
         master_key: Some(key),
         master_key_file: None,
         create_if_missing: create,
+        keystore_url: None,
     }
 }
 
@@ -290,6 +531,7 @@ fn with_key_file<'a>(path: &'a Path, key_file: &'a Path, create: bool) -> OpenOp
         master_key: None,
         master_key_file: Some(key_file),
         create_if_missing: create,
+        keystore_url: None,
     }
 }
 
@@ -333,6 +575,7 @@ fn ffi_open_keep(options: &OpenOptions<'_>, keep: Option<&mut *mut kms_client>) 
         master_key_len: key.len(),
         master_key_file: key_file.as_ref().map_or(null(), |p| p.as_ptr()),
         create_if_missing: options.create_if_missing.into(),
+        keystore_url: null(),
     };
     let sentinel = NonNull::<kms_client>::dangling().as_ptr();
     let mut client = sentinel;
@@ -509,25 +752,6 @@ fn unseal(client: &Client, blob: &[u8]) -> localkms::Result<(Vec<u8>, String)> {
         .map(|r| (r.plaintext.to_vec(), r.key_version_id))
 }
 
-/// The generation counter in a store file's header (+1 on every write).
-fn generation(store: &Path) -> u64 {
-    let bytes = std::fs::read(store).expect("read the store");
-    u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"))
-}
-
-/// CRC-32 (IEEE, as zlib), to forge a header whose checksum is right.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -539,15 +763,40 @@ fn unhex(text: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Everything a client says the store holds: each key's metadata and versions,
+/// and the aliases (no RequestIds), to compare what two clients see.
+fn state(client: &Client) -> Value {
+    let mut keys = serde_json::Map::new();
+    for key_id in key_ids(client) {
+        let versions = json(
+            &client
+                .list_key_versions(&key_id)
+                .expect("list_key_versions"),
+        );
+        keys.insert(
+            key_id.clone(),
+            json!({
+                "metadata": describe(client, &key_id),
+                "versions": versions["KeyVersions"],
+            }),
+        );
+    }
+    json!({ "keys": keys, "aliases": aliases(client) })
+}
+
 /// A valid store (one key, alias/fixture), its bytes, and a blob made with it.
 struct Fixture {
     key: [u8; 32],
     bytes: Vec<u8>,
     key_id: String,
     blob: Vec<u8>,
+    /// The sealed rows of the key and of alias/fixture, as they are in `bytes`.
+    key_row: Vec<u8>,
+    alias_row: Vec<u8>,
 }
 
 const FIXTURE_TEXT: &[u8] = b"made before the damage";
+const FIXTURE_ALIAS: &str = "alias/fixture";
 
 fn fixture() -> Fixture {
     let dir = TempDir::new("fixture");
@@ -556,21 +805,48 @@ fn fixture() -> Fixture {
     let client = open(&with_key(&store, &key, true), "fixture");
     let key_id = client.create_key(&Default::default()).expect("create_key");
     client
-        .create_alias("alias/fixture", &key_id)
+        .create_alias(FIXTURE_ALIAS, &key_id)
         .expect("create_alias");
     let (blob, _) = seal(&client, &key_id, FIXTURE_TEXT);
     drop(client);
+    settle(&store);
+    let key_row = sealed_row(&store, "keys", &key_id);
+    let alias_row = sealed_row(&store, "aliases", FIXTURE_ALIAS);
+    settle(&store);
     let bytes = std::fs::read(&store).expect("read the fixture store");
-    assert!(
-        bytes.len() > HEADER_LEN + 16,
-        "a store with a key has a sealed part"
+    assert_eq!(
+        &bytes[..16],
+        SQLITE_MAGIC,
+        "the store is an SQLite database"
     );
+    assert_eq!(bytes.len() % page_size(&bytes), 0, "whole pages");
+    // Both rows are in the database file itself (not only in a WAL), once each.
+    find_once(&bytes, &key_row, "the key's sealed row");
+    find_once(&bytes, &alias_row, "the alias's sealed row");
     Fixture {
         key,
         bytes,
         key_id,
         blob,
+        key_row,
+        alias_row,
     }
+}
+
+/// Checks that `client` holds exactly the fixture: its one key, its alias, and
+/// the blob decrypts (nothing lost, nothing garbled).
+fn assert_holds_fixture(client: &Client, f: &Fixture, case: &str) {
+    assert_eq!(key_ids(client), [f.key_id.as_str()], "{case}: the keys");
+    assert_eq!(
+        aliases(client),
+        BTreeMap::from([(FIXTURE_ALIAS.to_owned(), f.key_id.clone())]),
+        "{case}: the aliases"
+    );
+    assert_eq!(
+        unseal(client, &f.blob).map(|(text, _)| text).ok(),
+        Some(FIXTURE_TEXT.to_vec()),
+        "{case}: the fixture's blob"
+    );
 }
 
 /// Places `bytes` as `store.kms` (mode 0600) alone in a fresh folder.
@@ -581,16 +857,79 @@ fn placed(label: &str, bytes: &[u8]) -> (TempDir, PathBuf) {
     (dir, store)
 }
 
+/// Writes `bytes` over the store, once no connection to the one there is left
+/// (a leftover `-wal` would be applied to the new file).
+fn replace_store(store: &Path, bytes: &[u8]) {
+    for suffix in ["-wal", "-shm"] {
+        assert!(
+            !sidecar(store, suffix).exists(),
+            "{}{suffix} is still there",
+            store.display()
+        );
+    }
+    write_file(store, bytes, 0o600);
+}
+
 /// Checks a damaged store file: Corrupted, both APIs, both create modes, nothing
 /// changed. Writes `bytes` over `store` first.
 fn assert_corrupted(dir: &Path, store: &Path, key: &[u8], bytes: &[u8], case: &str) -> Error {
-    write_file(store, bytes, 0o600);
+    replace_store(store, bytes);
     refused_leaving_dir_unchanged(
         dir,
         &with_key(store, key, false),
         ErrorKind::KeyStoreCorrupt,
         case,
     )
+}
+
+/// What opening a damaged store came to.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Refused(ErrorKind),
+    /// It opened, and holds exactly the fixture: the damage was to bytes SQLite
+    /// does not read (free space, a page it reads as zeros where zeros were).
+    Intact,
+}
+
+/// For damage SQLite may or may not notice: with both create modes, opening
+/// `bytes` either is refused with one of `kinds`, changing no file, or opens a
+/// store that holds exactly the fixture. Never a panic, never garbage. Rust API
+/// only (these run by the hundred; the C ABI is checked by `assert_corrupted`).
+fn refused_or_intact(
+    dir: &Path,
+    store: &Path,
+    f: &Fixture,
+    bytes: &[u8],
+    kinds: &[ErrorKind],
+    case: &str,
+) -> Outcome {
+    replace_store(store, bytes);
+    let mut outcomes = Vec::new();
+    for create in [false, true] {
+        let case = format!("{case} (create_if_missing {create})");
+        let before = listing(dir);
+        match Client::open(&with_key(store, &f.key, create)) {
+            Ok(client) => {
+                assert_holds_fixture(&client, f, &case);
+                drop(client);
+                settle(store);
+                outcomes.push(Outcome::Intact);
+            }
+            Err(error) => {
+                assert!(
+                    kinds.contains(&error.kind()),
+                    "{case}: expected one of {kinds:?}, got {error}"
+                );
+                assert_unchanged(&before, &listing(dir), &case);
+                outcomes.push(Outcome::Refused(error.kind()));
+            }
+        }
+    }
+    assert_eq!(
+        outcomes[0], outcomes[1],
+        "{case}: create_if_missing mattered"
+    );
+    outcomes.remove(0)
 }
 
 // ---------------------------------------------------------------------------
@@ -603,7 +942,7 @@ fn a_missing_store_is_created_only_with_create_if_missing() {
     let store = dir.join("keys.kms");
     let key = new_master_key();
 
-    // Without create_if_missing: IOError, and nothing is created (no lock file
+    // Without create_if_missing: IOError, and nothing is created (no -wal or -shm
     // either).
     let error = refused(
         &with_key(&store, &key, false),
@@ -635,17 +974,27 @@ fn a_missing_store_is_created_only_with_create_if_missing() {
         "nothing was created"
     );
 
-    // With create_if_missing: an empty store, mode 0600, and its lock beside it.
+    // With create_if_missing: an empty store, an SQLite database in WAL mode,
+    // mode 0600.
     let client = open(&with_key(&store, &key, true), "create");
     assert_eq!(client.keystore_path(), Some(store.as_path()));
     assert_eq!(key_ids(&client), Vec::<String>::new());
     drop(client);
-    assert_eq!(names(&listing(dir.path())), ["keys.kms", "keys.kms.lock"]);
+    assert_store_folder(dir.path(), "keys.kms", &[], "created");
+    settle(&store);
+    assert_eq!(names(&listing(dir.path())), ["keys.kms"]);
     assert_eq!(mode_of(&store), 0o600);
-    assert_eq!(mode_of(&dir.join("keys.kms.lock")), 0o600);
     let bytes = std::fs::read(&store).unwrap();
-    assert_eq!(&bytes[..8], b"LOCALKMS", "the magic");
-    assert_eq!(&bytes[8..10], &[1, 0], "format version 1");
+    assert_eq!(&bytes[..16], SQLITE_MAGIC, "the SQLite magic");
+    assert_eq!(&bytes[18..20], &[2, 2], "WAL mode (file format versions 2)");
+    let format: i64 = sql(&store)
+        .query_row("SELECT format FROM localkms_meta WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(format, 1, "row format 1");
+    assert_eq!(change_counter(&store), 0, "no change yet");
+    settle(&store);
 
     // Opening it again (with or without create_if_missing) changes nothing.
     let before = listing(dir.path());
@@ -653,7 +1002,8 @@ fn a_missing_store_is_created_only_with_create_if_missing() {
         let client = open(&with_key(&store, &key, create), "reopen");
         assert_eq!(key_ids(&client), Vec::<String>::new());
         drop(client);
-        assert_unchanged(&before, &listing(dir.path()), "opening an existing store");
+        settle(&store);
+        assert_unchanged_but_sidecars(&before, &listing(dir.path()), "opening an existing store");
     }
 }
 
@@ -696,12 +1046,14 @@ fn kms_client_open_creates_a_store_whose_keys_the_rust_api_sees() {
         kms_string_free(key_id);
         kms_client_free(client);
     }
-    assert_eq!(
-        names(&listing(dir.path())),
-        ["keys.kms", "keys.kms.lock", "master.key"]
-    );
+    assert_store_folder(dir.path(), "keys.kms", &["master.key"], "kms_client_open");
     assert_eq!(mode_of(&store), 0o600);
-    assert_eq!(mode_of(&dir.join("keys.kms.lock")), 0o600);
+    for suffix in ["-wal", "-shm"] {
+        let path = sidecar(&store, suffix);
+        if path.exists() {
+            assert_eq!(mode_of(&path), 0o600, "{}", path.display());
+        }
+    }
 
     // The same store through the Rust API, with the key as bytes this time.
     let client = open(&with_key(&store, &key, false), "reopen");
@@ -713,12 +1065,43 @@ fn kms_client_open_creates_a_store_whose_keys_the_rust_api_sees() {
 }
 
 // ---------------------------------------------------------------------------
-// Every kind of change is on disk when the call returns
+// Every kind of change is in the database when the call returns
 // ---------------------------------------------------------------------------
 
-/// Opens the store in a new client, as another process would.
+/// Opens the store in a new client of this process.
 fn fresh(store: &Path, key: &[u8]) -> Client {
     open(&with_key(store, key, false), "a new client")
+}
+
+/// Worker for `every_change_is_durable_when_the_call_returns`: opens
+/// `<dir>/keys.kms` and reports what it holds (`STATE <json>`).
+#[test]
+fn worker_state() {
+    let Some(w) = Worker::from_env("worker_state") else {
+        return;
+    };
+    let client = open(
+        &with_key(&w.dir.join("keys.kms"), &w.key, false),
+        "worker_state",
+    );
+    report(&format!("STATE {}", state(&client)));
+}
+
+/// What a fresh process, started now, finds in `<dir>/keys.kms`.
+fn state_in_a_fresh_process(dir: &Path, key: &[u8]) -> Value {
+    let lines = run_worker(
+        "worker_state",
+        RunAs::Myself,
+        &[
+            (WORKER_DIR_VAR, dir.display().to_string()),
+            (WORKER_KEY_VAR, hex(key)),
+        ],
+    );
+    let line = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("STATE "))
+        .unwrap_or_else(|| panic!("the worker reported no state: {lines:?}"));
+    json(line)
 }
 
 #[test]
@@ -727,15 +1110,26 @@ fn every_change_is_durable_when_the_call_returns() {
     let store = dir.join("keys.kms");
     let key = new_master_key();
     let writer = open(&with_key(&store, &key, true), "create");
-    let mut last_generation = generation(&store);
-    // Each change must have rewritten the file before it returned.
-    let mut written = |what: &str| {
-        let now = generation(&store);
+    let mut last_counter = change_counter(&store);
+    // Each change must have committed exactly one change to the database before
+    // it returned (reservations of GCM budget by the checking process aside), and a process started right after it returned must find what
+    // the writer holds.
+    let mut written = |what: &str, writer: &Client| {
+        let now = change_counter(&store);
+        // At least the change itself (encryptions made in between reserve GCM
+        // budget, which are changes of their own).
         assert!(
-            now > last_generation,
-            "{what}: the store file was not rewritten (generation {now})"
+            now > last_counter,
+            "{what}: the database's change counter went from {last_counter} to {now}"
         );
-        last_generation = now;
+        last_counter = now;
+        assert_eq!(
+            state_in_a_fresh_process(dir.path(), &key),
+            state(writer),
+            "{what}: a fresh process does not find what the writer holds"
+        );
+        // The fresh process's encryptions reserved GCM budget (changes of their own).
+        last_counter = change_counter(&store);
     };
 
     // CreateKey: AES (two specs) and EXTERNAL.
@@ -745,21 +1139,21 @@ fn every_change_is_durable_when_the_call_returns() {
             ..Default::default()
         })
         .unwrap();
-    written("create_key AES_256");
+    written("create_key AES_256", &writer);
     let aes128 = writer
         .create_key(&CreateKeyRequest {
             key_spec: Some("Aliyun_AES_128"),
             ..Default::default()
         })
         .unwrap();
-    written("create_key AES_128");
+    written("create_key AES_128", &writer);
     let ext = writer
         .create_key(&CreateKeyRequest {
             origin: Some("EXTERNAL"),
             ..Default::default()
         })
         .unwrap();
-    written("create_key EXTERNAL");
+    written("create_key EXTERNAL", &writer);
     {
         let c = fresh(&store, &key);
         assert_eq!(key_ids(&c).len(), 3);
@@ -779,7 +1173,7 @@ fn every_change_is_durable_when_the_call_returns() {
     let material: [u8; 32] = rand::random();
     let expire = writer.now() + 30 * 86_400;
     writer.import_key_material(&ext, &material, expire).unwrap();
-    written("import_key_material");
+    written("import_key_material", &writer);
     let (blob_ext, ext_v1) = {
         let c = fresh(&store, &key);
         let m = describe(&c, &ext);
@@ -794,7 +1188,7 @@ fn every_change_is_durable_when_the_call_returns() {
 
     // CreateKeyVersion.
     let aes_v2 = writer.rotate_key(&aes).unwrap();
-    written("rotate_key");
+    written("rotate_key", &writer);
     let blob_aes_v2 = {
         let c = fresh(&store, &key);
         assert_eq!(version_ids(&c, &aes), [aes_v1.clone(), aes_v2.clone()]);
@@ -815,7 +1209,7 @@ fn every_change_is_durable_when_the_call_returns() {
     writer
         .update_rotation_policy(&aes, true, Some("30d"))
         .unwrap();
-    written("update_rotation_policy");
+    written("update_rotation_policy", &writer);
     {
         let m = describe(&fresh(&store, &key), &aes);
         assert_eq!(m["AutomaticRotation"], "Enabled", "{m}");
@@ -825,9 +1219,9 @@ fn every_change_is_durable_when_the_call_returns() {
 
     // CreateAlias, UpdateAlias, DeleteAlias.
     writer.create_alias("alias/main", &aes).unwrap();
-    written("create_alias");
+    written("create_alias", &writer);
     writer.create_alias("alias/ext", &ext).unwrap();
-    written("create_alias");
+    written("create_alias", &writer);
     assert_eq!(
         aliases(&fresh(&store, &key)),
         BTreeMap::from([
@@ -836,14 +1230,14 @@ fn every_change_is_durable_when_the_call_returns() {
         ])
     );
     writer.update_alias("alias/main", &aes128).unwrap();
-    written("update_alias");
+    written("update_alias", &writer);
     {
         let c = fresh(&store, &key);
         assert_eq!(aliases(&c)["alias/main"], aes128);
         assert_eq!(seal(&c, "alias/main", b"x").1, aes128_v1);
     }
     writer.delete_alias("alias/ext").unwrap();
-    written("delete_alias");
+    written("delete_alias", &writer);
     assert_eq!(
         aliases(&fresh(&store, &key)),
         BTreeMap::from([("alias/main".to_owned(), aes128.clone())])
@@ -851,7 +1245,7 @@ fn every_change_is_durable_when_the_call_returns() {
 
     // DisableKey, EnableKey.
     writer.disable_key(&aes).unwrap();
-    written("disable_key");
+    written("disable_key", &writer);
     {
         let c = fresh(&store, &key);
         assert_eq!(describe(&c, &aes)["KeyState"], "Disabled");
@@ -865,34 +1259,39 @@ fn every_change_is_durable_when_the_call_returns() {
         assert_eq!(refused.kind(), ErrorKind::KeyDisabled);
     }
     writer.enable_key(&aes).unwrap();
-    written("enable_key");
+    written("enable_key", &writer);
     assert_eq!(describe(&fresh(&store, &key), &aes)["KeyState"], "Enabled");
 
     // ScheduleKeyDeletion, CancelKeyDeletion.
     writer.schedule_key_deletion(&aes128, 7).unwrap();
-    written("schedule_key_deletion");
+    written("schedule_key_deletion", &writer);
     {
         let m = describe(&fresh(&store, &key), &aes128);
         assert_eq!(m["KeyState"], "PendingDeletion", "{m}");
         assert!(m.get("DeleteDate").is_some(), "{m}");
     }
     writer.cancel_key_deletion(&aes128).unwrap();
-    written("cancel_key_deletion");
+    written("cancel_key_deletion", &writer);
     {
         let m = describe(&fresh(&store, &key), &aes128);
         assert_eq!(m["KeyState"], "Enabled", "{m}");
         assert!(m.get("DeleteDate").is_none(), "{m}");
     }
 
-    // A failed change writes nothing.
+    // A failed change writes nothing: no change counted, no file changed.
+    settle(&store);
     let before = listing(dir.path());
     let error = writer.create_alias("alias/main", &aes).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::AliasAlreadyExists);
-    assert_unchanged(&before, &listing(dir.path()), "a refused change");
+    settle(&store);
+    assert_unchanged_but_sidecars(&before, &listing(dir.path()), "a refused change");
+    assert_eq!(change_counter(&store), last_counter, "a refused change");
 
     // Finally, with the writer gone: everything is there, every blob decrypts.
+    let final_state = state(&writer);
     drop(writer);
     let c = fresh(&store, &key);
+    assert_eq!(state(&c), final_state);
     let mut all = key_ids(&c);
     all.sort();
     let mut expected = vec![aes.clone(), aes128.clone(), ext.clone()];
@@ -907,94 +1306,253 @@ fn every_change_is_durable_when_the_call_returns() {
         assert_eq!(unseal(&c, blob).unwrap(), (text.to_vec(), version.clone()));
     }
     drop(c);
-    assert_eq!(
-        names(&listing(dir.path())),
-        ["keys.kms", "keys.kms.lock"],
-        "the folder holds the store and its lock, nothing else"
+    assert_store_folder(
+        dir.path(),
+        "keys.kms",
+        &[],
+        "the folder holds the store (and its -wal and -shm while open), nothing else",
     );
-    assert_eq!(mode_of(&store), 0o600);
-    assert_eq!(mode_of(&dir.join("keys.kms.lock")), 0o600);
+    for path in [
+        store.clone(),
+        sidecar(&store, "-wal"),
+        sidecar(&store, "-shm"),
+    ] {
+        if path.exists() {
+            assert_eq!(mode_of(&path), 0o600, "{}", path.display());
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
-// Bad files: exact status, nothing changed
+// Files that are not a store: exact status, nothing changed
 // ---------------------------------------------------------------------------
 
 #[test]
-fn empty_and_random_files_are_corrupted() {
+fn files_that_are_not_sqlite_databases_are_corrupted_and_left_alone() {
     let key = new_master_key();
-    let (dir, store) = placed("random", b"");
-    assert_corrupted(dir.path(), &store, &key, b"", "an empty file");
-
-    for len in [1usize, 8, 16, 74, 75, 76, 200, 4096] {
-        let bytes: Vec<u8> = (0..len).map(|_| rand::random()).collect();
-        assert_corrupted(
-            dir.path(),
-            &store,
-            &key,
-            &bytes,
-            &format!("{len} random bytes"),
+    let (dir, store) = placed("not-sqlite", b"x");
+    let not_sqlite = |bytes: &[u8], case: &str| {
+        let error = assert_corrupted(dir.path(), &store, &key, bytes, case);
+        assert!(
+            error.message().contains("not an SQLite database"),
+            "{case}: {}",
+            error.message()
         );
+    };
+    for len in [1usize, 7, 8, 15, 16, 17, 100, 200, 4096] {
+        let bytes: Vec<u8> = (0..len).map(|_| rand::random()).collect();
+        not_sqlite(&bytes, &format!("{len} random bytes"));
     }
-    let mut magic_then_noise = b"LOCALKMS".to_vec();
-    magic_then_noise.extend((0..300).map(|_| rand::random::<u8>()));
+    not_sqlite(&[0; 400], "400 zero bytes");
+    not_sqlite(b"{\"Keys\": []}\n", "a text file");
+    // One byte off the magic.
+    let mut almost = SQLITE_MAGIC.to_vec();
+    almost[15] = b'!';
+    almost.extend([0u8; 4096 - 16]);
+    not_sqlite(&almost, "an SQLite magic one byte off");
+
+    // The SQLite magic and then noise: SQLite itself refuses it.
+    let mut magic_then_noise = SQLITE_MAGIC.to_vec();
+    magic_then_noise.extend((0..8192 - 16).map(|_| rand::random::<u8>()));
     assert_corrupted(
         dir.path(),
         &store,
         &key,
         &magic_then_noise,
-        "the magic and then random bytes",
+        "the SQLite magic and then random bytes",
     );
-    assert_corrupted(dir.path(), &store, &key, &[0; 400], "400 zero bytes");
-    assert_corrupted(dir.path(), &store, &key, b"{\"Keys\": []}\n", "a text file");
 
-    // A folder where the store file should be.
+    // A folder where the store file should be: never opened.
     let dir = TempDir::new("folder-as-store");
     let store = dir.join("store.kms");
     std::fs::create_dir(&store).unwrap();
-    refused_leaving_dir_unchanged(
+    let error = refused_leaving_dir_unchanged(
         dir.path(),
         &with_key(&store, &key, false),
-        ErrorKind::KeyStoreCorrupt,
+        ErrorKind::KeyStoreIo,
         "a folder at the store path",
+    );
+    assert!(
+        error.message().contains("not a regular file"),
+        "{}",
+        error.message()
     );
 }
 
 #[test]
-fn a_truncated_store_is_corrupted() {
+fn an_empty_file_becomes_a_store_only_with_create_if_missing() {
+    let key = new_master_key();
+    let (dir, store) = placed("empty", b"");
+    // An empty file is an empty SQLite database, a store not made yet. Without
+    // create_if_missing it is refused as a store that does not exist, saying how
+    // to make it, every time: never a client on a store that is not there.
+    for round in 0..3 {
+        let case = format!("an empty file, round {round}");
+        let error = refused(&with_key(&store, &key, false), ErrorKind::KeyStoreIo, &case);
+        assert!(
+            error.message().contains("create_if_missing"),
+            "{case}: {}",
+            error.message()
+        );
+        // Nothing is left beside it. (The refused open does write an empty
+        // database's first page into the file: see
+        // `a_refused_open_changes_no_file`, ignored until that is fixed.)
+        assert_store_folder(dir.path(), "store.kms", &[], &case);
+        settle(&store);
+        assert!(
+            !sql(&store)
+                .query_row(
+                    "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'localkms_meta'",
+                    [],
+                    |r| r.get::<_, bool>(0)
+                )
+                .unwrap(),
+            "{case}: no store was made"
+        );
+        settle(&store);
+    }
+
+    // With create_if_missing it becomes a store, which keeps what is put in it.
+    let client = open(&with_key(&store, &key, true), "an empty file, created");
+    assert_eq!(key_ids(&client), Vec::<String>::new());
+    let key_id = client.create_key(&Default::default()).unwrap();
+    let (blob, _) = seal(&client, &key_id, b"in a store made from an empty file");
+    drop(client);
+    let client = fresh(&store, &key);
+    assert_eq!(key_ids(&client), [key_id.as_str()]);
+    assert_eq!(
+        unseal(&client, &blob).unwrap().0,
+        b"in a store made from an empty file"
+    );
+    drop(client);
+    assert_eq!(mode_of(&store), 0o600);
+    assert_store_folder(dir.path(), "store.kms", &[], "an empty file made a store");
+}
+
+#[test]
+fn a_v1_store_file_is_refused_and_points_to_store_copy() {
+    let master = new_master_key();
+    let kept = V1Key::new("made by localkms 0.1");
+    let other = V1Key::new("another");
+    let bytes = v1_store_file(
+        &master,
+        &[kept.clone(), other.clone()],
+        &[("alias/old", &kept.key_id)],
+    );
+    let (dir, store) = placed("v1", &bytes);
+
+    // It is a real v1 store: the reader kept for `localkms store copy` opens it.
+    let old = Client::open_v1_file(&with_key(&store, &master, false))
+        .unwrap_or_else(|e| panic!("the v1 reader refuses the v1 file built here: {e}"));
+    let mut expected = vec![kept.key_id.clone(), other.key_id.clone()];
+    expected.sort();
+    let mut found = key_ids(&old);
+    found.sort();
+    assert_eq!(found, expected);
+    assert_eq!(
+        aliases(&old),
+        BTreeMap::from([("alias/old".to_owned(), kept.key_id.clone())])
+    );
+    assert_eq!(
+        describe(&old, &kept.key_id)["Description"],
+        "made by localkms 0.1"
+    );
+    assert_eq!(version_ids(&old, &kept.key_id), [kept.version_id.as_str()]);
+    drop(old);
+    assert_eq!(
+        std::fs::read(&store).unwrap(),
+        bytes,
+        "the v1 reader writes nothing"
+    );
+
+    // As a keystore_path: Corrupted, naming the command that copies it, through
+    // both APIs, with or without create_if_missing; the file is left as it is.
+    let error = refused_leaving_dir_unchanged(
+        dir.path(),
+        &with_key(&store, &master, false),
+        ErrorKind::KeyStoreCorrupt,
+        "a v1 store file",
+    );
+    assert!(
+        error.message().contains("store copy"),
+        "the message points to `localkms store copy`: {}",
+        error.message()
+    );
+    let ffi = ffi_open(&with_key(&store, &master, true));
+    assert!(ffi.message.contains("store copy"), "{}", ffi.message);
+    // Told apart before any key is used: the same with another master key.
+    let error = refused_leaving_dir_unchanged(
+        dir.path(),
+        &with_key(&store, &new_master_key(), false),
+        ErrorKind::KeyStoreCorrupt,
+        "a v1 store file, another master key",
+    );
+    assert!(
+        error.message().contains("store copy"),
+        "{}",
+        error.message()
+    );
+    // Any file that starts with the v1 magic is taken for one.
+    let mut magic_then_noise = V1_MAGIC.to_vec();
+    magic_then_noise.extend((0..300).map(|_| rand::random::<u8>()));
+    let error = assert_corrupted(
+        dir.path(),
+        &store,
+        &master,
+        &magic_then_noise,
+        "the v1 magic and then random bytes",
+    );
+    assert!(
+        error.message().contains("store copy"),
+        "{}",
+        error.message()
+    );
+    let error = assert_corrupted(dir.path(), &store, &master, V1_MAGIC, "the v1 magic alone");
+    assert!(
+        error.message().contains("store copy"),
+        "{}",
+        error.message()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Damaged databases: refused, nothing changed, never garbage
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_truncated_database_is_refused() {
     let f = fixture();
     let len = f.bytes.len();
+    let page = page_size(&f.bytes);
     let (dir, store) = placed("truncated", &f.bytes);
     // The fixture itself opens.
-    assert_eq!(
-        unseal(
-            &open(&with_key(&store, &f.key, false), "the whole file"),
-            &f.blob
-        )
-        .unwrap()
-        .0,
-        FIXTURE_TEXT
-    );
-    for cut in [
-        0,
+    let client = open(&with_key(&store, &f.key, false), "the whole file");
+    assert_holds_fixture(&client, &f, "the whole file");
+    drop(client);
+    settle(&store);
+
+    // Cut anywhere before the last page, the file has fewer pages than its header
+    // says: SQLite reports the database malformed, and nothing is changed.
+    let whole_pages_missing = [
         1,
         8,
-        10,
-        12,
-        20,
-        40,
-        63,
-        71,
-        74,
-        HEADER_LEN,
-        HEADER_LEN + 1,
-        HEADER_LEN + 15,
-        HEADER_LEN + 16,
+        15,
+        16,
+        17,
+        50,
+        99,
+        100,
+        101,
+        512,
+        page - 1,
+        page,
+        page + 1,
+        2 * page,
         len / 2,
-        len - 16,
-        len - 2,
-        len - 1,
-    ] {
+        len - page - 1,
+        len - page,
+    ];
+    for cut in whole_pages_missing {
         assert_corrupted(
             dir.path(),
             &store,
@@ -1003,92 +1561,269 @@ fn a_truncated_store_is_corrupted() {
             &format!("truncated to {cut} of {len} bytes"),
         );
     }
-    // And one byte too many.
+
+    // Cut inside the last page, SQLite reads the missing tail as zeros: refused
+    // when that matters to what the store reads, else the store is intact.
+    for cut in [len - page + 1, len - page / 2, len - 16, len - 1] {
+        let case = format!("truncated to {cut} of {len} bytes (inside the last page)");
+        refused_or_intact(
+            dir.path(),
+            &store,
+            &f,
+            &f.bytes[..cut],
+            &[ErrorKind::KeyStoreCorrupt, ErrorKind::KeyStoreIo],
+            &case,
+        );
+    }
+
+    // Bytes after the last page are not part of the database: SQLite ignores
+    // them, and the store is intact.
     let mut longer = f.bytes.clone();
     longer.push(0);
-    assert_corrupted(dir.path(), &store, &f.key, &longer, "one byte appended");
+    longer.extend((0..page).map(|_| rand::random::<u8>()));
+    assert_eq!(
+        refused_or_intact(dir.path(), &store, &f, &longer, &[], "bytes appended"),
+        Outcome::Intact
+    );
 }
 
 #[test]
-fn a_flipped_bit_is_corrupted() {
+fn a_flipped_bit_in_a_sealed_row_is_corrupted() {
     let f = fixture();
     let (dir, store) = placed("flipped", &f.bytes);
-    // The sealed part (from byte 75 on, tag included): one bit in every byte.
-    for i in HEADER_LEN..f.bytes.len() {
-        let mut bad = f.bytes.clone();
-        bad[i] ^= 1 << (i % 8);
-        let error = assert_corrupted(
-            dir.path(),
-            &store,
-            &f.key,
-            &bad,
-            &format!("bit {} of sealed byte {i}", i % 8),
-        );
-        assert!(
-            !error.message().contains(&hex(&f.key)),
-            "no key bytes in messages"
-        );
-    }
-    // The header: every bit of every byte.
-    for i in 0..HEADER_LEN {
-        for bit in 0..8 {
+    for (what, row) in [("key", &f.key_row), ("alias", &f.alias_row)] {
+        let at = find_once(&f.bytes, row, what);
+        // Nonce, ciphertext and tag: one bit of every byte.
+        for i in 0..row.len() {
+            let bit = i % 8;
             let mut bad = f.bytes.clone();
-            bad[i] ^= 1 << bit;
-            assert_corrupted(
+            bad[at + i] ^= 1 << bit;
+            let error = assert_corrupted(
                 dir.path(),
                 &store,
                 &f.key,
                 &bad,
-                &format!("bit {bit} of header byte {i}"),
+                &format!("bit {bit} of byte {i} of the {what}'s sealed row"),
             );
+            assert!(
+                error.message().contains("fails authentication"),
+                "{}",
+                error.message()
+            );
+            assert!(
+                !error.message().contains(&hex(&f.key)),
+                "no key bytes in messages"
+            );
+        }
+        // Every bit of the first and the last byte (nonce and tag).
+        for i in [0, row.len() - 1] {
+            for bit in 0..8 {
+                let mut bad = f.bytes.clone();
+                bad[at + i] ^= 1 << bit;
+                assert_corrupted(
+                    dir.path(),
+                    &store,
+                    &f.key,
+                    &bad,
+                    &format!("bit {bit} of byte {i} of the {what}'s sealed row"),
+                );
+            }
         }
     }
     // The undamaged file still opens.
-    write_file(&store, &f.bytes, 0o600);
+    replace_store(&store, &f.bytes);
     let client = open(&with_key(&store, &f.key, false), "undamaged");
-    assert_eq!(unseal(&client, &f.blob).unwrap().0, FIXTURE_TEXT);
+    assert_holds_fixture(&client, &f, "undamaged");
 }
 
 #[test]
-fn a_newer_format_version_is_corrupted_and_says_so() {
+fn a_row_moved_to_another_name_or_table_is_corrupted() {
     let f = fixture();
-    let (dir, store) = placed("newer", &f.bytes);
+    let (dir, store) = placed("moved", &f.bytes);
+    let other = localkms::ids::new_key_id().unwrap();
+    let id = &f.key_id;
+    for (change, case) in [
+        (
+            format!("UPDATE localkms_keys SET key_id = '{other}' WHERE key_id = '{id}'"),
+            "the key row under another KeyId",
+        ),
+        (
+            "UPDATE localkms_aliases SET name = 'alias/other'".to_owned(),
+            "the alias row under another name",
+        ),
+        (
+            format!(
+                "UPDATE localkms_aliases SET sealed = \
+                 (SELECT sealed FROM localkms_keys WHERE key_id = '{id}')"
+            ),
+            "the key's sealed row as the alias's",
+        ),
+        (
+            format!(
+                "INSERT INTO localkms_keys (key_id, changed, sealed) \
+                 SELECT '{other}', changed, sealed FROM localkms_keys WHERE key_id = '{id}'"
+            ),
+            "a copy of the key row under another KeyId",
+        ),
+        (
+            format!(
+                "UPDATE localkms_keys SET sealed = substr(sealed, 1, 27) WHERE key_id = '{id}'"
+            ),
+            "a key row too short to hold anything",
+        ),
+    ] {
+        let bad = changed_by_sql(&f.bytes, &change);
+        assert_corrupted(dir.path(), &store, &f.key, &bad, case);
+    }
+}
 
-    // Format version 2, nothing else touched (so the header checksum is stale).
-    let mut v2 = f.bytes.clone();
-    v2[8..10].copy_from_slice(&2u16.to_le_bytes());
-    let error = assert_corrupted(dir.path(), &store, &f.key, &v2, "format version 2");
-    assert!(
-        error.message().contains("newer"),
-        "the message says the file is newer: {}",
-        error.message()
-    );
-    let ffi = ffi_open(&with_key(&store, &f.key, false));
-    assert!(ffi.message.contains("newer"), "{}", ffi.message);
+#[test]
+fn damage_to_the_database_structure_is_refused_and_changes_nothing() {
+    let f = fixture();
+    let (dir, store) = placed("structure", &f.bytes);
+    let page = page_size(&f.bytes);
+    let key_page = page_of(&f.bytes, find_once(&f.bytes, &f.key_row, "the key row"));
+    let header = (key_page - 1) * page; // the b-tree page header (page 1 has the file header first)
+    assert!(key_page > 1, "the key row is on a page of its own table");
 
-    // As a real newer writer would make it: the header checksum fixed.
-    for version in [2u16, 3, 0x100, u16::MAX] {
-        let mut newer = f.bytes.clone();
-        newer[8..10].copy_from_slice(&version.to_le_bytes());
-        let crc = crc32(&newer[..71]);
-        newer[71..75].copy_from_slice(&crc.to_le_bytes());
-        let error = assert_corrupted(
+    // The b-tree page header of the page holding the key row: its type and its
+    // cell count, every bit.
+    for (offset, what) in [(0, "page type"), (3, "cell count"), (4, "cell count")] {
+        for bit in 0..8 {
+            let mut bad = f.bytes.clone();
+            bad[header + offset] ^= 1 << bit;
+            let error = assert_corrupted(
+                dir.path(),
+                &store,
+                &f.key,
+                &bad,
+                &format!("bit {bit} of the {what} of the key row's page {key_page}"),
+            );
+            assert!(error.message().contains("malformed"), "{}", error.message());
+        }
+    }
+    // The same page zeroed, or filled with noise.
+    for (what, fill) in [("zeroed", None), ("noise", Some(()))] {
+        let mut bad = f.bytes.clone();
+        for b in &mut bad[header..header + page] {
+            *b = if fill.is_some() { rand::random() } else { 0 };
+        }
+        assert_corrupted(
             dir.path(),
             &store,
             &f.key,
-            &newer,
-            &format!("format version {version} with a valid checksum"),
+            &bad,
+            &format!("the key row's page {what}"),
         );
-        assert!(error.message().contains("newer"), "{}", error.message());
     }
 
-    // Version 0 does not exist: damage, not a newer file.
-    let mut v0 = f.bytes.clone();
-    v0[8..10].copy_from_slice(&0u16.to_le_bytes());
-    let crc = crc32(&v0[..71]);
-    v0[71..75].copy_from_slice(&crc.to_le_bytes());
-    let error = assert_corrupted(dir.path(), &store, &f.key, &v0, "format version 0");
-    assert!(!error.message().contains("newer"), "{}", error.message());
+    // The SQLite file header (the first 100 bytes), every bit of every byte:
+    // refused (Corrupted where SQLite says so, IOError for what it calls
+    // unsupported) or, for bytes SQLite does not need (the change counter, the
+    // reserved area, ...), intact. Never a panic, never garbage, never a change to
+    // a refused file.
+    let mut refused = 0;
+    for i in 0..100 {
+        for bit in 0..8 {
+            let mut bad = f.bytes.clone();
+            bad[i] ^= 1 << bit;
+            let outcome = refused_or_intact(
+                dir.path(),
+                &store,
+                &f,
+                &bad,
+                &[ErrorKind::KeyStoreCorrupt, ErrorKind::KeyStoreIo],
+                &format!("bit {bit} of byte {i} of the SQLite header"),
+            );
+            if i < 16 {
+                assert_eq!(
+                    outcome,
+                    Outcome::Refused(ErrorKind::KeyStoreCorrupt),
+                    "the magic, byte {i} bit {bit}"
+                );
+            }
+            if i == 16 || i == 17 {
+                assert_eq!(
+                    outcome,
+                    Outcome::Refused(ErrorKind::KeyStoreCorrupt),
+                    "the page size, byte {i} bit {bit}"
+                );
+            }
+            refused += usize::from(outcome != Outcome::Intact);
+        }
+    }
+    assert!(refused >= 16 * 8 + 2 * 8, "{refused} header bits refused");
+}
+
+#[test]
+fn a_newer_format_is_corrupted_and_says_so() {
+    let f = fixture();
+    let (dir, store) = placed("newer", &f.bytes);
+    for format in [2i64, 3, 1000, i64::MAX] {
+        let newer = changed_by_sql(
+            &f.bytes,
+            &format!("UPDATE localkms_meta SET format = {format}"),
+        );
+        let case = format!("format {format}");
+        let error = assert_corrupted(dir.path(), &store, &f.key, &newer, &case);
+        assert!(
+            error.message().contains("newer"),
+            "{case}: the message says the store is newer: {}",
+            error.message()
+        );
+        let ffi = ffi_open(&with_key(&store, &f.key, false));
+        assert!(ffi.message.contains("newer"), "{case}: {}", ffi.message);
+    }
+    // Format 1 again: it opens.
+    let same = changed_by_sql(&f.bytes, "UPDATE localkms_meta SET format = 1");
+    replace_store(&store, &same);
+    let client = open(&with_key(&store, &f.key, false), "format 1");
+    assert_holds_fixture(&client, &f, "format 1");
+}
+
+#[test]
+fn damage_to_the_store_metadata_is_refused_and_changes_nothing() {
+    let f = fixture();
+    let (dir, store) = placed("meta-damage", &f.bytes);
+    // A field of the wrong length: Corrupted.
+    for (change, case) in [
+        (
+            "UPDATE localkms_meta SET salt = x'00'",
+            "a salt of one byte",
+        ),
+        (
+            "UPDATE localkms_meta SET verifier = zeroblob(15)",
+            "a verifier of 15 bytes",
+        ),
+        ("UPDATE localkms_meta SET tag = x''", "an empty change tag"),
+    ] {
+        let bad = changed_by_sql(&f.bytes, change);
+        assert_corrupted(dir.path(), &store, &f.key, &bad, case);
+    }
+    // Other bytes of the right length in the salt or the verifier: the metadata
+    // row has no checksum, so this cannot be told from a wrong master key; it is
+    // refused (AccessDenied or Corrupted), and nothing is changed.
+    for (change, case) in [
+        (
+            "UPDATE localkms_meta SET salt = zeroblob(15)",
+            "a zeroed salt",
+        ),
+        (
+            "UPDATE localkms_meta SET verifier = zeroblob(16)",
+            "a zeroed verifier",
+        ),
+    ] {
+        let bad = changed_by_sql(&f.bytes, change);
+        let outcome = refused_or_intact(
+            dir.path(),
+            &store,
+            &f,
+            &bad,
+            &[ErrorKind::KeyStoreCorrupt, ErrorKind::KeyStoreAccessDenied],
+            case,
+        );
+        assert_ne!(outcome, Outcome::Intact, "{case}");
+    }
 }
 
 #[test]
@@ -1165,7 +1900,8 @@ fn a_master_key_file_others_may_access_is_access_denied() {
             drop(client);
             let ffi = ffi_open(&with_key_file(&store, &key_file, false));
             assert_eq!(ffi.status, kms_status::Ok, "{case}: {}", ffi.message);
-            assert_unchanged(&before, &listing(dir.path()), &case);
+            settle(&store);
+            assert_unchanged_but_sidecars(&before, &listing(dir.path()), &case);
         }
     }
     // A master-key file that does not exist cannot be read: IOError.
@@ -1207,6 +1943,7 @@ fn bad_master_key_parameters_are_refused_before_any_file_is_touched() {
         master_key: Some(&f.key),
         master_key_file: Some(&key_file),
         create_if_missing: false,
+        keystore_url: None,
     };
     refused_leaving_dir_unchanged(
         dir.path(),
@@ -1266,10 +2003,6 @@ fn bad_master_key_parameters_are_refused_before_any_file_is_touched() {
     assert_unchanged(&before, &listing(dir.path()), "create_if_missing");
 }
 
-// ---------------------------------------------------------------------------
-// Unreadable stores and read-only folders
-// ---------------------------------------------------------------------------
-
 /// The arguments a parent gives a `worker_*` test through the environment.
 struct Worker {
     dir: PathBuf,
@@ -1277,6 +2010,7 @@ struct Worker {
     blob: Vec<u8>,
     key_id: String,
     umask: u32,
+    phase: String,
 }
 
 impl Worker {
@@ -1302,6 +2036,7 @@ impl Worker {
             blob: unhex(&var(WORKER_BLOB_VAR)),
             key_id: var(WORKER_KEY_ID_VAR),
             umask: u32::from_str_radix(&var(WORKER_UMASK_VAR), 8).unwrap_or(0o022),
+            phase: var(WORKER_PHASE_VAR),
         })
     }
 }
@@ -1333,7 +2068,8 @@ fn runnable_test_binary(run_as: RunAs, scratch: &TempDir) -> PathBuf {
 
 /// Runs the test `name` of this binary in a child process as `run_as`, with
 /// `vars` in its environment; fails with its output unless it ran and passed.
-fn run_worker(name: &str, run_as: RunAs, vars: &[(&str, String)]) {
+/// Returns what it reported (its stdout lines marked with [`REPORT_MARK`]).
+fn run_worker(name: &str, run_as: RunAs, vars: &[(&str, String)]) -> Vec<String> {
     let scratch = TempDir::new("worker-binary");
     let exe = runnable_test_binary(run_as, &scratch);
     let mut command = Command::new(&exe);
@@ -1368,6 +2104,23 @@ fn run_worker(name: &str, run_as: RunAs, vars: &[(&str, String)]) {
         "the worker {name} (as {run_as:?}) failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         output.status
     );
+    // The harness may print "test worker_… ... " on the same line first.
+    stdout
+        .lines()
+        .filter_map(|line| {
+            line.find(REPORT_MARK)
+                .map(|at| &line[at + REPORT_MARK.len()..])
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Reports one line to the parent (see [`run_worker`]).
+fn report(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{REPORT_MARK}{line}").unwrap();
+    out.flush().unwrap();
 }
 
 /// What a user who may not read the store file sees: IOError, for the store and
@@ -1407,6 +2160,7 @@ fn an_unreadable_store_is_io_error_and_unchanged() {
     let client = open(&with_key(&store, &key, true), "create");
     client.create_key(&Default::default()).unwrap();
     drop(client);
+    settle(&store);
     let key_file = dir.join("master.key");
     write_file(&key_file, hex(&key).as_bytes(), 0o600);
 
@@ -1440,9 +2194,10 @@ fn an_unreadable_store_is_io_error_and_unchanged() {
     fresh(&store, &key);
 }
 
-/// What a user who owns the store file but may not write in its folder sees:
-/// the store opens and decrypts; every change is IOError and writes nothing;
-/// no store can be created there.
+/// What a user who owns the store file but may not write in its folder sees,
+/// when no client has the store open (no `-wal` or `-shm` there, and none can be
+/// made): the store opens and decrypts; every change is IOError and writes
+/// nothing; no store can be created there.
 fn check_read_only_folder(dir: &Path, key: &[u8], key_id: &str, blob: &[u8]) {
     let store = dir.join("store.kms");
     let before = listing(dir);
@@ -1508,7 +2263,7 @@ fn check_read_only_folder(dir: &Path, key: &[u8], key_id: &str, blob: &[u8]) {
     assert!(new_key.is_null(), "no output on failure");
     assert_unchanged(&before, &listing(dir), "kms_create_key");
 
-    // No store can be created there (whether or not its lock file exists).
+    // No store can be created there.
     refused(
         &with_key(&dir.join("other.kms"), key, true),
         ErrorKind::KeyStoreIo,
@@ -1525,68 +2280,166 @@ fn worker_read_only_folder() {
     check_read_only_folder(&w.dir, &w.key, &w.key_id, &w.blob);
 }
 
+/// The bug: in a folder its user may not write, with no `-wal` and `-shm` there
+/// (the usual state: the last client to close removes them), SQLite cannot make
+/// the `-shm` that WAL mode needs, even for reading (SQLITE_READONLY_DIRECTORY),
+/// and the open fails with `KeyStore.IOError` "attempt to write a readonly
+/// database". The v1 store opened there for reading; the store's own
+/// documentation (`maintain_for_read`) expects a read-only store to serve reads.
 #[test]
 fn a_store_in_a_read_only_folder_opens_but_changes_fail_with_io_error() {
     let f = fixture();
-    // Twice: with the lock files there (the write itself fails) and without
-    // them (taking the lock fails). `other.kms.lock` is the lock of a store the
-    // worker then tries to create there.
-    for with_lock in [true, false] {
-        let dir = TempDir::new(if with_lock {
-            "read-only-lock"
-        } else {
-            "read-only"
-        });
-        let store = dir.join("store.kms");
-        write_file(&store, &f.bytes, 0o600);
-        let locks = [dir.join("store.kms.lock"), dir.join("other.kms.lock")];
-        if with_lock {
-            for lock in &locks {
-                write_file(lock, b"", 0o600);
-            }
-        }
-        let case = format!("a read-only folder, lock file present: {with_lock}");
-        if is_root() {
-            // uid 65534 owns the store (and the locks); root keeps the folder (0755).
-            chown(&store, NOBODY, NOBODY);
-            if with_lock {
-                for lock in &locks {
-                    chown(lock, NOBODY, NOBODY);
-                }
-            }
-            let before = listing(dir.path());
-            run_worker(
-                "worker_read_only_folder",
-                RunAs::Nobody,
-                &[
-                    (WORKER_DIR_VAR, dir.path().display().to_string()),
-                    (WORKER_KEY_VAR, hex(&f.key)),
-                    (WORKER_KEY_ID_VAR, f.key_id.clone()),
-                    (WORKER_BLOB_VAR, hex(&f.blob)),
-                ],
-            );
-            assert_unchanged(&before, &listing(dir.path()), &case);
-        } else {
-            set_mode(dir.path(), 0o555);
-            assert!(
-                std::fs::File::create(dir.join("probe")).is_err(),
-                "this user can still create files in a folder of mode 0555 (a \
-                 capability such as CAP_DAC_OVERRIDE?); the test cannot make a \
-                 folder read-only"
-            );
-            let before = listing(dir.path());
-            check_read_only_folder(dir.path(), &f.key, &f.key_id, &f.blob);
-            assert_unchanged(&before, &listing(dir.path()), &case);
-            set_mode(dir.path(), 0o755);
-        }
-        assert_eq!(std::fs::read(&store).unwrap(), f.bytes, "{case}");
+    let dir = TempDir::new("read-only");
+    let store = dir.join("store.kms");
+    write_file(&store, &f.bytes, 0o600);
+    let case = "a read-only folder, no -wal or -shm";
+    if is_root() {
+        // uid 65534 owns the store; root keeps the folder (0755).
+        chown(&store, NOBODY, NOBODY);
+        let before = listing(dir.path());
+        run_worker(
+            "worker_read_only_folder",
+            RunAs::Nobody,
+            &[
+                (WORKER_DIR_VAR, dir.path().display().to_string()),
+                (WORKER_KEY_VAR, hex(&f.key)),
+                (WORKER_KEY_ID_VAR, f.key_id.clone()),
+                (WORKER_BLOB_VAR, hex(&f.blob)),
+            ],
+        );
+        assert_unchanged(&before, &listing(dir.path()), case);
+    } else {
+        set_mode(dir.path(), 0o555);
+        assert!(
+            std::fs::File::create(dir.join("probe")).is_err(),
+            "this user can still create files in a folder of mode 0555 (a \
+             capability such as CAP_DAC_OVERRIDE?); the test cannot make a \
+             folder read-only"
+        );
+        let before = listing(dir.path());
+        check_read_only_folder(dir.path(), &f.key, &f.key_id, &f.blob);
+        assert_unchanged(&before, &listing(dir.path()), case);
+        set_mode(dir.path(), 0o755);
     }
+    assert_eq!(std::fs::read(&store).unwrap(), f.bytes, "{case}");
+}
+
+/// What a user who owns the store file but may not write in its folder sees
+/// while another client has the store open (its `-wal` and `-shm` are there,
+/// the user's too): nothing needs creating, so the store opens, decrypts and
+/// takes changes; no other store can be created in the folder, and no file
+/// appears or goes. Returns the key it made.
+fn check_read_only_folder_in_use(dir: &Path, key: &[u8], key_id: &str, blob: &[u8]) -> String {
+    let store = dir.join("store.kms");
+    let before: Vec<String> = names(&listing(dir))
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let client = open(
+        &with_key(&store, key, false),
+        "a store in use in a read-only folder",
+    );
+    assert_eq!(unseal(&client, blob).unwrap().0, FIXTURE_TEXT);
+    assert_eq!(describe(&client, key_id)["KeyState"], "Enabled");
+    let new_key = client
+        .create_key(&Default::default())
+        .expect("a change, with the -wal there");
+    client
+        .create_alias("alias/read-only-folder", &new_key)
+        .expect("a change, with the -wal there");
+    drop(client);
+    let client = fresh(&store, key);
+    let mut keys = key_ids(&client);
+    keys.sort();
+    let mut expected = vec![key_id.to_owned(), new_key.clone()];
+    expected.sort();
+    assert_eq!(keys, expected);
+    assert_eq!(aliases(&client)["alias/read-only-folder"], new_key);
+    drop(client);
+    refused(
+        &with_key(&dir.join("other.kms"), key, true),
+        ErrorKind::KeyStoreIo,
+        "creating a store in a read-only folder",
+    );
+    assert_eq!(names(&listing(dir)), before, "no file appeared or went");
+    new_key
+}
+
+#[test]
+fn worker_read_only_folder_in_use() {
+    let Some(w) = Worker::from_env("worker_read_only_folder_in_use") else {
+        return;
+    };
+    let new_key = check_read_only_folder_in_use(&w.dir, &w.key, &w.key_id, &w.blob);
+    report(&format!("NEW {new_key}"));
+}
+
+#[test]
+fn a_store_in_use_in_a_read_only_folder_opens_and_takes_changes() {
+    let f = fixture();
+    let dir = TempDir::new("read-only-in-use");
+    let store = dir.join("store.kms");
+    write_file(&store, &f.bytes, 0o600);
+    if is_root() {
+        chown(&store, NOBODY, NOBODY);
+    }
+    // Another client of the store, here a connection of this test, keeps its -wal
+    // and -shm there.
+    let holder = sql(&store);
+    let keys: i64 = holder
+        .query_row("SELECT count(*) FROM localkms_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(keys, 1);
+    for suffix in ["-wal", "-shm"] {
+        let path = sidecar(&store, suffix);
+        assert!(path.exists(), "{} is there", path.display());
+        if is_root() {
+            // SQLite, run by root, gives them the database's owner already.
+            chown(&path, NOBODY, NOBODY);
+        }
+    }
+    let new_key = if is_root() {
+        let lines = run_worker(
+            "worker_read_only_folder_in_use",
+            RunAs::Nobody,
+            &[
+                (WORKER_DIR_VAR, dir.path().display().to_string()),
+                (WORKER_KEY_VAR, hex(&f.key)),
+                (WORKER_KEY_ID_VAR, f.key_id.clone()),
+                (WORKER_BLOB_VAR, hex(&f.blob)),
+            ],
+        );
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix("NEW "))
+            .unwrap_or_else(|| panic!("the worker made no key: {lines:?}"))
+            .to_owned()
+    } else {
+        set_mode(dir.path(), 0o555);
+        assert!(
+            std::fs::File::create(dir.join("probe")).is_err(),
+            "this user can still create files in a folder of mode 0555; the test \
+             cannot make a folder read-only"
+        );
+        let new_key = check_read_only_folder_in_use(dir.path(), &f.key, &f.key_id, &f.blob);
+        set_mode(dir.path(), 0o755);
+        new_key
+    };
+    drop(holder);
+    settle(&store);
+    let client = fresh(&store, &f.key);
+    assert_eq!(aliases(&client)["alias/read-only-folder"], new_key);
+    assert_eq!(unseal(&client, &f.blob).unwrap().0, FIXTURE_TEXT);
 }
 
 // ---------------------------------------------------------------------------
 // File modes whatever the umask
 // ---------------------------------------------------------------------------
 
+/// Phase `create`: makes `store.kms` (Rust API) and `other.kms` (C ABI) with the
+/// umask given. Phase `use`: changes both stores while the parent holds them open
+/// (so the `-wal` and `-shm` this process's connections make stay), and checks
+/// those files.
 #[test]
 fn worker_modes() {
     let Some(w) = Worker::from_env("worker_modes") else {
@@ -1595,28 +2448,55 @@ fn worker_modes() {
     // SAFETY: umask cannot fail; this process runs this one test only.
     unsafe { libc::umask(w.umask as libc::mode_t) };
     let store = w.dir.join("store.kms");
-    let client = open(&with_key(&store, &w.key, true), "create");
-    let key_id = client.create_key(&Default::default()).unwrap();
-    client.rotate_key(&key_id).unwrap();
-    client.create_alias("alias/modes", &key_id).unwrap();
-    drop(client);
-    // A second store, created through the C ABI.
     let other = w.dir.join("other.kms");
-    let created = ffi_open(&with_key(&other, &w.key, true));
-    assert_eq!(created.status, kms_status::Ok, "{}", created.message);
-    for path in [
-        &store,
-        &w.dir.join("store.kms.lock"),
-        &other,
-        &w.dir.join("other.kms.lock"),
-    ] {
-        assert_eq!(
-            mode_of(path),
-            0o600,
-            "{} with umask {:03o}",
-            path.display(),
-            w.umask
-        );
+    match w.phase.as_str() {
+        "create" => {
+            let client = open(&with_key(&store, &w.key, true), "create");
+            let key_id = client.create_key(&Default::default()).unwrap();
+            client.rotate_key(&key_id).unwrap();
+            client.create_alias("alias/modes", &key_id).unwrap();
+            drop(client);
+            let created = ffi_open(&with_key(&other, &w.key, true));
+            assert_eq!(created.status, kms_status::Ok, "{}", created.message);
+            for path in [&store, &other] {
+                assert_eq!(
+                    mode_of(path),
+                    0o600,
+                    "{} with umask {:03o}",
+                    path.display(),
+                    w.umask
+                );
+            }
+        }
+        "use" => {
+            for path in [&store, &other] {
+                for suffix in ["-wal", "-shm"] {
+                    assert!(
+                        !sidecar(path, suffix).exists(),
+                        "{}{suffix} is there before this process makes it",
+                        path.display()
+                    );
+                }
+            }
+            let client = open(&with_key(&store, &w.key, false), "use");
+            let key_id = client.create_key(&Default::default()).unwrap();
+            client.create_alias("alias/modes-2", &key_id).unwrap();
+            drop(client);
+            let opened = ffi_open(&with_key(&other, &w.key, false));
+            assert_eq!(opened.status, kms_status::Ok, "{}", opened.message);
+            for db in [&store, &other] {
+                for path in [db.clone(), sidecar(db, "-wal"), sidecar(db, "-shm")] {
+                    assert_eq!(
+                        mode_of(&path),
+                        0o600,
+                        "{} with umask {:03o}",
+                        path.display(),
+                        w.umask
+                    );
+                }
+            }
+        }
+        phase => panic!("worker_modes: unknown phase {phase:?}"),
     }
 }
 
@@ -1625,95 +2505,66 @@ fn files_the_library_creates_are_0600_whatever_the_umask() {
     for umask in [0o000, 0o022, 0o077, 0o277, 0o777] {
         let dir = TempDir::new(&format!("umask-{umask:03o}"));
         let key = new_master_key();
-        run_worker(
-            "worker_modes",
-            RunAs::Myself,
-            &[
+        let vars = |phase: &str| {
+            [
                 (WORKER_DIR_VAR, dir.path().display().to_string()),
                 (WORKER_KEY_VAR, hex(&key)),
                 (WORKER_UMASK_VAR, format!("{umask:o}")),
-            ],
-        );
+                (WORKER_PHASE_VAR, phase.to_owned()),
+            ]
+        };
+        let store = dir.join("store.kms");
+        let other = dir.join("other.kms");
+        run_worker("worker_modes", RunAs::Myself, &vars("create"));
+        settle(&store);
+        settle(&other);
         let found = listing(dir.path());
         assert_eq!(
             names(&found),
-            ["other.kms", "other.kms.lock", "store.kms", "store.kms.lock"],
+            ["other.kms", "store.kms"],
             "umask {umask:03o}"
         );
         for (name, entry) in &found {
             assert_eq!(entry.mode, 0o600, "{name} with umask {umask:03o}");
         }
-        let client = fresh(&dir.join("store.kms"), &key);
-        assert_eq!(aliases(&client).len(), 1);
-    }
-}
 
-// ---------------------------------------------------------------------------
-// Temporary files a crashed writer left
-// ---------------------------------------------------------------------------
-
-#[test]
-fn stale_temporary_files_are_removed_by_the_next_change() {
-    let f = fixture();
-    let dir = TempDir::new("stale");
-    let store = dir.join("store.kms");
-    write_file(&store, &f.bytes, 0o600);
-    let stale = [
-        ".store.kms.tmp.4242.0123456789ab",
-        ".store.kms.tmp.crashed",
-        ".store.kms.tmp.x",
-    ];
-    for name in stale {
-        write_file(&dir.join(name), b"half of a store file", 0o600);
-    }
-    // Files that are not this store's temporaries stay.
-    let others = [".other.kms.tmp.1", "notes.txt", "store.kms.bak"];
-    for name in others {
-        write_file(&dir.join(name), b"not the library's", 0o644);
-    }
-
-    // Opening reads the store and ignores them; it changes nothing.
-    let before = listing(dir.path());
-    let client = open(&with_key(&store, &f.key, false), "with stale temporaries");
-    assert_eq!(unseal(&client, &f.blob).unwrap().0, FIXTURE_TEXT);
-    assert_eq!(key_ids(&client), [f.key_id.as_str()]);
-    assert_unchanged(&before, &listing(dir.path()), "opening");
-
-    // The next change removes them.
-    let new_key = client.create_key(&Default::default()).unwrap();
-    drop(client);
-    let after = listing(dir.path());
-    for name in stale {
-        assert!(
-            !after.contains_key(name),
-            "{name} is still there: {:?}",
-            names(&after)
-        );
-    }
-    for name in others {
+        // Both stores held open here, as another process would: the -wal and -shm
+        // the worker's connections make stay for the checks.
+        let locks = [SharedLock::take(&store), SharedLock::take(&other)];
+        run_worker("worker_modes", RunAs::Myself, &vars("use"));
+        let found = listing(dir.path());
         assert_eq!(
-            after.get(name),
-            before.get(name),
-            "{name} must be left alone"
+            names(&found),
+            [
+                "other.kms",
+                "other.kms-shm",
+                "other.kms-wal",
+                "store.kms",
+                "store.kms-shm",
+                "store.kms-wal"
+            ],
+            "umask {umask:03o}"
+        );
+        for (name, entry) in &found {
+            assert_eq!(entry.mode, 0o600, "{name} with umask {umask:03o}");
+        }
+        drop(locks);
+
+        let client = fresh(&store, &key);
+        assert_eq!(aliases(&client).len(), 2);
+        drop(client);
+        settle(&store);
+        settle(&other);
+        assert_eq!(
+            names(&listing(dir.path())),
+            ["other.kms", "store.kms"],
+            "umask {umask:03o}: nothing but the stores is left"
         );
     }
-    let mut expected = vec!["store.kms", "store.kms.lock"];
-    expected.extend(others);
-    expected.sort();
-    assert_eq!(names(&after), expected);
-
-    // And the store has both keys, and still decrypts.
-    let client = fresh(&store, &f.key);
-    let mut keys = key_ids(&client);
-    keys.sort();
-    let mut both = vec![f.key_id.clone(), new_key];
-    both.sort();
-    assert_eq!(keys, both);
-    assert_eq!(unseal(&client, &f.blob).unwrap().0, FIXTURE_TEXT);
 }
 
 // ---------------------------------------------------------------------------
-// Huge files, FIFOs and folders: refused at once, nothing allocated for them
+// Huge files, FIFOs, folders and symlinks: refused at once, never followed
 // ---------------------------------------------------------------------------
 
 /// Runs `f` on a thread of its own and fails if it has not returned within
@@ -1759,54 +2610,198 @@ fn stat_of(path: &Path) -> (u64, u64, i64, i64) {
 }
 
 #[test]
-fn a_store_file_over_the_size_limit_is_corrupted_without_being_read() {
+fn a_huge_file_is_refused_without_being_read() {
+    const HUGE: u64 = 8 << 30;
+    let key = new_master_key();
+    // Not SQLite: refused from its first bytes.
     let dir = TempDir::new("huge-store");
     let store = dir.join("store.kms");
-    sparse_file(&store, MAX_STORE_FILE_LEN + 1);
+    sparse_file(&store, HUGE);
     let before = stat_of(&store);
-    let key = new_master_key();
     for create in [false, true] {
-        let case = format!("a sparse store of MAX_STORE_FILE_LEN + 1 bytes (create {create})");
-        let started = std::time::Instant::now();
+        let case = format!("an 8 GiB sparse file (create {create})");
+        let started = Instant::now();
         let error = refused(
             &with_key(&store, &key, create),
             ErrorKind::KeyStoreCorrupt,
             &case,
         );
         assert!(
-            error.message().contains(&MAX_STORE_FILE_LEN.to_string()),
-            "{case}: the message names the limit: {}",
+            error.message().contains("not an SQLite database"),
+            "{case}: {}",
             error.message()
         );
-        // Reading (and unsealing) a GiB would take far longer than refusing it.
+        // Reading 8 GiB would take far longer than refusing it.
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(2),
+            started.elapsed() < Duration::from_secs(2),
             "{case}: took {:?}",
             started.elapsed()
         );
     }
     assert_eq!(stat_of(&store), before, "the file is left alone");
-    assert!(!dir.join("store.kms.lock").exists(), "nothing is created");
+    assert_eq!(names_only(dir.path()), ["store.kms"], "nothing is created");
+
+    // A real store's first page, then a hole: SQLite reads the pages its header
+    // names, never the whole file, and finds them damaged.
+    let f = fixture();
+    let dir = TempDir::new("huge-sqlite");
+    let store = dir.join("store.kms");
+    write_file(&store, &f.bytes[..page_size(&f.bytes)], 0o600);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&store)
+        .unwrap()
+        .set_len(HUGE)
+        .unwrap();
+    let before = stat_of(&store);
+    for create in [false, true] {
+        let case = format!("a store's first page and a hole, 8 GiB (create {create})");
+        let started = Instant::now();
+        let error = Client::open(&with_key(&store, &f.key, create))
+            .err()
+            .unwrap_or_else(|| panic!("{case}: opened"));
+        assert!(
+            [ErrorKind::KeyStoreCorrupt, ErrorKind::KeyStoreIo].contains(&error.kind()),
+            "{case}: {error}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{case}: took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(stat_of(&store), before, "{case}: the file is left alone");
+        assert_eq!(names_only(dir.path()), ["store.kms"], "{case}");
+    }
+}
+
+/// Checks that opening a store whose path or `-wal` / `-shm` is not a regular
+/// file is IOError at once (within 10 s: a FIFO opened for reading without
+/// O_NONBLOCK blocks until a writer comes), through both APIs, with or without
+/// create_if_missing, naming the refused file and changing nothing.
+fn refused_at_once(dir: &Path, store: &Path, key: &[u8], refused_file: &Path, case: &str) {
+    let (dir_in, store_in, key_in, case_in) = (
+        dir.to_owned(),
+        store.to_owned(),
+        key.to_vec(),
+        case.to_owned(),
+    );
+    let error = within_seconds(10, case, move || {
+        refused_leaving_dir_unchanged(
+            &dir_in,
+            &with_key(&store_in, &key_in, false),
+            ErrorKind::KeyStoreIo,
+            &case_in,
+        )
+    });
+    assert!(
+        error.message().contains("not a regular file"),
+        "{case}: {}",
+        error.message()
+    );
+    assert!(
+        error
+            .message()
+            .contains(&refused_file.display().to_string()),
+        "{case}: the message names {}: {}",
+        refused_file.display(),
+        error.message()
+    );
 }
 
 #[test]
-fn a_fifo_as_the_store_is_refused_at_once() {
+fn a_fifo_or_folder_as_the_store_or_its_wal_or_shm_is_io_error_at_once() {
+    let key = new_master_key();
     let dir = TempDir::new("fifo-store");
     let store = dir.join("store.kms");
     mkfifo(&store);
-    let key = new_master_key();
-    let before = listing(dir.path());
-    for create in [false, true] {
-        let case = format!("a FIFO at the store path (create {create})");
-        let (store, case_in) = (store.clone(), case.clone());
-        within_seconds(10, &case, move || {
-            refused(
-                &with_key(&store, &key, create),
-                ErrorKind::KeyStoreCorrupt,
-                &case_in,
+    refused_at_once(dir.path(), &store, &key, &store, "a FIFO at the store path");
+
+    let f = fixture();
+    for suffix in ["-wal", "-shm"] {
+        for what in ["FIFO", "folder"] {
+            let (dir, store) = placed(&format!("{what}{suffix}"), &f.bytes);
+            let path = sidecar(&store, suffix);
+            if what == "FIFO" {
+                mkfifo(&path);
+            } else {
+                std::fs::create_dir(&path).unwrap();
+            }
+            refused_at_once(
+                dir.path(),
+                &store,
+                &f.key,
+                &path,
+                &format!("a {what} at {suffix}"),
             );
-        });
-        assert_unchanged(&before, &listing(dir.path()), &case);
+            assert_eq!(std::fs::read(&store).unwrap(), f.bytes);
+        }
+    }
+}
+
+#[test]
+fn a_symlink_as_the_store_or_its_wal_or_shm_is_io_error_and_its_target_untouched() {
+    let f = fixture();
+    let elsewhere = TempDir::new("symlink-targets");
+
+    // The store path a symlink to a real store elsewhere.
+    let target = elsewhere.join("real.kms");
+    write_file(&target, &f.bytes, 0o600);
+    let dir = TempDir::new("symlink-store");
+    let store = dir.join("store.kms");
+    std::os::unix::fs::symlink(&target, &store).unwrap();
+    let targets_before = listing(elsewhere.path());
+    refused_at_once(
+        dir.path(),
+        &store,
+        &f.key,
+        &store,
+        "a symlink at the store path",
+    );
+    assert_unchanged(
+        &targets_before,
+        &listing(elsewhere.path()),
+        "the target of a symlink at the store path",
+    );
+
+    // A dangling symlink there: create_if_missing does not create its target.
+    let would_be = elsewhere.join("would-be.kms");
+    let dir = TempDir::new("symlink-dangling-store");
+    let store = dir.join("store.kms");
+    std::os::unix::fs::symlink(&would_be, &store).unwrap();
+    refused_at_once(
+        dir.path(),
+        &store,
+        &f.key,
+        &store,
+        "a dangling symlink at the store path",
+    );
+    assert!(!would_be.exists(), "the symlink's target was created");
+    assert_unchanged(
+        &targets_before,
+        &listing(elsewhere.path()),
+        "the folder of a dangling symlink's target",
+    );
+
+    // -wal and -shm: symlinks to a file elsewhere, or dangling.
+    for suffix in ["-wal", "-shm"] {
+        for dangling in [false, true] {
+            let (dir, store) = placed(&format!("symlink{suffix}"), &f.bytes);
+            let victim = elsewhere.join(&format!("victim{suffix}-{dangling}"));
+            if !dangling {
+                write_file(&victim, b"not the library's", 0o600);
+            }
+            let path = sidecar(&store, suffix);
+            std::os::unix::fs::symlink(&victim, &path).unwrap();
+            let targets_before = listing(elsewhere.path());
+            let case = format!(
+                "a {}symlink at {suffix}",
+                if dangling { "dangling " } else { "" }
+            );
+            refused_at_once(dir.path(), &store, &f.key, &path, &case);
+            assert_unchanged(&targets_before, &listing(elsewhere.path()), &case);
+            assert_eq!(victim.exists(), !dangling, "{case}");
+            assert_eq!(std::fs::read(&store).unwrap(), f.bytes, "{case}");
+        }
     }
 }
 
@@ -1889,4 +2884,106 @@ fn a_master_key_file_over_the_size_limit_is_refused_unread() {
         "a master-key file of exactly the limit",
     );
     assert_eq!(unseal(&client, &f.blob).unwrap().0, FIXTURE_TEXT);
+}
+
+// ---------------------------------------------------------------------------
+// Defects these tests found (fixed): they say what the library must do, and were
+// ignored until it did.
+// ---------------------------------------------------------------------------
+
+/// The bug: `SqliteLocation::connect` runs `PRAGMA journal_mode = WAL` on any
+/// SQLite file before `Store::open_database` looks for `localkms_meta`. So a
+/// refused open (no `create_if_missing`) writes an empty database's first page
+/// into an empty file, and switches another program's database to WAL mode,
+/// saying "does not exist; set create_if_missing" of a file that exists. With
+/// `create_if_missing`, `Database::create` then writes the localkms schema into
+/// that database (and the open succeeds, on a store that is someone else's
+/// database), or a new `localkms_meta` with a new salt into a store whose
+/// metadata table is damaged (and then the open fails on the old rows).
+#[test]
+fn a_refused_open_changes_no_file() {
+    let key = new_master_key();
+
+    // An empty file, without create_if_missing: refused, and still empty.
+    let (dir, store) = placed("bug-empty", b"");
+    let before = listing(dir.path());
+    refused(
+        &with_key(&store, &key, false),
+        ErrorKind::KeyStoreIo,
+        "an empty file",
+    );
+    assert_unchanged(&before, &listing(dir.path()), "an empty file");
+
+    // Another program's SQLite database (rollback journal): not a localkms
+    // store, refused with or without create_if_missing, not touched.
+    let (dir, store) = placed("bug-foreign", b"");
+    std::fs::remove_file(&store).unwrap();
+    {
+        let conn = Connection::open(&store).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('not a key store');",
+        )
+        .unwrap();
+    }
+    set_mode(&store, 0o600);
+    refused_leaving_dir_unchanged(
+        dir.path(),
+        &with_key(&store, &key, false),
+        ErrorKind::KeyStoreCorrupt,
+        "another program's SQLite database",
+    );
+
+    // A store whose schema is damaged (its metadata table under another name):
+    // Corrupted, and not given a new metadata table (a new salt) by
+    // create_if_missing.
+    let f = fixture();
+    let (dir, store) = placed("bug-schema", &f.bytes);
+    let damaged = changed_by_sql(
+        &f.bytes,
+        "ALTER TABLE localkms_meta RENAME TO localkms_damaged",
+    );
+    assert_corrupted(
+        dir.path(),
+        &store,
+        &f.key,
+        &damaged,
+        "the metadata table renamed",
+    );
+}
+
+/// The bug: `db_error` in `backend/sqlite.rs` makes `KeyStore.Corrupted` only of
+/// SQLITE_CORRUPT and SQLITE_NOTADB; damage that SQLite reports otherwise ("no
+/// such table", "no such column", a value of the wrong type, read through
+/// rusqlite) comes out as `KeyStore.IOError`, and a store with no metadata row
+/// as "does not exist". And `Store::open_database` refuses only a format newer
+/// than 1: format 0 or a negative one, never written, opens.
+#[test]
+fn damage_to_the_schema_or_the_metadata_is_corrupted() {
+    let f = fixture();
+    let (dir, store) = placed("bug-metadata", &f.bytes);
+    let id = &f.key_id;
+    for (change, case) in [
+        ("DELETE FROM localkms_meta".to_owned(), "no metadata row"),
+        ("DROP TABLE localkms_keys".to_owned(), "no keys table"),
+        (
+            "ALTER TABLE localkms_keys RENAME COLUMN sealed TO other".to_owned(),
+            "a column renamed",
+        ),
+        (
+            "UPDATE localkms_meta SET format = 'one'".to_owned(),
+            "a format that is text",
+        ),
+        (
+            format!("UPDATE localkms_keys SET sealed = 'text' WHERE key_id = '{id}'"),
+            "a sealed row that is text",
+        ),
+        ("UPDATE localkms_meta SET format = 0".to_owned(), "format 0"),
+        (
+            "UPDATE localkms_meta SET format = -1".to_owned(),
+            "format -1",
+        ),
+    ] {
+        let bad = changed_by_sql(&f.bytes, &change);
+        assert_corrupted(dir.path(), &store, &f.key, &bad, case);
+    }
 }

@@ -1,13 +1,17 @@
-//! Several processes on one store file (issue 3).
+//! Several processes on one store, an SQLite database (issue 3).
 //!
 //! - `round_trip_across_processes`: this process creates, encrypts and rotates; a
 //!   long-lived child decrypts everything, sees each new primary within a second,
-//!   and decrypts a blob of a version it has not seen yet (re-reading the store).
+//!   and decrypts a blob of a version it has not seen yet (re-reading the store);
+//!   while this process holds an SQLite write transaction open on the database
+//!   (as a writer stuck mid-change would), the child still encrypts, decrypts and
+//!   answers KeyNotFound, each within 500 ms.
 //! - `no_lost_updates_between_processes`: N processes × M changes at the same moment;
 //!   afterwards the store holds exactly every key, version and alias.
 //! - `crash_at_random_moments_loses_nothing_returned`: a writer is killed with SIGKILL
-//!   many times during a long run of changes; after each kill the store opens, passes
-//!   a full consistency check and holds every change whose call had returned.
+//!   many times during a long run of changes; after each kill the store opens (its
+//!   `-wal` recovered), passes a full consistency check and holds every change whose
+//!   call had returned.
 //! - `due_rotation_noticed_by_many_processes_happens_once`: several processes whose
 //!   clocks pass the same NextRotationDate make exactly one new version between them.
 //!
@@ -20,7 +24,6 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::io::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -34,6 +37,7 @@ use localkms::service::{DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::Client;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------
@@ -104,6 +108,7 @@ fn open_client(store: &Path, master: &[u8], create: bool) -> Client {
         master_key: Some(master),
         master_key_file: None,
         create_if_missing: create,
+        keystore_url: None,
     })
     .unwrap_or_else(|e| panic!("opening {}: {e:?}", store.display()))
 }
@@ -183,11 +188,59 @@ fn open_blob(client: &Client, blob: &[u8]) -> localkms::Result<(Vec<u8>, String)
         .map(|out| (out.plaintext.to_vec(), out.key_version_id))
 }
 
-fn store_generation(store: &Path) -> u64 {
-    // The sealed file's header: bytes 12..20 are the generation (sealed.rs).
-    let bytes = std::fs::read(store).unwrap();
-    assert_eq!(&bytes[..8], b"LOCALKMS");
-    u64::from_le_bytes(bytes[12..20].try_into().unwrap())
+/// A connection of this test to the store's database (never creating it).
+fn sql(store: &Path) -> Connection {
+    let conn = Connection::open_with_flags(
+        store,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+    )
+    .unwrap_or_else(|e| panic!("sqlite open {}: {e}", store.display()));
+    conn.busy_timeout(Duration::from_secs(30)).unwrap();
+    conn
+}
+
+/// The change counter in the store's metadata (+1 on every committed change).
+fn store_counter(store: &Path) -> i64 {
+    sql(store)
+        .query_row("SELECT counter FROM localkms_meta WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+/// `<store><suffix>`: the `-wal` or `-shm` beside a store.
+fn sidecar(store: &Path, suffix: &str) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The names in `dir`, sorted.
+fn folder_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Fails unless `dir` holds the store `store.kms`, perhaps its `-wal` and `-shm`
+/// (a connection may still be closing), and nothing else.
+fn assert_only_the_store(dir: &Path, case: &str) {
+    let names = folder_names(dir);
+    assert!(
+        names.iter().any(|n| n == "store.kms"),
+        "{case}: no store: {names:?}"
+    );
+    for name in &names {
+        assert!(
+            ["store.kms", "store.kms-wal", "store.kms-shm"].contains(&name.as_str()),
+            "{case}: the folder holds {name}: {names:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -575,40 +628,78 @@ fn round_trip_across_processes() {
     );
     assert!(asked.elapsed() < Duration::from_secs(1));
 
-    // Readers never wait on a writer: while this process holds the writer lock
-    // (as a writer stuck mid-change would), the other process still encrypts,
-    // decrypts, re-reads the store for a version it does not know, and answers
-    // KeyNotFound.
+    // Readers never wait on a writer: while this process holds an SQLite write
+    // transaction open on the database (as a writer stuck mid-change would, with
+    // an uncommitted change in it), the other process still encrypts, decrypts,
+    // re-reads the store for a version it does not know, and answers
+    // KeyNotFound, each within 500 ms.
+    const HELD: Duration = Duration::from_secs(2);
+    const QUICK: Duration = Duration::from_millis(500);
     let new = client.rotate_key(&key_id).unwrap();
-    let (blob, _) = seal(&client, &key_id, b"made just before the lock");
-    let lock_file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(dir.path().join("store.kms.lock"))
+    let (blob, _) = seal(&client, &key_id, b"made just before the transaction");
+    let writer = sql(&store);
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let held_since = Instant::now();
+    writer
+        .execute("UPDATE localkms_meta SET counter = counter + 1000", [])
         .unwrap();
-    // SAFETY: a valid open descriptor; flock has no memory effects.
+    // It is the write lock: no other writer can begin.
+    let other_writer = sql(&store);
+    other_writer.busy_timeout(Duration::ZERO).unwrap();
+    let busy = other_writer
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect_err("a second write transaction began while one was held");
     assert_eq!(
-        unsafe { libc::flock(lock_file.as_raw_fd(), libc::LOCK_EX) },
-        0
+        busy.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy),
+        "{busy}"
     );
-    let locked = Instant::now();
+    drop(other_writer);
+    let mut timings = Vec::new();
+    // A decrypt (after the worker's own encrypt) of a version its snapshot lacks.
+    let asked = Instant::now();
     let reply = decrypt_in(&mut worker, &blob);
+    timings.push(("encrypt, and decrypt of a new version", asked.elapsed()));
+    // Most often its snapshot did not have the version yet (the rotation was a
+    // moment ago), so the decrypt re-read the store under the held transaction.
+    let unseen = reply[2] != new;
     assert_eq!(
         (reply[0].as_str(), unhex(&reply[1])),
-        (new.as_str(), b"made just before the lock".to_vec())
+        (new.as_str(), b"made just before the transaction".to_vec())
     );
+    // Its encrypt loop goes on with the new version.
     assert_eq!(worker.wait("PRIMARY", Duration::from_secs(1))[1], new);
+    // A decrypt of a version it knows.
+    let asked = Instant::now();
+    let reply = decrypt_in(&mut worker, &blob);
+    timings.push(("encrypt, and decrypt of a known version", asked.elapsed()));
+    assert_eq!(reply[0], new);
+    // A version no store holds: KeyNotFound after one re-read.
+    let asked = Instant::now();
     worker.send(&format!("DECRYPT {}", hex(&foreign)));
     assert_eq!(
         worker.wait("DECRYPTED", LINE_TIMEOUT)[1..],
         ["ERROR", "Forbidden.KeyNotFound"]
     );
-    let reader_time = locked.elapsed();
-    drop(lock_file);
-    assert!(
-        reader_time < Duration::from_secs(1),
-        "the other process's reads took {reader_time:?} while the writer lock was held"
+    timings.push(("encrypt, and KeyNotFound", asked.elapsed()));
+    let reads_done = held_since.elapsed();
+    eprintln!(
+        "round trip: with a write transaction held (the decrypt met an unseen version: \
+         {unseen}): {timings:?}"
     );
+    for (what, took) in &timings {
+        assert!(
+            *took < QUICK,
+            "{what} took {took:?} while another process held a write transaction"
+        );
+    }
+    assert!(
+        reads_done < HELD,
+        "the reads ended {reads_done:?} after the transaction began, not while it was held"
+    );
+    thread::sleep(HELD.saturating_sub(held_since.elapsed()));
+    writer.execute_batch("ROLLBACK").unwrap();
+    drop(writer);
 
     // Everything the parent made is decryptable by the parent too.
     let versions = list_versions(&client, &key_id);
@@ -849,8 +940,17 @@ impl Expected {
 /// (AdvanceEncrypt and Encrypt), every alias names a key and works, every blob a
 /// worker made decrypts; and everything in `expected` is there.
 fn check_store(store: &Path, master: &[u8], expected: &Expected) {
-    let mode = std::fs::metadata(store).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600, "store file mode {mode:o}");
+    for path in [
+        store.to_owned(),
+        sidecar(store, "-wal"),
+        sidecar(store, "-shm"),
+    ] {
+        // A killed writer leaves its -wal and -shm; the next client recovers them.
+        if let Ok(meta) = std::fs::metadata(&path) {
+            let mode = meta.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} mode {mode:o}", path.display());
+        }
+    }
     let client = open_client(store, master, false);
     let keys = list_keys(&client);
     let key_set: BTreeSet<String> = keys.iter().cloned().collect();
@@ -937,14 +1037,6 @@ fn check_store(store: &Path, master: &[u8], expected: &Expected) {
     }
 }
 
-fn temporaries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tmp."))
-        .collect()
-}
-
 #[test]
 fn crash_at_random_moments_loses_nothing_returned() {
     const KILLS: usize = 25;
@@ -962,9 +1054,9 @@ fn crash_at_random_moments_loses_nothing_returned() {
     };
     let mut expected = Expected::default();
     expected.keys.insert(shared.clone());
-    let mut generation = store_generation(&store);
+    let mut counter = store_counter(&store);
     let mut total_done = 0;
-    let mut left_temporaries = 0;
+    let mut left_wal = 0;
     let started = Instant::now();
     for run in 0..KILLS {
         let mut worker = spawn_worker(
@@ -995,31 +1087,30 @@ fn crash_at_random_moments_loses_nothing_returned() {
         );
         let done = expected.absorb(&lines);
         total_done += done;
-        if !temporaries(dir.path()).is_empty() {
-            left_temporaries += 1;
+        if sidecar(&store, "-wal").exists() {
+            left_wal += 1;
         }
         check_store(&store, &master, &expected);
-        let now = store_generation(&store);
+        let now = store_counter(&store);
         assert!(
-            now >= generation,
-            "run {run}: generation went back from {generation} to {now}"
+            now >= counter,
+            "run {run}: the change counter went back from {counter} to {now}"
         );
-        generation = now;
+        assert!(
+            now >= counter + done as i64,
+            "run {run}: {done} changes returned, but the counter went only from {counter} to {now}"
+        );
+        counter = now;
     }
     let elapsed = started.elapsed();
 
-    // One more change clears what the killed writers left; then the folder holds
-    // the store and its lock file, nothing else.
+    // One more change; then the folder holds the store (and its -wal and -shm
+    // while a connection is open), nothing else.
     let client = open_client(&store, &master, false);
     let last = client.create_key(&Default::default()).unwrap();
     expected.keys.insert(last);
     check_store(&store, &master, &expected);
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["store.kms", "store.kms.lock"]);
+    assert_only_the_store(dir.path(), "after the crashes");
     // And only the right master key opens it.
     let wrong = new_master_key();
     let err = Client::open(&OpenOptions {
@@ -1027,14 +1118,15 @@ fn crash_at_random_moments_loses_nothing_returned() {
         master_key: Some(&wrong),
         master_key_file: None,
         create_if_missing: false,
+        keystore_url: None,
     })
     .err()
     .expect("a wrong master key opened the store");
     assert_eq!(err.code(), "KeyStore.AccessDenied");
     eprintln!(
         "crash: seed {seed:#x}, {KILLS} kills in {elapsed:?}, {total_done} returned changes all \
-         kept ({} keys, {} aliases), {left_temporaries} kills left a temporary file, final \
-         generation {generation}",
+         kept ({} keys, {} aliases), {left_wal} kills left a -wal, final change counter \
+         {counter}",
         expected.keys.len(),
         expected.aliases.len()
     );

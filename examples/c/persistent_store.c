@@ -1,10 +1,11 @@
 /*
  * persistent_store.c: keys that outlive the program.
  *
- * An in-memory key store goes away with its client; a store file keeps keys,
- * versions and aliases between runs, and can be shared by several processes.
- * The key material in the file is sealed (AES-256-GCM) under a 32-byte master
- * key that you keep elsewhere, here in a master-key file.
+ * An in-memory key store goes away with its client; a store on disk keeps
+ * keys, versions and aliases between runs, and can be shared by several
+ * processes at once. The store is an SQLite database file, one sealed row per
+ * key and alias: the key material in it is sealed (AES-256-GCM) under a 32-byte
+ * master key that you keep elsewhere, here in a master-key file.
  *
  * Usage:
  *
@@ -25,8 +26,16 @@
  * Keep the master key safe and separate from the store: whoever has both has
  * the keys; whoever loses the master key loses every key in the store. The
  * library refuses a master-key file that group or others may read
- * (KeyStore.AccessDenied), and creates the store file (and <store>.lock beside
- * it) mode 0600 whatever the umask.
+ * (KeyStore.AccessDenied), and creates the store mode 0600 whatever the umask;
+ * the <store>-wal and <store>-shm files SQLite keeps beside it while a client
+ * has it open get the same mode, and the last client to close removes them.
+ * There is no lock file. Back up the store with SQLite's backup
+ * (e.g. the sqlite3 shell's .backup), not by copying the file while a client
+ * has it open: the newest changes may still be only in <store>-wal.
+ *
+ * A store file of localkms 0.1 (one sealed file, starting "LOCALKMS") is
+ * refused at <store-path> with KeyStore.Corrupted: copy it into a new store
+ * first, with `localkms store copy`.
  *
  * Build (from the repository root, after `cargo build --release`):
  *
@@ -304,8 +313,10 @@ int main(int argc, char **argv)
     status = kms_client_open(&options, &client, &error);
     if (status != KMS_STATUS_OK) {
         /* KeyStore.AccessDenied: wrong master key, or a key file others can read;
-         * KeyStore.Corrupted: not a store file; KeyStore.IOError: cannot read or
-         * create it. In each case the file is left as it was. */
+         * KeyStore.Corrupted: not a store (not an SQLite database, a damaged one,
+         * or a localkms 0.1 store file to copy with `localkms store copy`);
+         * KeyStore.IOError: cannot read or create it, or a symlink, FIFO or folder
+         * where the store or its -wal / -shm should be. */
         report("kms_client_open", status, &error);
         goto done;
     }
@@ -320,8 +331,8 @@ int main(int argc, char **argv)
     if (find_alias(aliases, ALIAS, key_id)) {
         printf("found existing key %s (%s)\n", key_id, ALIAS);
     } else {
-        /* First run: a new key, and an alias so later runs can find it. Both are
-         * on disk when the calls return. */
+        /* First run: a new key, and an alias so later runs can find it. Each is
+         * committed to the database by the time its call returns. */
         status = kms_create_key(client, NULL, NULL, NULL, "persistent_store example key",
                                 &created_key_id, &error);
         if (status != KMS_STATUS_OK) {

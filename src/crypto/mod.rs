@@ -4,7 +4,7 @@ pub mod blob;
 pub mod buffer;
 mod cipher;
 mod padding;
-// The one use of `unsafe` outside src/ffi/: wiping the raw memory of a dropped cipher.
+// Unsafe (one of the few places outside src/ffi/): wiping the raw memory of a dropped cipher.
 #[allow(unsafe_code)]
 mod wiped_box;
 

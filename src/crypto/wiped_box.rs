@@ -14,7 +14,7 @@
 //!   zeroizing `Drop` never runs, whatever the `zeroize` feature: the POLYVAL key,
 //!   H in another form, would survive the freeing of the key.
 //!
-//! This is the crate's one use of `unsafe` outside `src/ffi/`: no safe code can
+//! This is one of the crate's few uses of `unsafe` outside `src/ffi/`: no safe code can
 //! write bytes that are not a field of a live value.
 
 use std::mem::{ManuallyDrop, MaybeUninit};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use super::convert::{bytes, out_ptr};
+use super::convert::{bytes, opt_str, out_ptr};
 use super::guard::{guard, guard_value, guard_void};
 use super::status::{kms_error, kms_status, kms_status_number, ErrorOut};
 use crate::error::{Error, ErrorKind, Result};
@@ -33,8 +33,9 @@ impl kms_client {
 /// the master-key fields must then be left empty.
 #[repr(C)]
 pub struct kms_open_options {
-    /// The store file, or NULL for an in-memory store. Several clients and
-    /// processes may share one file.
+    /// The embedded store, an SQLite database file, or NULL (with `keystore_url`
+    /// NULL too) for an in-memory store. Several clients and processes may share
+    /// one file.
     pub keystore_path: *const c_char,
     /// The 32 bytes that seal the store file at rest, or NULL to use
     /// `master_key_file`.
@@ -43,9 +44,14 @@ pub struct kms_open_options {
     pub master_key_len: usize,
     /// A file holding the master key (must not be group or world readable), or NULL.
     pub master_key_file: *const c_char,
-    /// A flag (0 = false, any other value = true): create the store file when it
-    /// does not exist.
+    /// A flag (0 = false, any other value = true): create the store (the SQLite
+    /// file, or the schema in the PostgreSQL database) when it does not exist.
     pub create_if_missing: c_int,
+    /// A shared store, or NULL: `"postgresql://user@host/db"` (a Unix socket as a
+    /// percent-encoded host: `"postgresql://user@%2Fvar%2Frun%2Fpostgresql/db"`).
+    /// Not with `keystore_path` (INVALID_PARAMETER). The database must exist; its
+    /// `localkms_*` tables are made with `create_if_missing`.
+    pub keystore_url: *const c_char,
 }
 
 /// A time source: returns the time in Unix seconds. It is called with the
@@ -79,18 +85,21 @@ pub(crate) unsafe fn client_ref<'a>(client: *const kms_client) -> Result<&'a Cli
 /// Opens a client on a key store.
 ///
 /// `options` may be NULL for the defaults (an in-memory store). With a
-/// `keystore_path`, give the master key either as `master_key` (32 bytes) or as
-/// `master_key_file` (32 raw bytes or 64 hex digits, mode 0600 or stricter).
-/// Files the library creates (the store, `<store>.lock` beside it, temporary
-/// files) are mode 0600 whatever the umask. On success `*client_out` receives a
-/// handle to free with `kms_client_free`; on failure it is not written, no file
-/// is changed, and `*error` (when not NULL) says why.
+/// `keystore_path` (SQLite) or a `keystore_url` (PostgreSQL), give the master key
+/// either as `master_key` (32 bytes) or as `master_key_file` (32 raw bytes or 64
+/// hex digits, a regular file of mode 0600 or stricter). Files the library creates
+/// (the database and its `-wal` and `-shm`) are mode 0600 whatever the umask. On
+/// success `*client_out` receives a handle to free with `kms_client_free`; on
+/// failure it is not written and `*error` (when not NULL) says why.
 ///
-/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client_out` NULL; a path without a
-/// master key), INVALID_PARAMETER (a master key of another length, both master-key
-/// forms, master-key fields without a path, `(NULL, n > 0)`), KEYSTORE_IO (the file is
-/// missing and `create_if_missing` is 0, or it cannot be read or created),
-/// KEYSTORE_CORRUPT (not a store, damaged, truncated, too large, or of a newer format),
+/// Returns `KMS_STATUS_OK` or: MISSING_PARAMETER (`client_out` NULL; a store without
+/// a master key), INVALID_PARAMETER (a master key of another length, both master-key
+/// forms, master-key fields without a store, both `keystore_path` and
+/// `keystore_url`, a malformed URL, `(NULL, n > 0)`), KEYSTORE_IO (the store is
+/// missing and `create_if_missing` is 0; it cannot be read or created; a symlink,
+/// FIFO or device at the path or beside it; the database cannot be reached),
+/// KEYSTORE_CORRUPT (not a store, damaged, truncated, too large, of a newer format,
+/// or a v1 sealed file, which only `localkms store copy` reads),
 /// KEYSTORE_ACCESS_DENIED (wrong master key, or a master-key file that group or others
 /// may access), INTERNAL_FAILURE (a caught panic, a failed random source, out of
 /// memory).
@@ -117,11 +126,12 @@ pub unsafe extern "C" fn kms_client_open(
             let options = unsafe { options.read() };
             // SAFETY (block): NUL-terminated strings or NULL, (pointer, length) pairs
             // per docs/c-api.md §1.
-            let (path, master_key, master_key_file) = unsafe {
+            let (path, master_key, master_key_file, url) = unsafe {
                 (
                     opt_path(options.keystore_path),
                     bytes(options.master_key, options.master_key_len, "master_key")?,
                     opt_path(options.master_key_file),
+                    opt_str(options.keystore_url, "keystore_url")?,
                 )
             };
             Client::open(&OpenOptions {
@@ -129,6 +139,7 @@ pub unsafe extern "C" fn kms_client_open(
                 master_key: Some(master_key),
                 master_key_file,
                 create_if_missing: options.create_if_missing != 0,
+                keystore_url: url,
             })?
         };
         let handle = Box::new(kms_client { client });

@@ -224,6 +224,7 @@ fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
         master_key: Some(&MASTER),
         master_key_file: None,
         create_if_missing: true,
+        keystore_url: None,
     };
     let clock = Arc::new(std::sync::atomic::AtomicI64::new(NOW));
     let clock_fn = {

@@ -6,6 +6,9 @@
 pub(crate) mod backend;
 mod check_value;
 mod codec;
+// Unsafe: a pthread rwlock the atfork handlers take (see the file).
+#[allow(unsafe_code)]
+mod fork_gate;
 mod keygen;
 mod keyset;
 pub mod master_key;

@@ -222,6 +222,10 @@ pub struct GcmAllowance {
     /// Held while a new range is reserved, so that threads out of allowance
     /// reserve one range between them.
     pub reserving: std::sync::Mutex<()>,
+    /// Encryptions granted here while the store could not be written (so that
+    /// encryption goes on when the database is down), added to the next range
+    /// reserved.
+    pub unrecorded: std::sync::atomic::AtomicU64,
 }
 
 impl GcmAllowance {

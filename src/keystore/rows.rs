@@ -93,6 +93,13 @@ pub(crate) trait Database {
     /// Tells other clients a change was committed, where the database can (after
     /// `commit`); the default does nothing (they poll).
     fn notify(&mut self) {}
+    /// Makes `begin` wait at most a moment for other writers (a change made on the
+    /// encrypt path, which must not stall behind a long transaction).
+    fn wait_briefly(&mut self);
+    /// For a database without store metadata: why it cannot be made a store (it
+    /// holds another program's tables, or the store's tables without their
+    /// metadata), or `None` when it is empty.
+    fn foreign_or_damaged(&mut self) -> Result<Option<String>>;
 }
 
 fn key_aad(key_id: &str) -> Vec<u8> {

@@ -18,7 +18,9 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
+use super::backend::postgres::{listen, Listener, PostgresConnector, PostgresLocation};
 use super::backend::sqlite::{SqliteConnector, SqliteLocation};
+use super::fork_gate;
 use super::keyset::Model;
 use super::master_key::MasterKey;
 use super::model::Key;
@@ -94,6 +96,9 @@ pub struct Store {
     /// serialised by its transactions).
     writer: Mutex<()>,
     db: Option<Arc<DbSync>>,
+    /// For a PostgreSQL store: the thread that hears other hosts' changes at once
+    /// (LISTEN/NOTIFY); the 200 ms check is the fallback. Stopped on drop.
+    _listener: Option<Listener>,
 }
 
 impl Default for Store {
@@ -109,6 +114,7 @@ impl Store {
             current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
             writer: Mutex::new(()),
             db: None,
+            _listener: None,
         }
     }
 
@@ -122,6 +128,7 @@ impl Store {
         create_if_missing: bool,
         now: i64,
     ) -> Result<Store> {
+        let passage = fork_gate::enter();
         let missing = || {
             Error::new(
                 ErrorKind::KeyStoreIo,
@@ -132,7 +139,19 @@ impl Store {
             )
         };
         let mut conn = connector.connect(create_if_missing)?.ok_or_else(missing)?;
-        let meta = match conn.meta()? {
+        let meta = conn.meta()?;
+        if meta.is_none() {
+            if let Some(why) = conn.foreign_or_damaged()? {
+                return Err(Error::new(
+                    ErrorKind::KeyStoreCorrupt,
+                    format!(
+                        "The key store {} is not a usable localkms store: {why}.",
+                        connector.describe()
+                    ),
+                ));
+            }
+        }
+        let meta = match meta {
             Some(meta) => meta,
             None if !create_if_missing => return Err(missing()),
             None => {
@@ -146,6 +165,16 @@ impl Store {
                 })?
             }
         };
+        if meta.format < 1 {
+            return Err(Error::new(
+                ErrorKind::KeyStoreCorrupt,
+                format!(
+                    "The key store {} has format {}, which was never written.",
+                    connector.describe(),
+                    meta.format
+                ),
+            ));
+        }
         if meta.format > ROW_FORMAT {
             return Err(Error::new(
                 ErrorKind::KeyStoreCorrupt,
@@ -171,6 +200,7 @@ impl Store {
         let head = conn.head()?;
         let model = load_all(&mut *conn, &row_key)?;
         drop(conn);
+        drop(passage);
         let store = Store {
             current: Arc::new(ArcSwap::from_pointee(Snapshot {
                 model,
@@ -186,6 +216,7 @@ impl Store {
                 retry_at_ms: AtomicU64::new(0),
                 backoff_ms: AtomicU64::new(0),
             })),
+            _listener: None,
         };
         if store.current.load().maintenance_due_at(now) {
             // A store that cannot be written still opens for reading.
@@ -210,6 +241,33 @@ impl Store {
         )
     }
 
+    /// Opens (or creates the schema of) the shared store, the PostgreSQL database
+    /// `url` names. Other hosts' changes are heard at once through LISTEN/NOTIFY,
+    /// and checked for every 200 ms in any case.
+    pub fn open_postgres(
+        url: &str,
+        master: &MasterKey,
+        create_if_missing: bool,
+        now: i64,
+    ) -> Result<Store> {
+        let location = PostgresLocation::parse(url)?;
+        let mut store = Store::open_database(
+            Box::new(PostgresConnector(location.clone())),
+            master,
+            create_if_missing,
+            now,
+        )?;
+        if let Some(db) = &store.db {
+            let (current, db) = (store.current.clone(), db.clone());
+            // Without a listener (it could not connect) the 200 ms check remains.
+            store._listener = listen(&location, move || {
+                let _ = refresh(&current, &db);
+            })
+            .ok();
+        }
+        Ok(store)
+    }
+
     /// An in-memory store holding what the v1 sealed store file at `path` holds
     /// (read once; nothing is ever written to it), for `localkms store copy`.
     pub fn from_v1_file(path: &Path, master: &MasterKey) -> Result<Store> {
@@ -224,6 +282,7 @@ impl Store {
             })),
             writer: Mutex::new(()),
             db: None,
+            _listener: None,
         })
     }
 
@@ -232,7 +291,7 @@ impl Store {
     /// they are, states, policies, versions and material included: nothing falls
     /// due during the copy.
     pub fn copy_from(&self, now: i64, source: &Model) -> Result<()> {
-        self.apply(now, |model| {
+        self.apply(now, false, |model| {
             if model.keys().next().is_some() {
                 return Err(Error::new(
                     ErrorKind::KeyStoreIo,
@@ -317,14 +376,24 @@ impl Store {
     /// due at `now`, and publishes (and for a database store durably writes) the
     /// result only when `change` succeeds.
     pub fn mutate<T>(&self, now: i64, change: impl FnOnce(&mut Model) -> Result<T>) -> Result<T> {
-        self.apply(now, |model| change(model).map(|out| (out, true)))
+        self.apply(now, false, |model| change(model).map(|out| (out, true)))
+    }
+
+    /// [`Store::mutate`] for a change made on the encrypt path: it waits at most a
+    /// moment for other writers, and fails (`KeyStore.IOError`) rather than stall.
+    pub fn mutate_briefly<T>(
+        &self,
+        now: i64,
+        change: impl FnOnce(&mut Model) -> Result<T>,
+    ) -> Result<T> {
+        self.apply(now, true, |model| change(model).map(|out| (out, true)))
     }
 
     /// Carries out the maintenance due at `now` (rotations, expiries, deletions).
     /// Each is checked again inside the change's transaction, so two processes
     /// that notice the same due rotation make one version between them.
     pub fn maintain(&self, now: i64) -> Result<()> {
-        self.apply(now, |_| Ok(((), false)))
+        self.apply(now, false, |_| Ok(((), false)))
     }
 
     /// Maintenance from a read path: carried out when it can be; when it cannot
@@ -340,7 +409,8 @@ impl Store {
         if now_ms < db.retry_at_ms.load(Ordering::Relaxed) {
             return self.current.load_full();
         }
-        match self.maintain(now) {
+        // A read must not stall behind another writer's long transaction.
+        match self.apply(now, true, |_| Ok(((), false))) {
             Ok(()) => db.backoff_ms.store(0, Ordering::Relaxed),
             Err(_) => {
                 let backoff =
@@ -356,6 +426,7 @@ impl Store {
     fn apply<T>(
         &self,
         now: i64,
+        briefly: bool,
         change: impl FnOnce(&mut Model) -> Result<(T, bool)>,
     ) -> Result<T> {
         let Some(db) = &self.db else {
@@ -377,7 +448,11 @@ impl Store {
             }
             return Ok(out);
         };
+        let _passage = fork_gate::enter();
         let mut conn = connect(db)?;
+        if briefly {
+            conn.wait_briefly();
+        }
         conn.begin()?;
         match apply_in_transaction(&self.current, db, &mut *conn, now, change) {
             Ok((out, published)) => {
@@ -486,6 +561,7 @@ fn connect(db: &DbSync) -> Result<Box<dyn Database>> {
 
 /// Reads the store and publishes it unless something newer was published.
 fn refresh(current: &ArcSwap<Snapshot>, db: &DbSync) -> Result<()> {
+    let _passage = fork_gate::enter();
     let mut conn = connect(db)?;
     let base = current.load_full();
     let head = conn.head()?;

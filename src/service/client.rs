@@ -66,10 +66,13 @@ pub const GCM_INVOCATION_LIMIT: u64 = 1 << 32;
 /// the path of a master-key file (exactly one of the two).
 #[derive(Clone, Copy, Default)]
 pub struct OpenOptions<'a> {
+    /// The embedded store: an SQLite database file.
     pub keystore_path: Option<&'a Path>,
     pub master_key: Option<&'a [u8]>,
     pub master_key_file: Option<&'a Path>,
     pub create_if_missing: bool,
+    /// A shared store: `postgresql://…` (not with `keystore_path`).
+    pub keystore_url: Option<&'a str>,
 }
 
 impl std::fmt::Debug for OpenOptions<'_> {
@@ -79,6 +82,7 @@ impl std::fmt::Debug for OpenOptions<'_> {
             .field("master_key", &self.master_key.map(|k| Redacted(k.len())))
             .field("master_key_file", &self.master_key_file)
             .field("create_if_missing", &self.create_if_missing)
+            .field("keystore_url", &self.keystore_url.map(|_| "<url>"))
             .finish()
     }
 }
@@ -109,22 +113,40 @@ impl Client {
     }
 
     fn open_store(options: &OpenOptions<'_>) -> Result<Client> {
-        let Some(path) = options.keystore_path.filter(|p| !p.as_os_str().is_empty()) else {
-            if options.master_key.is_some_and(|k| !k.is_empty())
-                || options
-                    .master_key_file
-                    .is_some_and(|p| !p.as_os_str().is_empty())
-            {
-                return Err(Error::invalid_parameter(
-                    "master_key",
-                    "A master key seals a store file; an in-memory store takes none.",
-                ));
+        let path = options.keystore_path.filter(|p| !p.as_os_str().is_empty());
+        let url = options.keystore_url.filter(|u| !u.is_empty());
+        let now = ids::system_now();
+        let store = match (path, url) {
+            (Some(_), Some(_)) => return Err(Error::invalid_parameter(
+                "keystore_url",
+                "Give keystore_path (an embedded store) or keystore_url (a shared one), not both.",
+            )),
+            (Some(path), None) => Store::open_sqlite(
+                path,
+                &master_key_of(options)?,
+                options.create_if_missing,
+                now,
+            )?,
+            (None, Some(url)) => Store::open_postgres(
+                url,
+                &master_key_of(options)?,
+                options.create_if_missing,
+                now,
+            )?,
+            (None, None) => {
+                if options.master_key.is_some_and(|k| !k.is_empty())
+                    || options
+                        .master_key_file
+                        .is_some_and(|p| !p.as_os_str().is_empty())
+                {
+                    return Err(Error::invalid_parameter(
+                        "master_key",
+                        "A master key seals a store; an in-memory store takes none.",
+                    ));
+                }
+                return Ok(Client::in_memory());
             }
-            return Ok(Client::in_memory());
         };
-        let master = master_key_of(options)?;
-        let store =
-            Store::open_sqlite(path, &master, options.create_if_missing, ids::system_now())?;
         Ok(Client {
             store,
             clock: ClockSlot::default(),

@@ -1,5 +1,7 @@
 //! AdvanceEncrypt, Encrypt, AdvanceDecrypt, Decrypt.
 
+use std::sync::atomic::Ordering;
+
 use zeroize::Zeroizing;
 
 use super::client::Client;
@@ -252,7 +254,8 @@ impl Client {
         // Ranges of 2^20 (at 2^32, 4096 reservations in a version's life), smaller
         // for a lowered limit.
         let range = (limit / 64).clamp(1, 1 << 20);
-        let granted = self.store.mutate(now, |model| {
+        let unrecorded = allowance.unrecorded.load(Ordering::Acquire);
+        let reserved = self.store.mutate_briefly(now, |model| {
             let key = model.resolve_mut(key_id, now)?;
             let Some(version) = key
                 .versions
@@ -261,10 +264,35 @@ impl Client {
             else {
                 return Ok(0);
             };
-            let grant = range.min(limit.saturating_sub(version.gcm_reserved));
+            // What was granted while the store could not be written counts too.
+            version.gcm_reserved = version.gcm_reserved.saturating_add(unrecorded).min(limit);
+            let grant = range.min(limit - version.gcm_reserved);
             version.gcm_reserved += grant;
             Ok(grant)
-        })?;
+        });
+        let granted = match reserved {
+            Ok(granted) => {
+                allowance.unrecorded.fetch_sub(unrecorded, Ordering::AcqRel);
+                granted
+            }
+            Err(e) if e.kind() == ErrorKind::KeyStoreIo => {
+                // Degraded, never broken: the store cannot take the reservation now
+                // (down, read only, or busy). A small range is granted without it and
+                // recorded with the next reservation, unless the snapshot already
+                // shows the budget spent.
+                let stored = self
+                    .store
+                    .snapshot()
+                    .find_version(key_version_id, now)
+                    .map_or(limit, |(_, v)| v.gcm_reserved);
+                let grant = (range / 16)
+                    .clamp(1, 1 << 16)
+                    .min(limit.saturating_sub(stored.saturating_add(unrecorded)));
+                allowance.unrecorded.fetch_add(grant, Ordering::AcqRel);
+                grant
+            }
+            Err(e) => return Err(e),
+        };
         if granted == 0 {
             return Ok(Reservation::Spent);
         }

@@ -22,6 +22,8 @@ use crate::keystore::sealed::SALT_LEN;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a change made on the encrypt path waits for another writer.
+const BRIEF_WAIT: Duration = Duration::from_millis(100);
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
@@ -73,9 +75,34 @@ fn corrupt(path: &Path, why: impl std::fmt::Display) -> Error {
 /// else (busy, read-only, full disk, I/O) `KeyStore.IOError`.
 fn db_error(path: &Path, e: rusqlite::Error) -> Error {
     use rusqlite::ffi::ErrorCode;
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => corrupt(path, e),
-        _ => io("cannot be used", path, e),
+    let damaged = match &e {
+        rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::QueryReturnedNoRows => true,
+        // A table or column of the schema missing: the store is not whole.
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            matches!(
+                failure.code,
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase
+            ) || message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("no such table") || m.starts_with("no such column"))
+        }
+        _ => {
+            let text = e.to_string();
+            text.starts_with("no such table")
+                || text.starts_with("no such column")
+                || matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+                )
+        }
+    };
+    if damaged {
+        corrupt(path, e)
+    } else {
+        io("cannot be used", path, e)
     }
 }
 
@@ -216,13 +243,57 @@ impl SqliteLocation {
             Connection::open_with_flags(&self.path, flags).map_err(|e| db_error(&self.path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| db_error(&self.path, e))?;
-        let path = self.path.clone();
-        let pragma = |sql: &str| conn.execute_batch(sql).map_err(|e| db_error(&path, e));
-        pragma("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;")?;
-        Ok(Some(SqliteDatabase {
+        // A store whose folder cannot be written (a read-only mount) and which has
+        // no -wal/-shm left: SQLite cannot make its shared-memory file there, so it
+        // is opened as an unchanging read-only database. Reads go on; changes fail
+        // with KeyStore.IOError.
+        let probe = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        });
+        if let Err(e) = probe {
+            let read_only = matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ffi::ErrorCode::ReadOnly | rusqlite::ffi::ErrorCode::CannotOpen)
+            );
+            if !read_only {
+                return Err(db_error(&self.path, e));
+            }
+            drop(conn);
+            return self.connect_immutable().map(Some);
+        }
+        // Nothing here writes to the file: the journal mode is set when the schema
+        // is created (it is kept in the file), and synchronous is per connection.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;")
+            .map_err(|e| db_error(&self.path, e))?;
+        let db = SqliteDatabase {
             conn,
             path: self.path.clone(),
-        }))
+        };
+        Ok(Some(db))
+    }
+}
+
+impl SqliteLocation {
+    fn connect_immutable(&self) -> Result<SqliteDatabase> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut uri = String::from("file:");
+        for b in self.path.as_os_str().as_encoded_bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                    uri.push(*b as char)
+                }
+                _ => uri.push_str(&format!("%{b:02X}")),
+            }
+        }
+        uri.push_str("?immutable=1");
+        let conn = Connection::open_with_flags(&uri, flags).map_err(|e| db_error(&self.path, e))?;
+        Ok(SqliteDatabase {
+            conn,
+            path: self.path.clone(),
+        })
     }
 }
 
@@ -339,8 +410,24 @@ impl Database for SqliteDatabase {
     }
 
     fn create(&mut self, meta: &Meta) -> Result<Meta> {
+        // Kept in the file from now on: every connection writes ahead.
+        self.conn
+            .execute_batch("PRAGMA journal_mode = WAL;")
+            .map_err(|e| self.err(e))?;
         self.begin()?;
         let result = (|| {
+            // Another program's database is never made a store, nor a damaged store
+            // (its meta row lost, its other tables there) a new one.
+            let others: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            if others > 0 {
+                return Err(corrupt(
+                    &self.path,
+                    "it is an SQLite database with tables, but no localkms store metadata",
+                ));
+            }
             self.conn.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
             self.conn
                 .execute(
@@ -380,6 +467,22 @@ impl Database for SqliteDatabase {
 
     fn rollback(&mut self) {
         let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    fn wait_briefly(&mut self) {
+        let _ = self.conn.busy_timeout(BRIEF_WAIT);
+    }
+
+    fn foreign_or_damaged(&mut self) -> Result<Option<String>> {
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok((tables > 0).then(|| {
+            "it is an SQLite database with tables but no localkms store metadata (another \
+             program's database, or a store whose metadata is lost)"
+                .to_owned()
+        }))
     }
 
     fn head(&mut self) -> Result<Head> {

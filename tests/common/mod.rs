@@ -1,0 +1,5 @@
+//! Helpers shared by integration tests. Each test binary that declares
+//! `mod common;` uses only some of them.
+#![allow(dead_code)]
+
+pub mod v1_file;
