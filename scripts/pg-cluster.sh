@@ -203,6 +203,18 @@ case "${1:-}" in
   stop)
     stop
     ;;
+  halt)
+    # Stops the server but keeps the cluster (for tests of a server going away).
+    dir="$(cluster_dir)" || die "no cluster (bash scripts/pg-cluster.sh start)"
+    as_server "$dir" "$(find_bindir)/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null ||
+      die "the server did not stop"
+    ;;
+  resume)
+    # Starts a halted cluster's server again.
+    dir="$(cluster_dir)" || die "no cluster (bash scripts/pg-cluster.sh start)"
+    as_server "$dir" "$(find_bindir)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+      die "the server did not start again"
+    ;;
   run)
     shift
     [ "$#" -gt 0 ] || die "run: no command"
@@ -213,7 +225,7 @@ case "${1:-}" in
     exit "$status"
     ;;
   *)
-    echo "usage: bash scripts/pg-cluster.sh start|url|stop|run COMMAND..." >&2
+    echo "usage: bash scripts/pg-cluster.sh start|url|stop|halt|resume|run COMMAND..." >&2
     exit 2
     ;;
 esac
