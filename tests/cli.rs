@@ -1,6 +1,9 @@
 //! The `localkms` command-line tool, run as a separate process: every command's
 //! success and error paths, the exit status per error class, the master-key file,
-//! and a full session.
+//! a full session, and `store copy` between SQLite files, out of a localkms 0.1
+//! store file, and (with `LOCALKMS_TEST_POSTGRES_URL`) into PostgreSQL.
+
+mod common;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -12,10 +15,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::Value;
 
+use common::v1_file::{v1_store_file, V1Key};
+
 const BIN: &str = env!("CARGO_BIN_EXE_localkms");
 
 /// Every subcommand.
-const SUBCOMMANDS: [&str; 23] = [
+const SUBCOMMANDS: [&str; 24] = [
     "init",
     "create-key",
     "describe-key",
@@ -39,6 +44,7 @@ const SUBCOMMANDS: [&str; 23] = [
     "decrypt",
     "generate-data-key",
     "advance-generate-data-key",
+    "store",
 ];
 
 /// What one run of the tool gave.
@@ -1524,6 +1530,15 @@ fn every_command_has_help_with_an_example() {
             );
         }
     }
+    // The subcommands of `store`.
+    for flag in ["--help", "-h"] {
+        let out = run_raw(&["store", "copy", flag], None, &[]);
+        assert_eq!(out.code, 0, "store copy {flag}: {}", out.stderr);
+        assert!(out.stdout.contains("Example:"), "{}", out.stdout);
+        assert!(out.stdout.contains("Exit status:"), "{}", out.stdout);
+        assert!(out.stdout.contains("localkms store copy --from"));
+    }
+    run_raw(&["store"], None, &[]).usage_error_or_help();
     // Usage errors: exit 2.
     run_raw(&[], None, &[]).usage_error_or_help();
     run_raw(&["no-such-command"], None, &[]).usage_error();
@@ -2308,4 +2323,860 @@ fn a_block_mode_on_a_default_key_is_unsupported() {
         Some(b"x"),
     )
     .json();
+}
+
+// ---------------------------------------------------------------------------
+// Stores named by URL, and `store copy`
+// ---------------------------------------------------------------------------
+
+/// Writes a master-key file holding `key` in hexadecimal, mode 0600.
+fn write_master_key(path: &Path, key: &[u8; 32]) {
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(path, format!("{hex}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// Runs `command` on the store `store` (a path or a URL) sealed under `key`.
+fn run_on(store: &str, key: &Path, command: &str, args: &[&str]) -> Out {
+    let mut all = vec![
+        command,
+        "--store",
+        store,
+        "--master-key-file",
+        key.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    run_raw(&all, None, &[])
+}
+
+/// `localkms store copy` with `args`.
+fn store_copy(args: &[&str]) -> Out {
+    let mut all = vec!["store", "copy"];
+    all.extend_from_slice(args);
+    run_raw(&all, None, &[])
+}
+
+/// Everything a store shows through the read commands: ListKeys, ListAliases, and
+/// for each key DescribeKey's metadata and ListKeyVersions (RequestIds left out).
+fn store_contents(store: &str, key: &Path) -> Value {
+    let keys = run_on(store, key, "list-keys", &[]).json();
+    let aliases = run_on(store, key, "list-aliases", &[]).json();
+    let mut described = serde_json::Map::new();
+    for entry in keys["Keys"]["Key"].as_array().unwrap() {
+        let key_id = s(&entry["KeyId"]);
+        let meta = run_on(store, key, "describe-key", &["--key-id", key_id]).json();
+        let versions = run_on(store, key, "list-key-versions", &["--key-id", key_id]).json();
+        described.insert(
+            key_id.to_owned(),
+            serde_json::json!({
+                "KeyMetadata": meta["KeyMetadata"],
+                "KeyVersions": versions["KeyVersions"],
+                "TotalCount": versions["TotalCount"],
+            }),
+        );
+    }
+    serde_json::json!({
+        "Keys": keys["Keys"],
+        "TotalCount": keys["TotalCount"],
+        "Aliases": aliases["Aliases"],
+        "Described": described,
+    })
+}
+
+/// A store with one of everything `store copy` must carry over, and the
+/// ciphertexts made with it before the copy.
+struct Filled {
+    rotated: String,
+    disabled: String,
+    policy: String,
+    pending: String,
+    /// AdvanceEncrypt blobs of `rotated`: under its first version and its primary.
+    old_blob: Value,
+    new_blob: Value,
+    /// Encrypt output of `rotated` (AES_CBC, its initial version).
+    cbc: Value,
+    /// An AdvanceEncrypt blob of `disabled`, made while it was Enabled.
+    disabled_blob: Value,
+    /// A gateway blob of the EXTERNAL key `CLOUD_KEY_ID`, made by an independent
+    /// AES-GCM with its imported material.
+    cloud_blob: Vec<u8>,
+    keys: u64,
+    versions: u64,
+    aliases: u64,
+}
+
+fn fill(env: &Env) -> Filled {
+    let rotated = env.create_key(&[
+        "--description",
+        "rotated",
+        "--algorithms",
+        "AES_GCM,AES_CBC",
+    ]);
+    let encrypt = |key_id: &str, plaintext: &[u8]| {
+        env.run(
+            "advance-encrypt",
+            &[
+                "--key-id",
+                key_id,
+                "--plaintext-base64",
+                &B64.encode(plaintext),
+            ],
+        )
+        .json()
+    };
+    let old_blob = encrypt(&rotated, b"before the rotations");
+    env.run("rotate", &["--key-id", &rotated]).json();
+    env.run("rotate", &["--key-id", &rotated]).json();
+    let new_blob = encrypt(&rotated, b"after the rotations");
+    assert_ne!(old_blob["KeyVersionId"], new_blob["KeyVersionId"]);
+    let cbc = env
+        .run(
+            "encrypt",
+            &[
+                "--key-id",
+                &rotated,
+                "--algorithm",
+                "AES_CBC",
+                "--plaintext-base64",
+                &B64.encode(b"block mode"),
+            ],
+        )
+        .json();
+    env.run(
+        "create-alias",
+        &["--alias-name", "alias/app", "--key-id", &rotated],
+    )
+    .json();
+
+    let disabled = env.create_key(&["--description", "disabled"]);
+    let disabled_blob = encrypt(&disabled, b"made while enabled");
+    env.run("disable-key", &["--key-id", &disabled]).json();
+
+    let policy = env.create_key(&["--description", "rotates every 30 days"]);
+    env.run(
+        "update-rotation-policy",
+        &[
+            "--key-id",
+            &policy,
+            "--enable-automatic-rotation",
+            "true",
+            "--rotation-interval",
+            "30d",
+        ],
+    )
+    .json();
+
+    let pending = env.create_key(&["--description", "pending deletion"]);
+    env.run(
+        "schedule-key-deletion",
+        &["--key-id", &pending, "--pending-window-in-days", "7"],
+    )
+    .json();
+
+    // The EXTERNAL key, mirroring a cloud key, with imported material.
+    let material = [0x5au8; 32];
+    env.run(
+        "create-key",
+        &["--origin", "EXTERNAL", "--key-id", CLOUD_KEY_ID],
+    )
+    .json();
+    env.run(
+        "import-key-version",
+        &[
+            "--key-id",
+            CLOUD_KEY_ID,
+            "--key-version-id",
+            CLOUD_VERSION,
+            "--key-material-base64",
+            &B64.encode(material),
+        ],
+    )
+    .json();
+    env.run(
+        "create-alias",
+        &["--alias-name", "alias/cloud", "--key-id", CLOUD_KEY_ID],
+    )
+    .json();
+    let iv = [9u8; 12];
+    let sealed = gcm_seal::<aes_gcm::Aes256Gcm>(&material, &iv, b"", b"from the cloud");
+    let cloud_blob = gateway_blob(CLOUD_VERSION, &iv, &sealed);
+
+    Filled {
+        rotated,
+        disabled,
+        policy,
+        pending,
+        old_blob,
+        new_blob,
+        cbc,
+        disabled_blob,
+        cloud_blob,
+        keys: 5,
+        // rotated 3, and one each for the others.
+        versions: 7,
+        aliases: 2,
+    }
+}
+
+/// Checks that the store `store` (sealed under `key`) holds what `fill` put in
+/// `source` and opens the ciphertexts made before the copy.
+fn check_copy(source: &Env, filled: &Filled, store: &str, key: &Path) {
+    assert_eq!(
+        store_contents(store, key),
+        store_contents(source.store.to_str().unwrap(), &source.key),
+        "the copy shows what the source shows"
+    );
+    let meta = |key_id: &str| {
+        run_on(store, key, "describe-key", &["--key-id", key_id]).json()["KeyMetadata"].clone()
+    };
+    let rotated = meta("alias/app");
+    assert_eq!(rotated["KeyId"], filled.rotated.as_str());
+    assert_eq!(
+        rotated["PrimaryKeyVersion"],
+        filled.new_blob["KeyVersionId"]
+    );
+    let versions = run_on(
+        store,
+        key,
+        "list-key-versions",
+        &["--key-id", &filled.rotated],
+    )
+    .json();
+    assert_eq!(versions["TotalCount"], 3, "{versions}");
+    assert_eq!(meta(&filled.disabled)["KeyState"], "Disabled");
+    let policy = meta(&filled.policy);
+    assert_eq!(policy["AutomaticRotation"], "Enabled", "{policy}");
+    assert_eq!(policy["RotationInterval"], "2592000s", "{policy}");
+    assert_eq!(meta(&filled.pending)["KeyState"], "PendingDeletion");
+    let cloud = meta("alias/cloud");
+    assert_eq!(cloud["KeyId"], CLOUD_KEY_ID);
+    assert_eq!(cloud["Origin"], "EXTERNAL");
+    assert_eq!(cloud["KeyState"], "Enabled");
+
+    // Ciphertext made before the copy opens from the copy.
+    for (blob, plaintext) in [
+        (&filled.old_blob, &b"before the rotations"[..]),
+        (&filled.new_blob, &b"after the rotations"[..]),
+    ] {
+        let opened = run_on(
+            store,
+            key,
+            "advance-decrypt",
+            &["--ciphertext-blob", s(&blob["CiphertextBlob"])],
+        )
+        .json();
+        assert_eq!(b64(&opened["Plaintext"]), plaintext);
+        assert_eq!(opened["KeyVersionId"], blob["KeyVersionId"]);
+    }
+    let opened = run_on(
+        store,
+        key,
+        "decrypt",
+        &[
+            "--key-id",
+            "alias/app",
+            "--algorithm",
+            "AES_CBC",
+            "--iv",
+            s(&filled.cbc["Iv"]),
+            "--padding-mode",
+            "PKCS7_PADDING",
+            "--ciphertext-blob",
+            s(&filled.cbc["CiphertextBlob"]),
+        ],
+    )
+    .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"block mode");
+    let opened = run_on(
+        store,
+        key,
+        "advance-decrypt",
+        &["--ciphertext-blob", &B64.encode(&filled.cloud_blob)],
+    )
+    .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"from the cloud");
+    assert_eq!(opened["KeyVersionId"], CLOUD_VERSION);
+    // The disabled key stays disabled.
+    let disabled_blob = s(&filled.disabled_blob["CiphertextBlob"]);
+    run_on(
+        store,
+        key,
+        "advance-decrypt",
+        &["--ciphertext-blob", disabled_blob],
+    )
+    .error(4, "Rejected.Disabled");
+}
+
+/// Checks the `store copy` document: its fields in order, the counts, the stores
+/// as shown, a RequestId. Returns it.
+#[track_caller]
+fn check_report(out: &Out, filled: &Filled, from: &str, to: &str) -> Value {
+    let report = out.json();
+    assert_eq!(report["Keys"], filled.keys, "{report}");
+    assert_eq!(report["Versions"], filled.versions, "{report}");
+    assert_eq!(report["Aliases"], filled.aliases, "{report}");
+    assert_eq!(report["From"], from, "{report}");
+    assert_eq!(report["To"], to, "{report}");
+    assert_eq!(s(&report["RequestId"]).len(), 36, "{report}");
+    assert_eq!(report.as_object().unwrap().len(), 6, "{report}");
+    let at: Vec<usize> = ["Keys", "Versions", "Aliases", "From", "To", "RequestId"]
+        .iter()
+        .map(|field| out.stdout.find(&format!("\"{field}\":")).unwrap())
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "in order: {}",
+        out.stdout
+    );
+    report
+}
+
+#[test]
+fn store_copy_sqlite_to_sqlite_carries_everything() {
+    let source = Env::new("copy-source");
+    let filled = fill(&source);
+    let before = store_contents(source.store.to_str().unwrap(), &source.key);
+
+    // Into a new store, sealed under another master key.
+    let target = Env::empty("copy-target");
+    write_master_key(&target.key, &[0x77; 32]);
+    assert!(!target.store.exists());
+    let report = store_copy(&[
+        "--from",
+        source.store.to_str().unwrap(),
+        "--to",
+        target.store.to_str().unwrap(),
+        "--from-master-key-file",
+        source.key.to_str().unwrap(),
+        "--to-master-key-file",
+        target.key.to_str().unwrap(),
+    ]);
+    check_report(
+        &report,
+        &filled,
+        source.store.to_str().unwrap(),
+        target.store.to_str().unwrap(),
+    );
+    assert_eq!(mode(&target.store), 0o600);
+    check_copy(
+        &source,
+        &filled,
+        target.store.to_str().unwrap(),
+        &target.key,
+    );
+    // The copy is sealed under its own key, not the source's.
+    target
+        .run_on_with_key(&source.key, "list-keys")
+        .error(5, "KeyStore.AccessDenied");
+    // The source is as it was.
+    assert_eq!(
+        store_contents(source.store.to_str().unwrap(), &source.key),
+        before
+    );
+
+    // The copy is a store like any other: it rotates and encrypts.
+    target.run("rotate", &["--key-id", "alias/app"]).json();
+    target
+        .run(
+            "advance-encrypt",
+            &["--key-id", "alias/cloud", "--plaintext-base64", "AQID"],
+        )
+        .json();
+
+    // One master-key file for both sides (--master-key-file, or its variable);
+    // a relative --to (here, in the source's folder) is shown absolute.
+    let second = source.path("second.db");
+    let mut command = Command::new(BIN);
+    command
+        .args([
+            "store",
+            "copy",
+            "--from",
+            source.store.to_str().unwrap(),
+            "--to",
+            "second.db",
+        ])
+        .current_dir(&source.dir)
+        .env_remove("LOCALKMS_STORE")
+        .env("LOCALKMS_MASTER_KEY_FILE", &source.key);
+    let report = spawn(command, None);
+    check_report(
+        &report,
+        &filled,
+        source.store.to_str().unwrap(),
+        second.to_str().unwrap(),
+    );
+    check_copy(&source, &filled, second.to_str().unwrap(), &source.key);
+}
+
+impl Env {
+    /// Runs `command` on this store with another master-key file.
+    fn run_on_with_key(&self, key: &Path, command: &str) -> Out {
+        run_on(self.store.to_str().unwrap(), key, command, &[])
+    }
+}
+
+#[test]
+fn store_copy_refuses_a_store_with_keys_and_leaves_it_alone() {
+    let source = Env::new("refuse-source");
+    source.create_key(&["--description", "from the source"]);
+    let target = Env::new("refuse-target");
+    let own = target.create_key(&["--description", "already here"]);
+    let before = store_contents(target.store.to_str().unwrap(), &target.key);
+    let copy = |to: &Env| {
+        store_copy(&[
+            "--from",
+            source.store.to_str().unwrap(),
+            "--to",
+            to.store.to_str().unwrap(),
+            "--from-master-key-file",
+            source.key.to_str().unwrap(),
+            "--to-master-key-file",
+            to.key.to_str().unwrap(),
+        ])
+    };
+    let err = copy(&target).error(5, "KeyStore.IOError");
+    assert!(s(&err["Message"]).contains("already holds keys"), "{err}");
+    assert_eq!(
+        store_contents(target.store.to_str().unwrap(), &target.key),
+        before
+    );
+    assert_eq!(
+        target.run("describe-key", &["--key-id", &own]).json()["KeyMetadata"]["Description"],
+        "already here"
+    );
+    // Nor into itself.
+    store_copy(&[
+        "--from",
+        source.store.to_str().unwrap(),
+        "--to",
+        source.store.to_str().unwrap(),
+        "--master-key-file",
+        source.key.to_str().unwrap(),
+    ])
+    .error(5, "KeyStore.IOError");
+
+    // An initialised store without keys is empty: the copy goes in.
+    let empty = Env::new("refuse-empty");
+    let report = copy(&empty).json();
+    assert_eq!(
+        (report["Keys"].as_u64(), report["Versions"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    // A source that is missing, or that the key does not open, is refused before
+    // any destination is made.
+    let nowhere = source.path("never-made.db");
+    let err = store_copy(&[
+        "--from",
+        source.path("missing.db").to_str().unwrap(),
+        "--to",
+        nowhere.to_str().unwrap(),
+        "--master-key-file",
+        source.key.to_str().unwrap(),
+    ])
+    .error(5, "KeyStore.IOError");
+    assert!(s(&err["Message"]).contains("missing.db"), "{err}");
+    store_copy(&[
+        "--from",
+        source.store.to_str().unwrap(),
+        "--to",
+        nowhere.to_str().unwrap(),
+        "--master-key-file",
+        target.key.to_str().unwrap(),
+    ])
+    .error(5, "KeyStore.AccessDenied");
+    assert!(!nowhere.exists());
+    // A destination that is not a store.
+    let junk = source.path("junk.db");
+    std::fs::write(&junk, b"not a key store at all, just some bytes here").unwrap();
+    store_copy(&[
+        "--from",
+        source.store.to_str().unwrap(),
+        "--to",
+        junk.to_str().unwrap(),
+        "--master-key-file",
+        source.key.to_str().unwrap(),
+    ])
+    .error(5, "KeyStore.Corrupted");
+
+    // Usage: --from and --to are required, and a master key for each side.
+    store_copy(&["--to", nowhere.to_str().unwrap(), "--master-key-file", "k"]).usage_error();
+    store_copy(&["--from", "a.db", "--master-key-file", "k"]).usage_error();
+    store_copy(&["--from", "a.db", "--to", "b.db"]).usage_error();
+    store_copy(&[
+        "--from",
+        "a.db",
+        "--to",
+        "b.db",
+        "--from-master-key-file",
+        "k",
+    ])
+    .usage_error();
+    store_copy(&[
+        "--from",
+        "a.db",
+        "--to",
+        "b.db",
+        "--to-master-key-file",
+        "k",
+    ])
+    .usage_error();
+    assert!(!nowhere.exists());
+}
+
+#[test]
+fn store_copy_reads_a_localkms_0_1_store_file() {
+    let env = Env::empty("v1");
+    let master: [u8; 32] = [0x3c; 32];
+    write_master_key(&env.key, &master);
+    let first = V1Key::new("first of 0.1");
+    let second = V1Key::new("second of 0.1");
+    let old = env.path("old.kms");
+    let bytes = v1_store_file(
+        &master,
+        &[first.clone(), second.clone()],
+        &[("alias/old", first.key_id.as_str())],
+    );
+    std::fs::write(&old, &bytes).unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // Commands refuse it, and say how to move it.
+    let err =
+        run_on(old.to_str().unwrap(), &env.key, "list-keys", &[]).error(5, "KeyStore.Corrupted");
+    assert!(s(&err["Message"]).contains("store copy"), "{err}");
+
+    // A wrong master key is refused, and nothing is made.
+    let wrong = env.path("wrong.key");
+    write_master_key(&wrong, &[0x3d; 32]);
+    store_copy(&[
+        "--from",
+        old.to_str().unwrap(),
+        "--to",
+        env.store.to_str().unwrap(),
+        "--master-key-file",
+        wrong.to_str().unwrap(),
+    ])
+    .error(5, "KeyStore.AccessDenied");
+    assert!(!env.store.exists());
+
+    let report = store_copy(&[
+        "--from",
+        old.to_str().unwrap(),
+        "--to",
+        env.store.to_str().unwrap(),
+        "--master-key-file",
+        env.key.to_str().unwrap(),
+    ])
+    .json();
+    assert_eq!(report["Keys"], 2, "{report}");
+    assert_eq!(report["Versions"], 2, "{report}");
+    assert_eq!(report["Aliases"], 1, "{report}");
+    assert_eq!(report["From"], old.to_str().unwrap());
+    assert_eq!(report["To"], env.store.to_str().unwrap());
+    assert_eq!(
+        std::fs::read(&old).unwrap(),
+        bytes,
+        "the 0.1 file is only read"
+    );
+
+    for key in [&first, &second] {
+        let meta =
+            env.run("describe-key", &["--key-id", &key.key_id]).json()["KeyMetadata"].clone();
+        assert_eq!(meta["Description"], key.description.as_str());
+        assert_eq!(meta["KeyState"], "Enabled");
+        assert_eq!(meta["PrimaryKeyVersion"], key.version_id.as_str());
+        assert_eq!(meta["Origin"], "Aliyun_KMS");
+    }
+    let aliases = env.run("list-aliases", &[]).json();
+    assert_eq!(aliases["Aliases"]["Alias"][0]["AliasName"], "alias/old");
+    assert_eq!(
+        aliases["Aliases"]["Alias"][0]["KeyId"],
+        first.key_id.as_str()
+    );
+
+    // A blob of the 0.1 key's material (an independent AES-GCM) opens in the copy.
+    let iv = [4u8; 12];
+    let sealed = gcm_seal::<aes_gcm::Aes256Gcm>(&first.material, &iv, b"", b"kept since 0.1");
+    let blob = dollar_blob(2, &first.version_id, &iv, &sealed);
+    let opened = env
+        .run(
+            "advance-decrypt",
+            &["--ciphertext-blob", &B64.encode(&blob)],
+        )
+        .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"kept since 0.1");
+    assert_eq!(opened["KeyId"], first.key_id.as_str());
+    // And the copy is a working store.
+    let made = env
+        .run(
+            "advance-encrypt",
+            &["--key-id", "alias/old", "--plaintext-base64", "AQID"],
+        )
+        .json();
+    assert_eq!(made["KeyVersionId"], first.version_id.as_str());
+    env.run("rotate", &["--key-id", &second.key_id]).json();
+
+    // A second copy of the 0.1 file into the same store is refused.
+    store_copy(&[
+        "--from",
+        old.to_str().unwrap(),
+        "--to",
+        env.store.to_str().unwrap(),
+        "--master-key-file",
+        env.key.to_str().unwrap(),
+    ])
+    .error(5, "KeyStore.IOError");
+    // Nor is a 0.1 file ever a destination.
+    let other = env.path("other.kms");
+    std::fs::write(&other, &bytes).unwrap();
+    store_copy(&[
+        "--from",
+        env.store.to_str().unwrap(),
+        "--to",
+        other.to_str().unwrap(),
+        "--master-key-file",
+        env.key.to_str().unwrap(),
+    ])
+    .error(5, "KeyStore.Corrupted");
+    assert_eq!(std::fs::read(&other).unwrap(), bytes);
+}
+
+#[test]
+fn a_store_url_never_shows_its_password() {
+    let env = Env::new("password");
+    env.create_key(&[]);
+    for url in [
+        "postgresql://u:secret@127.0.0.1:1/db",
+        "postgres://u@127.0.0.1:1/db?connect_timeout=5&password=secret",
+        "postgresql://u:secret@127.0.0.1:1/db?PASSWORD=secret",
+    ] {
+        let check = |out: &Out, what: &str| {
+            assert!(
+                !out.stdout.contains("secret") && !out.stderr.contains("secret"),
+                "{what} {url}: stdout {:?} stderr {:?}",
+                out.stdout,
+                out.stderr
+            );
+        };
+        // Each command: the store cannot be reached (KeyStore.IOError), and the
+        // message names it as u@127.0.0.1:1.
+        let out = run_on(url, &env.key, "list-keys", &[]);
+        let err = out.error(5, "KeyStore.IOError");
+        check(&out, "list-keys");
+        assert!(s(&err["Message"]).contains("u@127.0.0.1:1/db"), "{err}");
+        let vars = [
+            ("LOCALKMS_STORE", Path::new(url)),
+            ("LOCALKMS_MASTER_KEY_FILE", env.key.as_path()),
+        ];
+        let out = run_raw(&["describe-key", "--key-id", "alias/x"], None, &vars);
+        out.error(5, "KeyStore.IOError");
+        check(&out, "describe-key");
+        // Help shows that the variable is set, not its value.
+        let out = run_raw(&["list-keys", "--help"], None, &vars);
+        assert_eq!(out.code, 0);
+        check(&out, "help");
+
+        // init leaves no master-key file behind when the store cannot be made.
+        let fresh_key = env.path("fresh.key");
+        let out = run_raw(
+            &[
+                "init",
+                "--store",
+                url,
+                "--master-key-file",
+                fresh_key.to_str().unwrap(),
+            ],
+            None,
+            &[],
+        );
+        out.error(5, "KeyStore.IOError");
+        check(&out, "init");
+        assert!(!fresh_key.exists());
+
+        // store copy, into the URL and out of it.
+        let out = store_copy(&[
+            "--from",
+            env.store.to_str().unwrap(),
+            "--to",
+            url,
+            "--master-key-file",
+            env.key.to_str().unwrap(),
+        ]);
+        out.error(5, "KeyStore.IOError");
+        check(&out, "store copy --to");
+        let made = env.path("made.db");
+        let out = store_copy(&[
+            "--from",
+            url,
+            "--to",
+            made.to_str().unwrap(),
+            "--master-key-file",
+            env.key.to_str().unwrap(),
+        ]);
+        out.error(5, "KeyStore.IOError");
+        check(&out, "store copy --from");
+        assert!(!made.exists());
+    }
+    // A URL of another kind is refused by name, without its password.
+    let out = run_on(
+        "mysql://u:secret@127.0.0.1:1/db",
+        &env.key,
+        "list-keys",
+        &[],
+    );
+    let err = out.error(5, "KeyStore.IOError");
+    assert!(!out.stderr.contains("secret"), "{}", out.stderr);
+    assert!(s(&err["Message"]).contains("postgresql://"), "{err}");
+}
+
+/// A fresh database on the PostgreSQL test server, as a URL (and its name);
+/// `None` when no server was given (outside CI). As in tests/store_postgres.rs.
+fn fresh_database(label: &str) -> Option<(String, String)> {
+    let url = match std::env::var("LOCALKMS_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but LOCALKMS_TEST_POSTGRES_URL is not: the PostgreSQL tests must run"
+            );
+            eprintln!(
+                "cli: LOCALKMS_TEST_POSTGRES_URL is not set; the PostgreSQL test did not run"
+            );
+            return None;
+        }
+    };
+    let name = format!(
+        "localkms_cli_{}_{}_{label}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
+    Some((format!("{base}/{name}"), name))
+}
+
+/// Drops a database `fresh_database` made (best effort).
+fn drop_database(name: &str) {
+    if let Ok(url) = std::env::var("LOCALKMS_TEST_POSTGRES_URL") {
+        if let Ok(mut admin) = postgres::Client::connect(&url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+#[test]
+fn store_copy_sqlite_to_postgresql_and_back() {
+    let Some((url, name)) = fresh_database("copy") else {
+        return;
+    };
+    let source = Env::new("pg-source");
+    let filled = fill(&source);
+    let fleet_key = source.path("fleet.key");
+
+    // A database without a store: commands say how to make one.
+    let err = run_on(&url, &source.key, "list-keys", &[]).error(5, "KeyStore.IOError");
+    assert!(s(&err["Message"]).contains("localkms init"), "{err}");
+
+    // init makes the schema and prints the URL without a password. A URL without a
+    // password of its own gets a bogus password parameter, which a server that asks
+    // for none ignores: it must not be printed.
+    let (init_url, shown) = match url.split_once("://") {
+        Some((_, rest)) if !url.contains('?') && !rest.split('@').next().unwrap().contains(':') => {
+            (format!("{url}?password=bogus-Zq9"), url.clone())
+        }
+        _ => (url.clone(), String::new()),
+    };
+    let out = run_raw(
+        &[
+            "init",
+            "--store",
+            &init_url,
+            "--master-key-file",
+            fleet_key.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert!(!out.stdout.contains("bogus-Zq9"), "{}", out.stdout);
+    let init = out.json();
+    if !shown.is_empty() {
+        assert_eq!(init["Store"], shown.as_str());
+    }
+    assert_eq!(init["MasterKeyFile"], fleet_key.to_str().unwrap());
+    assert_eq!(mode(&fleet_key), 0o600);
+    assert_eq!(
+        run_on(&url, &fleet_key, "list-keys", &[]).json()["TotalCount"],
+        0
+    );
+
+    // The SQLite store into PostgreSQL, under the fleet's own master key.
+    let report = store_copy(&[
+        "--from",
+        source.store.to_str().unwrap(),
+        "--to",
+        &url,
+        "--from-master-key-file",
+        source.key.to_str().unwrap(),
+        "--to-master-key-file",
+        fleet_key.to_str().unwrap(),
+    ]);
+    let to = report.json()["To"].as_str().unwrap().to_owned();
+    assert!(to.starts_with("postgres"), "{}", report.stdout);
+    if !shown.is_empty() {
+        assert_eq!(to, shown);
+    }
+    check_report(&report, &filled, source.store.to_str().unwrap(), &to);
+    check_copy(&source, &filled, &url, &fleet_key);
+    // Every host names the store by the URL in LOCALKMS_STORE.
+    let vars = [
+        ("LOCALKMS_STORE", Path::new(&url)),
+        ("LOCALKMS_MASTER_KEY_FILE", fleet_key.as_path()),
+    ];
+    let opened = run_raw(
+        &[
+            "advance-decrypt",
+            "--ciphertext-blob",
+            s(&filled.new_blob["CiphertextBlob"]),
+        ],
+        None,
+        &vars,
+    )
+    .json();
+    assert_eq!(b64(&opened["Plaintext"]), b"after the rotations");
+
+    // A second copy into it is refused, and changes nothing.
+    let before = store_contents(&url, &fleet_key);
+    store_copy(&[
+        "--from",
+        source.store.to_str().unwrap(),
+        "--to",
+        &url,
+        "--from-master-key-file",
+        source.key.to_str().unwrap(),
+        "--to-master-key-file",
+        fleet_key.to_str().unwrap(),
+    ])
+    .error(5, "KeyStore.IOError");
+    assert_eq!(store_contents(&url, &fleet_key), before);
+
+    // And back out of PostgreSQL into a new SQLite file.
+    let back = source.path("back.db");
+    let report = store_copy(&[
+        "--from",
+        &url,
+        "--to",
+        back.to_str().unwrap(),
+        "--master-key-file",
+        fleet_key.to_str().unwrap(),
+    ]);
+    check_report(&report, &filled, &to, back.to_str().unwrap());
+    check_copy(&source, &filled, back.to_str().unwrap(), &fleet_key);
+    drop_database(&name);
 }

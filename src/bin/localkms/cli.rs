@@ -5,7 +5,10 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::builder::{OsStringValueParser, TypedValueParser};
+use clap::{ArgAction, ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::location::StoreName;
 
 /// The exit statuses, shown under every command's help and in docs/cli.md.
 pub const EXIT_STATUS_HELP: &str = "\
@@ -30,8 +33,12 @@ Example:
   printf secret | localkms advance-encrypt --key-id alias/app
 
 Environment:
-  LOCALKMS_STORE            the key store file (instead of --store)
+  LOCALKMS_STORE            the key store, a path or a postgresql:// URL (instead of --store)
   LOCALKMS_MASTER_KEY_FILE  the master-key file (instead of --master-key-file)
+
+A store is an SQLite database file (a path) or a shared PostgreSQL store
+(postgresql://user:password@host:port/dbname or postgres://...). The password of a
+URL is never printed; put the URL in LOCALKMS_STORE to keep it out of the process list.
 
 Binary parameters (Iv, Aad, Plaintext, CiphertextBlob) are standard Base64 with padding,
 in options and in the JSON output.";
@@ -41,13 +48,15 @@ in options and in the JSON output.";
 #[command(
     name = "localkms",
     version,
-    about = "Alibaba Cloud KMS symmetric encryption, offline, on a local key store file",
-    long_about = "Alibaba Cloud KMS symmetric encryption, offline, on a local key store file.\n\n\
-        Each command is one KMS API call on the store named by --store (or LOCALKMS_STORE), \
-        sealed under the master key in --master-key-file (or LOCALKMS_MASTER_KEY_FILE). \
-        It prints one JSON document with the service's response field names on standard \
-        output, or the service's error on standard error. Create a store and its master-key \
-        file with `localkms init`.",
+    about = "Alibaba Cloud KMS symmetric encryption, offline, on a local or shared key store",
+    long_about = "Alibaba Cloud KMS symmetric encryption, offline, on a local key store (an \
+        SQLite file) or a shared one (PostgreSQL).\n\n\
+        Each command is one KMS API call on the store named by --store (or LOCALKMS_STORE): \
+        a path or a postgresql:// URL, sealed under the master key in --master-key-file (or \
+        LOCALKMS_MASTER_KEY_FILE). It prints one JSON document with the service's response \
+        field names on standard output, or the service's error on standard error. Create a \
+        store and its master-key file with `localkms init`; move a store with \
+        `localkms store copy`.",
     after_help = TOP_AFTER_HELP,
     subcommand_required = true,
     arg_required_else_help = true,
@@ -58,12 +67,24 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parses a store option: a path, or a URL (`postgresql://…`).
+fn store_name() -> impl TypedValueParser<Value = StoreName> {
+    OsStringValueParser::new().map(StoreName::from)
+}
+
 /// The store every command but `init` opens (it must exist).
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The key store file.
-    #[arg(long, env = "LOCALKMS_STORE", value_name = "PATH")]
-    pub store: PathBuf,
+    /// The key store: the path of an SQLite database file, or the URL of a shared
+    /// PostgreSQL store (postgresql://user:password@host:port/dbname).
+    #[arg(
+        long,
+        env = "LOCALKMS_STORE",
+        value_name = "PATH|URL",
+        hide_env_values = true,
+        value_parser = store_name()
+    )]
+    pub store: StoreName,
     /// The master-key file: 64 hexadecimal digits (or 32 raw bytes), mode 0600.
     #[arg(long, env = "LOCALKMS_MASTER_KEY_FILE", value_name = "PATH")]
     pub master_key_file: PathBuf,
@@ -349,18 +370,87 @@ pub struct DataKeyArgs {
     pub aad: AadArgs,
 }
 
+/// `store copy`: the source, the destination and their master keys.
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("from_key")
+        .required(true)
+        .multiple(true)
+        .args(["master_key_file", "from_master_key_file"])
+))]
+#[command(group(
+    ArgGroup::new("to_key")
+        .required(true)
+        .multiple(true)
+        .args(["master_key_file", "to_master_key_file"])
+))]
+pub struct CopyArgs {
+    /// The store to copy from: an SQLite database file, a postgresql:// URL, or a
+    /// sealed store file of localkms 0.1 (read only). Nothing in it is changed,
+    /// but for a rotation or deletion already due, which opening a store carries
+    /// out.
+    #[arg(long, value_name = "PATH|URL", value_parser = store_name())]
+    pub from: StoreName,
+    /// The store to copy into: an SQLite database file or a postgresql:// URL,
+    /// created if missing; it must hold no key.
+    #[arg(long, value_name = "PATH|URL", value_parser = store_name())]
+    pub to: StoreName,
+    /// The master-key file of both stores, unless one of the two options below is
+    /// given.
+    #[arg(long, env = "LOCALKMS_MASTER_KEY_FILE", value_name = "PATH")]
+    pub master_key_file: Option<PathBuf>,
+    /// The master-key file the source is sealed under (default: --master-key-file).
+    #[arg(long, value_name = "PATH")]
+    pub from_master_key_file: Option<PathBuf>,
+    /// The master-key file to seal the destination under (default:
+    /// --master-key-file); for a new store it must exist already (see init).
+    #[arg(long, value_name = "PATH")]
+    pub to_master_key_file: Option<PathBuf>,
+}
+
+/// The commands on whole stores.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    #[command(
+        override_usage = "localkms store copy --from <PATH|URL> --to <PATH|URL> \
+            [--master-key-file <PATH>] [--from-master-key-file <PATH>] \
+            [--to-master-key-file <PATH>]",
+        about = "Copy every key, version and alias into an empty store, and verify it",
+        long_about = "Copy everything the store --from holds (keys with all their versions \
+            and material, states, rotation policies, pending deletions, aliases) into the \
+            store --to, in one change, then read the destination back and check that it \
+            holds exactly that. --from may be an SQLite file, a postgresql:// URL, or a \
+            sealed store file of localkms 0.1 (a file that starts with LOCALKMS), which is \
+            read only. --to is created if missing and must hold no key: a copy never merges \
+            or overwrites (KeyStore.IOError, exit 5). The two stores may be sealed under \
+            different master keys. Prints {\"Keys\",\"Versions\",\"Aliases\",\"From\",\
+            \"To\",\"RequestId\"}; a URL is shown without its password.",
+        after_help = "Example:\n  \
+            localkms store copy --from /var/lib/app/keys.db \\\n      \
+            --to postgresql://kms@db.internal/kms --master-key-file /etc/app/master.key\n  \
+            # {\"Keys\":3,\"Versions\":5,\"Aliases\":2,\"From\":\"/var/lib/app/keys.db\",...}\n  \
+            localkms store copy --from old-0.1.kms --to keys.db --master-key-file master.key"
+    )]
+    Copy(CopyArgs),
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     #[command(
-        about = "Create a key store file and a fresh master-key file",
-        long_about = "Create a key store file (if missing) and a fresh master-key file: 64 \
-            hexadecimal digits, created with mode 0600. An existing master-key file is never \
+        about = "Create a key store and a fresh master-key file",
+        long_about = "Create a key store (if missing) and a fresh master-key file: 64 \
+            hexadecimal digits, created with mode 0600. The store is an SQLite database file, \
+            or, for a postgresql:// URL, the schema in an existing PostgreSQL database (init \
+            never creates the database itself). An existing master-key file is never \
             overwritten: init refuses, or uses it with --use-existing-key. Prints \
-            {\"Store\",\"MasterKeyFile\"} with absolute paths. Keep the master-key file safe: \
-            without it the store cannot be opened.",
+            {\"Store\",\"MasterKeyFile\"}: absolute paths, and a URL without its password. \
+            Keep the master-key file safe: without it the store cannot be opened.",
         after_help = "Example:\n  \
-            localkms init --store /var/lib/app/keys.kms --master-key-file /etc/app/master.key\n  \
-            # {\"Store\":\"/var/lib/app/keys.kms\",\"MasterKeyFile\":\"/etc/app/master.key\"}"
+            localkms init --store /var/lib/app/keys.db --master-key-file /etc/app/master.key\n  \
+            # {\"Store\":\"/var/lib/app/keys.db\",\"MasterKeyFile\":\"/etc/app/master.key\"}\n  \
+            LOCALKMS_STORE=postgresql://kms:pw@db.internal/kms localkms init \\\n      \
+            --master-key-file /etc/app/master.key\n  \
+            # {\"Store\":\"postgresql://kms@db.internal/kms\",\"MasterKeyFile\":\"/etc/app/master.key\"}"
     )]
     Init(InitArgs),
 
@@ -624,17 +714,35 @@ pub enum Command {
             --key-id alias/app"
     )]
     AdvanceGenerateDataKey(DataKeyArgs),
+
+    #[command(
+        subcommand,
+        subcommand_required = true,
+        arg_required_else_help = true,
+        about = "Whole stores: store copy",
+        long_about = "Commands on whole stores. store copy copies one store into another, \
+            empty one: from an SQLite file to PostgreSQL (from one machine to a fleet), \
+            between two SQLite files, or out of a store file of localkms 0.1.",
+        after_help = "Example:\n  \
+            localkms store copy --from keys.db --to postgresql://kms@db.internal/kms \\\n      \
+            --master-key-file master.key"
+    )]
+    Store(StoreCommand),
 }
 
 /// The clap command with the exit statuses appended to every help text.
 pub fn command() -> clap::Command {
-    Cli::command()
-        .after_help(format!("{TOP_AFTER_HELP}\n\n{EXIT_STATUS_HELP}"))
-        .mut_subcommands(|sub| {
-            let example = sub
-                .get_after_help()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            sub.after_help(format!("{example}\n\n{EXIT_STATUS_HELP}"))
-        })
+    with_exit_status(Cli::command().after_help(format!("{TOP_AFTER_HELP}\n\n{EXIT_STATUS_HELP}")))
+}
+
+/// Appends the exit statuses to the help of every subcommand of `command`, at
+/// every depth (`store copy`).
+fn with_exit_status(command: clap::Command) -> clap::Command {
+    command.mut_subcommands(|sub| {
+        let example = sub
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        with_exit_status(sub.after_help(format!("{example}\n\n{EXIT_STATUS_HELP}")))
+    })
 }

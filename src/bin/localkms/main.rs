@@ -1,13 +1,15 @@
 //! `localkms`: the KMS operations of the library as a command-line tool on a key
-//! store file. One command is one API call; it prints one JSON document with the
-//! service's field names on standard output, or the service's error on standard
-//! error with an exit status per error class (see docs/cli.md).
+//! store (an SQLite file or a PostgreSQL URL), and `store copy` between stores.
+//! One command is one API call; it prints one JSON document with the service's
+//! field names on standard output, or the service's error on standard error with
+//! an exit status per error class (see docs/cli.md).
 
 #![forbid(unsafe_code)]
 
 mod cli;
 mod commands;
 mod input;
+mod location;
 mod output;
 
 use std::process::ExitCode;
