@@ -76,17 +76,25 @@ func cFlag(b bool) C.int {
 // Options say how to open a client (kms_open_options). The zero value is an
 // in-memory store.
 type Options struct {
-	// KeystorePath is the store file; "" for an in-memory store that goes with
-	// the client. Several clients and processes may share one file.
+	// KeystorePath is the embedded store, an SQLite database file (the library
+	// also keeps "<path>-wal" and "<path>-shm" beside it); "" (with KeystoreURL
+	// "" too) for an in-memory store that goes with the client. Several clients
+	// and processes may share one file.
 	KeystorePath string
-	// MasterKey is the 32 bytes that seal the store file, or nil to use
+	// MasterKey is the 32 bytes that seal the store at rest, or nil to use
 	// MasterKeyFile. The wrapper hands the library a C copy, wiped after the call.
 	MasterKey []byte
 	// MasterKeyFile holds the master key (32 raw bytes or 64 hex digits) and must
 	// not be accessible to group or others (mode 0600 or stricter).
 	MasterKeyFile string
-	// CreateIfMissing creates the store file when it does not exist.
+	// CreateIfMissing creates the store when it does not exist: the SQLite
+	// file, or the localkms_* tables in the PostgreSQL database.
 	CreateIfMissing bool
+	// KeystoreURL is a shared PostgreSQL store, "postgresql://user@host/db" (a
+	// Unix socket as a percent-encoded host:
+	// "postgresql://user@%2Fvar%2Frun%2Fpostgresql/db"), or "" for none. The
+	// database must exist. Not together with KeystorePath (InvalidParameter).
+	KeystoreURL string
 }
 
 // Client is one handle on one key store (kms_client). Its methods may be called
@@ -119,6 +127,14 @@ func Open(opts Options) (*Client, error) {
 	}
 	if copts.master_key_file, err = strs.add(opts.MasterKeyFile, "MasterKeyFile"); err != nil {
 		return nil, err
+	}
+	if copts.keystore_url, err = strs.add(opts.KeystoreURL, "KeystoreURL"); err != nil {
+		return nil, err
+	}
+	if copts.keystore_url != nil {
+		// A URL may carry a password: zero the C copy before strs.free frees it
+		// (deferred calls run last in, first out).
+		defer C.memset(unsafe.Pointer(copts.keystore_url), 0, C.size_t(len(opts.KeystoreURL)))
 	}
 	copts.create_if_missing = cFlag(opts.CreateIfMissing)
 	// The options struct is Go memory passed to C, so it may hold only C pointers:

@@ -980,6 +980,30 @@ func writeMasterKey(t *testing.T, path string, mode os.FileMode) []byte {
 	return key
 }
 
+// checkSQLiteStore checks the files of a closed store at path: an SQLite
+// database, no lock file beside it, and its -wal and -shm, where they are left,
+// mode 0600 like the database.
+func checkSQLiteStore(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(data, []byte("SQLite format 3\x00")) {
+		t.Fatalf("%s is not an SQLite database: %q", path, data[:min(len(data), 16)])
+	}
+	if _, err := os.Lstat(path + ".lock"); !os.IsNotExist(err) {
+		t.Fatalf("%s.lock: %v", path, err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if st, err := os.Lstat(path + suffix); err == nil && (!st.Mode().IsRegular() || st.Mode().Perm() != 0o600) {
+			t.Fatalf("%s%s: mode %v", path, suffix, st.Mode())
+		} else if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
 // The key store's errors: KeyStore.AccessDenied (wrong master key, unsafe
 // master-key file), KeyStore.Corrupted, KeyStore.IOError.
 func TestKeyStoreErrors(t *testing.T) {
@@ -1003,6 +1027,7 @@ func TestKeyStoreErrors(t *testing.T) {
 	if st, err := os.Stat(store); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("store file: %v, %v", st, err)
 	}
+	checkSQLiteStore(t, store)
 
 	// Reopened, the key is still there.
 	again, err := localkms.Open(localkms.Options{KeystorePath: store, MasterKeyFile: mkFile})
@@ -1031,6 +1056,19 @@ func TestKeyStoreErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := localkms.Open(localkms.Options{KeystorePath: junk, MasterKeyFile: mkFile})
+		expectError(t, err, localkms.StatusKeyStoreCorrupt, "KeyStore.Corrupted", 500)
+	})
+	t.Run("Corrupted store", func(t *testing.T) {
+		// A real store (a copy) with random bytes written over the whole file.
+		st, err := os.Stat(store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		damaged := filepath.Join(dir, "damaged.kms")
+		if err := os.WriteFile(damaged, randomBytes(t, int(st.Size())), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = localkms.Open(localkms.Options{KeystorePath: damaged, MasterKeyFile: mkFile})
 		expectError(t, err, localkms.StatusKeyStoreCorrupt, "KeyStore.Corrupted", 500)
 	})
 	t.Run("IOError", func(t *testing.T) {

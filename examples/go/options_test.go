@@ -5,6 +5,8 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -273,6 +275,40 @@ func TestMirroredCloudKey(t *testing.T) {
 	}
 	localkms.Wipe(material)
 	localkms.Wipe(material2)
+}
+
+// Options.KeystoreURL reaches kms_open_options.keystore_url. None of these
+// cases needs a PostgreSQL server: the library refuses them before connecting.
+func TestOpenKeystoreURL(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "keys.kms")
+	const url = "postgresql://localkms@%2Fnonexistent%2Fsocket/localkms"
+
+	t.Run("both a path and a URL", func(t *testing.T) {
+		_, err := localkms.Open(localkms.Options{KeystorePath: store, KeystoreURL: url,
+			MasterKey: randomBytes(t, 32), CreateIfMissing: true})
+		kerr := expectError(t, err, localkms.StatusInvalidParameter, "InvalidParameter", 400)
+		if !localkms.IsBadRequest(err) || kerr.RequestID == "" || !strings.Contains(kerr.Message, "keystore_url") {
+			t.Fatalf("the library's refusal: %+v", kerr)
+		}
+		if _, err := os.Stat(store); !os.IsNotExist(err) {
+			t.Fatalf("a refused open created the store: %v", err)
+		}
+	})
+	t.Run("a URL without a master key", func(t *testing.T) {
+		// In memory (the field lost on the way) would open; a store without a
+		// master key is MissingParameter.
+		_, err := localkms.Open(localkms.Options{KeystoreURL: url})
+		expectError(t, err, localkms.StatusMissingParameter, "MissingParameter", 400)
+	})
+	t.Run("a NUL byte in the URL", func(t *testing.T) {
+		_, err := localkms.Open(localkms.Options{KeystoreURL: url + "\x00", MasterKey: randomBytes(t, 32)})
+		var kerr *localkms.Error
+		if !errors.As(err, &kerr) || kerr.Status != localkms.StatusInvalidParameter || kerr.RequestID != "" ||
+			!strings.Contains(kerr.Message, `"KeystoreURL"`) {
+			t.Fatalf("the wrapper's refusal: %v", err)
+		}
+	})
 }
 
 // wrapperRefusal returns the parameter that an InvalidParameter raised by the wrapper

@@ -47,6 +47,7 @@ static int layout(void)
     FIELD(kms_open_options, master_key_len);
     FIELD(kms_open_options, master_key_file);
     FIELD(kms_open_options, create_if_missing);
+    FIELD(kms_open_options, keystore_url);
 
     SIZE(kms_encrypt_response);
     FIELD(kms_encrypt_response, ciphertext_blob);

@@ -74,6 +74,7 @@ class kms_open_options(Structure):
         ("master_key_len", c_size_t),
         ("master_key_file", c_char_p),  # caller-owned input
         ("create_if_missing", c_int),  # a flag: 0 = false, any other value = true
+        ("keystore_url", c_char_p),  # caller-owned input: postgresql://..., or NULL
     ]
 
 

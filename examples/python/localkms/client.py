@@ -326,12 +326,12 @@ def _free_client(lib: ctypes.CDLL, handle: Any, _clocks: _ClockRefs) -> None:
 class Client:
     """One handle on one key store (a ``kms_client``).
 
-    Open with :meth:`open` (a store file) or :meth:`in_memory`; use as a context
-    manager or call :meth:`close`. One client may be used from any number of
-    threads at once: ctypes releases the GIL during each library call, so
-    encryption in several threads runs in parallel. :meth:`close` waits for calls
-    running in other threads, then frees the handle (wiping the key material);
-    calls made afterwards raise ``ValueError``.
+    Open with :meth:`open` (an SQLite file or a PostgreSQL store) or
+    :meth:`in_memory`; use as a context manager or call :meth:`close`. One client
+    may be used from any number of threads at once: ctypes releases the GIL
+    during each library call, so encryption in several threads runs in parallel.
+    :meth:`close` waits for calls running in other threads, then frees the handle
+    (wiping the key material); calls made afterwards raise ``ValueError``.
 
     Every method raises a :class:`~localkms.KmsError` subclass on failure.
     Optional string arguments take the service's spelling (``"AES_CBC"``,
@@ -364,18 +364,26 @@ class Client:
         master_key: BytesLike | None = None,
         master_key_file: StrPath | None = None,
         create_if_missing: bool = False,
+        keystore_url: str | None = None,
     ) -> "Client":
         """Opens a client (``kms_client_open``).
 
-        ``path`` is the store file, or None for an in-memory store. With a path,
-        give the master key either as ``master_key`` (32 bytes) or as
-        ``master_key_file`` (32 raw bytes or 64 hex digits, mode 0600 or
-        stricter). ``create_if_missing`` creates the store file when it does not
+        ``path`` is the embedded store, an SQLite database file (the library keeps
+        ``<path>-wal`` and ``<path>-shm`` beside it); ``keystore_url`` is a shared
+        PostgreSQL store instead, ``"postgresql://user@host/db"`` (a Unix socket
+        as a percent-encoded host: ``"postgresql://user@%2Fvar%2Frun%2Fpostgresql/db"``;
+        the database must exist). Not both: that is
+        :class:`~localkms.InvalidParameterError`. With neither, the store is in
+        memory. With a store, give the master key either as ``master_key`` (32
+        bytes) or as ``master_key_file`` (32 raw bytes or 64 hex digits, mode 0600
+        or stricter). ``create_if_missing`` creates the store (the SQLite file, or
+        the ``localkms_*`` tables in the PostgreSQL database) when it does not
         exist (otherwise that is :class:`~localkms.KeyStoreIOError`).
         """
         lib = _lib.get()
         path_b = _cpath(path, "KeystorePath")
         key_file_b = _cpath(master_key_file, "MasterKeyFile")
+        url_b = _cstr(keystore_url, "KeystoreUrl")
         handle = kms_client_p()
         error = kms_error()
         with _ByteArgs() as args:
@@ -386,6 +394,7 @@ class Client:
                 master_key_len=key_len,
                 master_key_file=key_file_b,
                 create_if_missing=_flag(create_if_missing),
+                keystore_url=url_b,
             )
             status = lib.kms_client_open(ctypes.byref(options), ctypes.byref(handle), ctypes.byref(error))
         _raise_for(status, error)

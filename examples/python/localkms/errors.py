@@ -120,7 +120,7 @@ class KeyStateError(KmsError):
 
 
 class KeyStoreError(KmsError):
-    """4xx: the key store file cannot be used."""
+    """4xx: the key store (an SQLite file or a PostgreSQL database) cannot be used."""
 
 
 class InternalError(KmsError):
@@ -177,7 +177,7 @@ class KeyPendingImportError(KeyStateError):
 
 
 class KeyStoreIOError(KeyStoreError):
-    """``KeyStore.IOError``: the store file cannot be read or written."""
+    """``KeyStore.IOError``: the store is missing, or cannot be read, written or reached."""
 
 
 class KeyStoreCorruptedError(KeyStoreError):

@@ -212,7 +212,7 @@ class TestDeclarations(unittest.TestCase):
             "kms_create_key_options": _lib.kms_create_key_options,
         }
         lines = run_interop("layout").splitlines()
-        self.assertEqual(len(lines), 6 + 5 + 5 + 9 + 7 + 10 + 6)
+        self.assertEqual(len(lines), 6 + 6 + 5 + 9 + 7 + 10 + 6)  # 6 sizes, then each struct's fields
         for line in lines:
             name, *values = line.split()
             with self.subTest(name):
@@ -360,6 +360,15 @@ class TestLifecycle(TempDirTestCase):
             kms.create_alias("alias/persisted", key_id)
             blob = kms.advance_encrypt("alias/persisted", b"kept").ciphertext_blob
         self.assertEqual(stat.S_IMODE(store.stat().st_mode), 0o600)
+        # An SQLite database, with no lock file beside it; its -wal and -shm, where
+        # they are left, are mode 0600 too.
+        self.assertEqual(store.read_bytes()[:16], b"SQLite format 3\0")
+        self.assertFalse(os.path.lexists(f"{store}.lock"))
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{store}{suffix}")
+            if os.path.lexists(side):
+                self.assertTrue(side.is_file() and not side.is_symlink(), side)
+                self.assertEqual(stat.S_IMODE(side.stat().st_mode), 0o600, side)
         with localkms.Client.open(path=str(store), master_key=bytearray(master_key)) as kms:
             self.assertEqual(bytes(kms.advance_decrypt(blob).plaintext), b"kept")
             meta = kms.describe_key("alias/persisted")["KeyMetadata"]
@@ -382,6 +391,31 @@ class TestLifecycle(TempDirTestCase):
         with self.assertRaises(localkms.InvalidParameterError):
             localkms.Client.open(None, master_key=os.urandom(32))  # in memory, with a key
         self.assertFalse(store.exists())
+
+    def test_path_and_keystore_url_together(self) -> None:
+        # keystore_url reaches kms_open_options.keystore_url; the library refuses
+        # these before connecting, so no PostgreSQL server is needed.
+        store = self.tmp / "keys.kms"
+        url = "postgresql://localkms@%2Fnonexistent%2Fsocket/localkms"
+        with self.assertRaises(localkms.InvalidParameterError) as caught:
+            localkms.Client.open(store, keystore_url=url, master_key=os.urandom(32), create_if_missing=True)
+        error = caught.exception
+        self.assertIsInstance(error, localkms.BadRequestError)
+        self.assertEqual((error.status, error.code, error.http_status),
+                         (Status.INVALID_PARAMETER, "InvalidParameter", 400))  # fmt: skip
+        self.assertIn("keystore_url", error.message)
+        self.assertRegex(error.request_id, UUID4)
+        self.assertFalse(store.exists())
+        # A URL without a master key is a store without one (an in-memory store,
+        # had the field been lost, would open).
+        with self.assertRaises(localkms.MissingParameterError):
+            localkms.Client.open(keystore_url=url)
+        with self.assertRaises(localkms.InvalidParameterError) as caught:  # refused by the binding
+            localkms.Client.open(keystore_url=url + "\0", master_key=os.urandom(32))
+        self.assertIn("KeystoreUrl", caught.exception.message)
+        self.assertIsNone(caught.exception.request_id)
+        with self.assertRaises(TypeError):
+            localkms.Client.open(keystore_url=42)  # type: ignore[arg-type]
 
 
 class TestFlags(TempDirTestCase):
@@ -1044,6 +1078,14 @@ class TestErrors(TempDirTestCase):
         garbage.write_bytes(b"this is not a key store" * 10)
         with self.assertRaises(localkms.KeyStoreCorruptedError) as caught:
             localkms.Client.open(garbage, master_key=os.urandom(32))
+        self.check(caught.exception, localkms.KeyStoreCorruptedError, Status.KEYSTORE_CORRUPT, "KeyStore.Corrupted", 500)
+        # A real store with random bytes written over the whole file.
+        damaged, master_key = self.tmp / "damaged.kms", os.urandom(32)
+        with localkms.Client.open(damaged, master_key=master_key, create_if_missing=True) as kms:
+            kms.create_key()
+        damaged.write_bytes(os.urandom(damaged.stat().st_size))
+        with self.assertRaises(localkms.KeyStoreCorruptedError) as caught:
+            localkms.Client.open(damaged, master_key=master_key)
         self.check(caught.exception, localkms.KeyStoreCorruptedError, Status.KEYSTORE_CORRUPT, "KeyStore.Corrupted", 500)
 
     def test_failed_calls_change_nothing(self) -> None:

@@ -37,6 +37,7 @@ static void layout(void)
     FIELD(kms_open_options, master_key_len);
     FIELD(kms_open_options, master_key_file);
     FIELD(kms_open_options, create_if_missing);
+    FIELD(kms_open_options, keystore_url);
 
     SIZE(kms_error);
     FIELD(kms_error, status);

@@ -131,6 +131,7 @@ public final class LocalKms implements AutoCloseable {
         NativeLib.OpenOptionsStruct s = new NativeLib.OpenOptionsStruct();
         Memory path = cString(options.keystorePath());
         Memory keyFile = cString(options.masterKeyFile());
+        Memory url = cString(options.keystoreUrl());
         Memory key = secretCopy(options.masterKey());
         try {
             s.keystore_path = path;
@@ -138,9 +139,11 @@ public final class LocalKms implements AutoCloseable {
             s.master_key_len = size(key == null ? 0 : key.size());
             s.master_key_file = keyFile;
             s.create_if_missing = flag(options.createIfMissing());
+            s.keystore_url = url;
             return openWith(s);
         } finally {
             wipe(key);
+            wipe(url); // a URL may carry a password
             free(path);
             free(keyFile);
         }

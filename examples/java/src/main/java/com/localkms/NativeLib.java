@@ -72,10 +72,10 @@ interface NativeLib extends Library {
     /**
      * {@code struct kms_open_options}: {@code const char *keystore_path; const
      * uint8_t *master_key; size_t master_key_len; const char *master_key_file;
-     * int create_if_missing;}.
+     * int create_if_missing; const char *keystore_url;}.
      */
     @Structure.FieldOrder({"keystore_path", "master_key", "master_key_len", "master_key_file",
-            "create_if_missing"})
+            "create_if_missing", "keystore_url"})
     final class OpenOptionsStruct extends Structure {
         public Pointer keystore_path;
         public Pointer master_key;
@@ -83,6 +83,7 @@ interface NativeLib extends Library {
         public Pointer master_key_file;
         /** C {@code int} flag: 0 = false, any other value = true. */
         public int create_if_missing;
+        public Pointer keystore_url;
 
         public OpenOptionsStruct() {
             super();

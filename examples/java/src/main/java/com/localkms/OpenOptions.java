@@ -3,14 +3,18 @@ package com.localkms;
 import java.nio.file.Path;
 
 /**
- * How to open a {@link LocalKms}: {@code kms_open_options}. With no key store path
- * the store lives in memory and goes with the client.
+ * How to open a {@link LocalKms}: {@code kms_open_options}. With neither a key
+ * store path nor a key store URL the store lives in memory and goes with the client.
  *
  * <pre>{@code
  * OpenOptions options = OpenOptions.builder()
- *         .keystorePath(Path.of("/var/lib/app/keys.kms"))
+ *         .keystorePath(Path.of("/var/lib/app/keys.kms"))   // an SQLite database
  *         .masterKeyFile(Path.of("/etc/app/master.key"))   // mode 0600
  *         .createIfMissing(true)
+ *         .build();
+ * OpenOptions shared = OpenOptions.builder()
+ *         .keystoreUrl("postgresql://app@%2Fvar%2Frun%2Fpostgresql/keys")   // PostgreSQL
+ *         .masterKeyFile(Path.of("/etc/app/master.key"))
  *         .build();
  * }</pre>
  */
@@ -19,12 +23,14 @@ public final class OpenOptions {
     private final byte[] masterKey;
     private final String masterKeyFile;
     private final boolean createIfMissing;
+    private final String keystoreUrl;
 
     private OpenOptions(Builder b) {
         this.keystorePath = b.keystorePath;
         this.masterKey = b.masterKey;
         this.masterKeyFile = b.masterKeyFile;
         this.createIfMissing = b.createIfMissing;
+        this.keystoreUrl = b.keystoreUrl;
     }
 
     public static Builder builder() {
@@ -53,16 +59,25 @@ public final class OpenOptions {
         return createIfMissing;
     }
 
+    String keystoreUrl() {
+        return keystoreUrl;
+    }
+
     public static final class Builder {
         private String keystorePath;
         private byte[] masterKey;
         private String masterKeyFile;
         private boolean createIfMissing;
+        private String keystoreUrl;
 
         private Builder() {
         }
 
-        /** The store file; several clients and processes may share it. */
+        /**
+         * The embedded store, an SQLite database file (the library keeps
+         * {@code <path>-wal} and {@code <path>-shm} beside it); several clients and
+         * processes may share it. Not together with {@link #keystoreUrl}.
+         */
         public Builder keystorePath(Path path) {
             this.keystorePath = path == null ? null : path.toString();
             return this;
@@ -74,7 +89,7 @@ public final class OpenOptions {
         }
 
         /**
-         * The 32 bytes that seal the store file. Not copied (so that no copy of the
+         * The 32 bytes that seal the store at rest. Not copied (so that no copy of the
          * key is left in the Java heap): keep the array intact until
          * {@link LocalKms#open} returns, then wipe it with {@code Arrays.fill}.
          * {@code open} copies it into native memory for the call and zeroes that copy afterwards.
@@ -95,9 +110,24 @@ public final class OpenOptions {
             return this;
         }
 
-        /** Create the store file when it does not exist. */
+        /**
+         * Create the store when it does not exist: the SQLite file, or the
+         * {@code localkms_*} tables in the PostgreSQL database.
+         */
         public Builder createIfMissing(boolean create) {
             this.createIfMissing = create;
+            return this;
+        }
+
+        /**
+         * A shared PostgreSQL store, {@code "postgresql://user@host/db"} (a Unix
+         * socket as a percent-encoded host:
+         * {@code "postgresql://user@%2Fvar%2Frun%2Fpostgresql/db"}), or null. The
+         * database must exist. Not together with {@link #keystorePath}: that is
+         * {@code InvalidParameter} from {@link LocalKms#open}.
+         */
+        public Builder keystoreUrl(String url) {
+            this.keystoreUrl = url;
             return this;
         }
 

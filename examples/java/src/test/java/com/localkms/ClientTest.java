@@ -80,7 +80,7 @@ public final class ClientTest {
             kms.createAlias("alias/bytes-store", key);
             blob = kms.advanceEncrypt("alias/bytes-store", TestEnv.utf8("kept")).getCiphertextBlob();
         }
-        Check.isTrue(Files.size(store) > 75, "store file written");
+        TestEnv.checkSqliteStore(store);
         try (LocalKms again = LocalKms.open(OpenOptions.builder().keystorePath(store.toString())
                 .masterKey(master).build());
                 DecryptResult dec = again.advanceDecrypt(blob)) {

@@ -203,7 +203,10 @@ public final class ErrorTest {
         Check.bytes(before, Files.readAllBytes(store), "the store after failed opens");
     }
 
-    /** KeyStore.IOError (500) for a missing store; KeyStore.Corrupted (500) for a file that is not one. */
+    /**
+     * KeyStore.IOError (500) for a missing store; KeyStore.Corrupted (500) for a file
+     * that is not one, and for a store with random bytes written over it.
+     */
     public static void testKeyStoreIoAndCorrupt() throws Exception {
         Path dir = TestEnv.freshDir("store-errors");
         Path key = TestEnv.masterKeyFile(dir, TestEnv.randomBytes(32));
@@ -215,11 +218,39 @@ public final class ErrorTest {
                 + "..........................................."));
         Check.fails(KmsStatus.KEYSTORE_CORRUPT, "KeyStore.Corrupted", 500,
                 () -> LocalKms.open(OpenOptions.builder().keystorePath(junk).masterKeyFile(key).build()));
+        // A real store with random bytes written over the whole file.
+        Path damaged = dir.resolve("damaged.kms");
+        try (LocalKms kms = LocalKms.open(OpenOptions.builder().keystorePath(damaged).masterKeyFile(key)
+                .createIfMissing(true).build())) {
+            kms.createKey();
+        }
+        Files.write(damaged, TestEnv.randomBytes((int) Files.size(damaged)));
+        Check.fails(KmsStatus.KEYSTORE_CORRUPT, "KeyStore.Corrupted", 500,
+                () -> LocalKms.open(OpenOptions.builder().keystorePath(damaged).masterKeyFile(key).build()));
         Check.fails(KmsStatus.INVALID_PARAMETER, "InvalidParameter", 400,
                 () -> LocalKms.open(OpenOptions.builder().keystorePath(dir.resolve("x.kms"))
                         .masterKey(new byte[16]).createIfMissing(true).build()));
         Check.fails(KmsStatus.MISSING_PARAMETER, "MissingParameter", 400,
                 () -> LocalKms.open(OpenOptions.builder().keystorePath(dir.resolve("y.kms"))
                         .createIfMissing(true).build()));
+    }
+
+    /**
+     * OpenOptions.keystoreUrl reaches kms_open_options.keystore_url: with a path as
+     * well it is the library's InvalidParameter (400), and a URL without a master
+     * key is MissingParameter (an in-memory store, had the field been lost, would
+     * open). The library refuses both before connecting: no PostgreSQL server needed.
+     */
+    public static void testKeystorePathAndUrlTogether() throws Exception {
+        Path dir = TestEnv.freshDir("path-and-url");
+        Path store = dir.resolve("keys.kms");
+        String url = "postgresql://localkms@%2Fnonexistent%2Fsocket/localkms";
+        KmsException e = Check.fails(KmsStatus.INVALID_PARAMETER, "InvalidParameter", 400,
+                () -> LocalKms.open(OpenOptions.builder().keystorePath(store).keystoreUrl(url)
+                        .masterKey(TestEnv.randomBytes(32)).createIfMissing(true).build()));
+        Check.contains(e.getMessage(), "keystore_url", "the refusal names the field");
+        Check.isTrue(!Files.exists(store), "a refused open created the store");
+        Check.fails(KmsStatus.MISSING_PARAMETER, "MissingParameter", 400,
+                () -> LocalKms.open(OpenOptions.builder().keystoreUrl(url).build()));
     }
 }

@@ -58,6 +58,30 @@ final class TestEnv {
     }
 
     /** Writes a 32-byte master key to a new file created mode 0600. */
+    /**
+     * The files of a closed store: an SQLite database, no lock file beside it, and
+     * its {@code -wal} and {@code -shm}, where they are left, mode 0600 like it.
+     */
+    static void checkSqliteStore(Path store) throws IOException {
+        byte[] data = Files.readAllBytes(store);
+        byte[] magic = utf8("SQLite format 3\0");
+        Check.isTrue(data.length >= magic.length
+                && java.util.Arrays.equals(magic, java.util.Arrays.copyOf(data, magic.length)),
+                store + " is an SQLite database");
+        Check.isTrue(!Files.exists(Path.of(store + ".lock"), java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                "no lock file beside " + store);
+        for (String suffix : new String[] {"-wal", "-shm"}) {
+            Path p = Path.of(store + suffix);
+            if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Check.isTrue(Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS), p + " is a file");
+                Check.equal("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)),
+                        "mode of " + p);
+            }
+        }
+        Check.equal("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store)),
+                "mode of " + store);
+    }
+
     static Path masterKeyFile(Path dir, byte[] key) throws IOException {
         Path file = dir.resolve("master-" + COUNTER.incrementAndGet() + ".key");
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
