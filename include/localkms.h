@@ -557,6 +557,11 @@ uint16_t kms_status_http_status(kms_status status);
  * the self-describing blob (its layout is at the top of this header) with every
  * response field.
  *
+ * GCM invocations are counted per key version, across every client of the store:
+ * at most 2^32 (NIST SP 800-38D's limit with random 96-bit IVs). When the primary
+ * version's budget is spent, the key is rotated and the new primary encrypts (an
+ * EXTERNAL key, which cannot rotate, is refused with UNSUPPORTED_OPERATION).
+ *
  * - `key_id`: a KeyId or an alias (`alias/...`). Required.
  * - `plaintext`, `plaintext_len`: the bytes to encrypt; `(NULL, 0)` is empty.
  * - `algorithm`: NULL or `""`: the GCM of the key's block cipher (`"AES_GCM"`,
@@ -604,7 +609,9 @@ kms_status kms_advance_encrypt(struct kms_client *client,
  * rotations happened, and `ciphertext_blob` is the bare ciphertext (AES_GCM:
  * ciphertext || tag). Keep the KeyId, algorithm, IV and padding mode: decrypt with
  * `kms_decrypt` (or `kms_advance_decrypt` given `key_id`). Rotation never changes
- * what this function uses.
+ * what this function uses, so once the initial version has made its 2^32 GCM
+ * encryptions this function refuses with UNSUPPORTED_OPERATION: use
+ * `kms_advance_encrypt`, which rotates.
  *
  * Returns the same statuses as `kms_advance_encrypt`.
  *
@@ -715,7 +722,8 @@ void kms_decrypt_response_free(struct kms_decrypt_response *response);
 /**
  * AdvanceGenerateDataKey: a fresh random data key of `number_of_bytes` (1 to
  * 1024; 0 means 32), returned in plaintext and encrypted with the key's primary
- * version (AES_GCM) into a self-describing blob that `kms_advance_decrypt`
+ * version (the GCM of its block cipher; a primary whose 2^32 GCM encryptions are
+ * spent is rotated first) into a self-describing blob that `kms_advance_decrypt`
  * opens (give the same `aad`). For envelope encryption: encrypt your data with
  * the plaintext key, keep only the blob.
  *
@@ -745,6 +753,8 @@ kms_status kms_advance_generate_data_key(struct kms_client *client,
  * GenerateDataKey: as `kms_advance_generate_data_key`, but encrypted with the
  * key's initial version, and `ciphertext_blob` is the bare ciphertext || tag:
  * open it with `kms_decrypt` given the KeyId, the `algorithm`, the `iv` and `aad`.
+ * Like `kms_encrypt`, it refuses with UNSUPPORTED_OPERATION once the initial
+ * version has made its 2^32 GCM encryptions.
  *
  * Returns the same statuses as `kms_advance_generate_data_key`.
  *

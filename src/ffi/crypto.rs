@@ -183,6 +183,11 @@ unsafe fn encrypt_call(
 /// the self-describing blob (its layout is at the top of this header) with every
 /// response field.
 ///
+/// GCM invocations are counted per key version, across every client of the store:
+/// at most 2^32 (NIST SP 800-38D's limit with random 96-bit IVs). When the primary
+/// version's budget is spent, the key is rotated and the new primary encrypts (an
+/// EXTERNAL key, which cannot rotate, is refused with UNSUPPORTED_OPERATION).
+///
 /// - `key_id`: a KeyId or an alias (`alias/...`). Required.
 /// - `plaintext`, `plaintext_len`: the bytes to encrypt; `(NULL, 0)` is empty.
 /// - `algorithm`: NULL or `""`: the GCM of the key's block cipher (`"AES_GCM"`,
@@ -250,7 +255,9 @@ pub unsafe extern "C" fn kms_advance_encrypt(
 /// rotations happened, and `ciphertext_blob` is the bare ciphertext (AES_GCM:
 /// ciphertext || tag). Keep the KeyId, algorithm, IV and padding mode: decrypt with
 /// `kms_decrypt` (or `kms_advance_decrypt` given `key_id`). Rotation never changes
-/// what this function uses.
+/// what this function uses, so once the initial version has made its 2^32 GCM
+/// encryptions this function refuses with UNSUPPORTED_OPERATION: use
+/// `kms_advance_encrypt`, which rotates.
 ///
 /// Returns the same statuses as `kms_advance_encrypt`.
 ///

@@ -120,7 +120,8 @@ unsafe fn data_key_call(
 
 /// AdvanceGenerateDataKey: a fresh random data key of `number_of_bytes` (1 to
 /// 1024; 0 means 32), returned in plaintext and encrypted with the key's primary
-/// version (AES_GCM) into a self-describing blob that `kms_advance_decrypt`
+/// version (the GCM of its block cipher; a primary whose 2^32 GCM encryptions are
+/// spent is rotated first) into a self-describing blob that `kms_advance_decrypt`
 /// opens (give the same `aad`). For envelope encryption: encrypt your data with
 /// the plaintext key, keep only the blob.
 ///
@@ -165,6 +166,8 @@ pub unsafe extern "C" fn kms_advance_generate_data_key(
 /// GenerateDataKey: as `kms_advance_generate_data_key`, but encrypted with the
 /// key's initial version, and `ciphertext_blob` is the bare ciphertext || tag:
 /// open it with `kms_decrypt` given the KeyId, the `algorithm`, the `iv` and `aad`.
+/// Like `kms_encrypt`, it refuses with UNSUPPORTED_OPERATION once the initial
+/// version has made its 2^32 GCM encryptions.
 ///
 /// Returns the same statuses as `kms_advance_generate_data_key`.
 ///
