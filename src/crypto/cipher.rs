@@ -187,23 +187,28 @@ where
 }
 
 impl KeyCipher {
-    /// Expands `key` for every mode: AES keys are 16, 24 or 32 bytes, SM4 keys 16.
+    /// Refuses a key of a length its block cipher does not take: AES keys are 16,
+    /// 24 or 32 bytes, SM4 keys 16.
+    pub fn check_key_len(family: CipherFamily, len: usize) -> Result<()> {
+        match (family, len) {
+            (CipherFamily::Aes, 16 | 24 | 32) | (CipherFamily::Sm4, 16) => Ok(()),
+            (CipherFamily::Aes, n) => Err(Error::invalid_key_material(format!(
+                "AES key material is 16, 24 or 32 bytes; {n} bytes were given."
+            ))),
+            (CipherFamily::Sm4, n) => Err(Error::invalid_key_material(format!(
+                "SM4 key material is 16 bytes; {n} bytes were given."
+            ))),
+        }
+    }
+
+    /// Expands `key` for every mode (its length checked by [`KeyCipher::check_key_len`]).
     pub fn new(family: CipherFamily, key: &[u8]) -> Result<KeyCipher> {
+        KeyCipher::check_key_len(family, key.len())?;
         let inner = match (family, key.len()) {
             (CipherFamily::Aes, 16) => Inner::Aes128(WipedBox::new(Suite::new(key)?)),
             (CipherFamily::Aes, 24) => Inner::Aes192(WipedBox::new(Suite::new(key)?)),
-            (CipherFamily::Aes, 32) => Inner::Aes256(WipedBox::new(Suite::new(key)?)),
-            (CipherFamily::Sm4, 16) => Inner::Sm4(WipedBox::new(Suite::new(key)?)),
-            (CipherFamily::Aes, n) => {
-                return Err(Error::invalid_key_material(format!(
-                    "AES key material is 16, 24 or 32 bytes; {n} bytes were given."
-                )))
-            }
-            (CipherFamily::Sm4, n) => {
-                return Err(Error::invalid_key_material(format!(
-                    "SM4 key material is 16 bytes; {n} bytes were given."
-                )))
-            }
+            (CipherFamily::Aes, _) => Inner::Aes256(WipedBox::new(Suite::new(key)?)),
+            (CipherFamily::Sm4, _) => Inner::Sm4(WipedBox::new(Suite::new(key)?)),
         };
         Ok(KeyCipher { inner })
     }

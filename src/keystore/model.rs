@@ -203,11 +203,13 @@ impl KeyState {
     }
 }
 
-/// The secret of one key version, with its cipher expanded once at load.
-/// Wiped when the last reference goes.
+/// The secret of one key version, with its cipher expanded once, when the
+/// version is first used (a store of 100,000 keys does not hold 100,000 expanded
+/// ciphers it never uses). Wiped when the last reference goes.
 pub struct Material {
     bytes: Zeroizing<Vec<u8>>,
-    cipher: Option<KeyCipher>,
+    /// For symmetric material: its block cipher and, once used, the expanded cipher.
+    cipher: Option<(CipherFamily, std::sync::OnceLock<Option<KeyCipher>>)>,
     /// This process's allowance of GCM encryptions under this material.
     pub gcm_allowance: GcmAllowance,
 }
@@ -258,12 +260,13 @@ impl std::fmt::Debug for Material {
 }
 
 impl Material {
-    /// Symmetric key material, expanded for use with its block cipher.
+    /// Symmetric key material for its block cipher (the length is checked now; the
+    /// cipher is expanded on first use).
     pub fn symmetric(family: CipherFamily, bytes: Zeroizing<Vec<u8>>) -> Result<Material> {
-        let cipher = KeyCipher::new(family, &bytes)?;
+        KeyCipher::check_key_len(family, bytes.len())?;
         Ok(Material {
             bytes,
-            cipher: Some(cipher),
+            cipher: Some((family, std::sync::OnceLock::new())),
             gcm_allowance: GcmAllowance::default(),
         })
     }
@@ -281,9 +284,12 @@ impl Material {
         &self.bytes
     }
 
-    /// The ready cipher of a symmetric version.
+    /// The ready cipher of a symmetric version, expanded the first time it is
+    /// asked for.
     pub fn cipher(&self) -> Option<&KeyCipher> {
-        self.cipher.as_ref()
+        let (family, cell) = self.cipher.as_ref()?;
+        cell.get_or_init(|| KeyCipher::new(*family, &self.bytes).ok())
+            .as_ref()
     }
 
     /// The key check value of these bytes (see [`KeyCheckValue`]).
