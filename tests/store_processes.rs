@@ -750,7 +750,7 @@ fn worker_lost_update() {
 #[test]
 fn no_lost_updates_between_processes() {
     const PROCESSES: usize = 4;
-    const CHANGES: usize = 15;
+    const CHANGES: usize = 25;
     let dir = TempDir::new("lost");
     let store = dir.path().join("store.kms");
     let go = dir.path().join("go");
