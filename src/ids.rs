@@ -1,9 +1,7 @@
-//! Identifiers (docs/c-api.md §4), the OS random source, and dates.
-
-use rand::rngs::OsRng;
-use rand::RngCore;
+//! Identifiers (docs/c-api.md §4): KeyIds, KeyVersionIds, aliases, RequestIds.
 
 use crate::error::{Error, Result};
+use crate::random::fill_random;
 
 /// Length of a KeyId: `key-` and 21 characters of `[a-z0-9]`.
 pub const KEY_ID_LEN: usize = 25;
@@ -13,14 +11,6 @@ pub const KEY_VERSION_ID_LEN: usize = 36;
 pub const ALIAS_MAX_LEN: usize = 255;
 
 const ID_ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-
-/// Fills `buf` from the operating system's generator. A failing generator is an
-/// error, never a fallback (docs/c-api.md §5).
-pub fn fill_random(buf: &mut [u8]) -> Result<()> {
-    OsRng
-        .try_fill_bytes(buf)
-        .map_err(|e| Error::internal(format!("The operating system's random source failed: {e}")))
-}
 
 /// `n` characters drawn uniformly from `[a-z0-9]` (rejection sampling: no modulo bias).
 fn random_id_chars(n: usize, out: &mut String) -> Result<()> {
@@ -151,41 +141,6 @@ pub fn request_id_from(random: [u8; 16]) -> String {
         .to_string()
 }
 
-/// Unix seconds as ISO-8601 UTC, `2026-11-28T12:00:00Z`.
-pub fn format_date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// The system clock in Unix seconds.
-pub fn system_now() -> i64 {
-    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,13 +177,5 @@ mod tests {
         assert!(check_alias_name("alias/has space").is_err());
         assert!(check_alias_name(&format!("alias/{}", "a".repeat(249))).is_ok());
         assert!(check_alias_name(&format!("alias/{}", "a".repeat(250))).is_err());
-    }
-
-    #[test]
-    fn dates_are_iso_8601_utc() {
-        assert_eq!(format_date(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_date(1_795_867_200), "2026-11-28T12:00:00Z");
-        assert_eq!(format_date(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(format_date(-1), "1969-12-31T23:59:59Z");
     }
 }

@@ -18,7 +18,9 @@ pub mod error;
 pub mod ffi;
 pub mod ids;
 pub mod keystore;
+pub mod random;
 pub mod service;
+pub mod time;
 
 pub use error::{Error, ErrorKind, Result};
 pub use service::Client;

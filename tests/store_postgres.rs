@@ -120,7 +120,7 @@ fn a_due_automatic_rotation_in_racing_clients_makes_one_version() {
     first
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
-    let clock = Arc::new(AtomicI64::new(localkms::ids::system_now() + 8 * 86_400));
+    let clock = Arc::new(AtomicI64::new(localkms::time::system_now() + 8 * 86_400));
     let clients: Vec<Arc<Client>> = (0..4)
         .map(|_| {
             let client = open(&url, false);

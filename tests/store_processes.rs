@@ -1241,7 +1241,7 @@ fn due_rotation_noticed_by_many_processes_happens_once() {
             .as_str()
             .unwrap()
             .to_owned();
-        let expected_next = localkms::ids::format_date(t0 + (round + 1) * WEEK);
+        let expected_next = localkms::time::format_date(t0 + (round + 1) * WEEK);
         assert_eq!(next, expected_next, "round {round}: NextRotationDate");
     }
     eprintln!("double rotation: {ROUNDS} rounds x {PROCESSES} processes, one version each round");

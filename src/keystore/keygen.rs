@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::model::{KeySpec, Material};
 use crate::error::{Error, Result};
-use crate::ids::fill_random;
+use crate::random::fill_random;
 
 pub fn generate_material(spec: KeySpec) -> Result<Material> {
     if let (Some(len), Some(family)) = (spec.symmetric_key_len(), spec.cipher_family()) {

@@ -7,7 +7,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::ids::fill_random;
+use crate::random::fill_random;
 
 /// Length of a master key.
 pub const MASTER_KEY_LEN: usize = 32;

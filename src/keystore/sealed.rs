@@ -35,7 +35,7 @@ use zeroize::Zeroizing;
 
 use super::master_key::MasterKey;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ids::fill_random;
+use crate::random::fill_random;
 
 pub const MAGIC: &[u8; 8] = b"LOCALKMS";
 /// The newest file format this code reads and the one it writes. A newer reader

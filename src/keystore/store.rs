@@ -27,7 +27,7 @@ use super::model::Key;
 use super::rows::{self, Database, Head, Meta, Row, RowChanges, ROW_FORMAT};
 use super::sealed::{self, RowKey};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ids::fill_random;
+use crate::random::fill_random;
 
 /// One immutable state of the store.
 #[derive(Debug, Default)]

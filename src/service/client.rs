@@ -6,7 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::redacted::Redacted;
 use crate::error::{Error, Result};
-use crate::ids;
+use crate::{ids, random, time};
 use crate::keystore::{MasterKey, Snapshot, Store};
 
 /// A time source in Unix seconds.
@@ -28,12 +28,12 @@ struct ClockSlot {
 impl ClockSlot {
     fn now(&self) -> i64 {
         if !self.custom.load(Ordering::Acquire) {
-            return ids::system_now();
+            return time::system_now();
         }
         let clock = self.clock.read().unwrap_or_else(PoisonError::into_inner);
         match &*clock {
             Some(clock) => clock(),
-            None => ids::system_now(),
+            None => time::system_now(),
         }
     }
 
@@ -115,7 +115,7 @@ impl Client {
     fn open_store(options: &OpenOptions<'_>) -> Result<Client> {
         let path = options.keystore_path.filter(|p| !p.as_os_str().is_empty());
         let url = options.keystore_url.filter(|u| !u.is_empty());
-        let now = ids::system_now();
+        let now = time::system_now();
         let store = match (path, url) {
             (Some(_), Some(_)) => return Err(Error::invalid_parameter(
                 "keystore_url",
@@ -253,7 +253,7 @@ impl Client {
         f: impl FnOnce(&str, i64, &[u8; 16]) -> Result<T>,
     ) -> Result<T> {
         let mut random = zeroize::Zeroizing::new([0u8; 32]);
-        ids::fill_random(&mut random[..])?;
+        random::fill_random(&mut random[..])?;
         let mut id_bytes = [0u8; 16];
         let mut iv_bytes = [0u8; 16];
         id_bytes.copy_from_slice(&random[..16]);

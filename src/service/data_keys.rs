@@ -9,7 +9,7 @@ use super::crypto_ops::{EncryptRequest, Which};
 use super::redacted::Redacted;
 use crate::crypto::Algorithm;
 use crate::error::{Error, Result};
-use crate::ids::fill_random;
+use crate::random::fill_random;
 
 /// The default and the bounds of NumberOfBytes.
 pub const DEFAULT_DATA_KEY_LEN: usize = 32;

@@ -6,8 +6,8 @@ use serde_json::{json, Map, Value};
 use super::client::Client;
 use super::params::required;
 use crate::error::Result;
-use crate::ids::format_date;
 use crate::keystore::{Key, KeyState};
+use crate::time::format_date;
 
 /// The service's KeyMetadata for `key` at `now`.
 pub fn key_metadata(key: &Key, now: i64) -> Value {

@@ -50,7 +50,7 @@ impl V1Key {
             version_id,
             material: rand::random(),
             description: description.to_owned(),
-            creation_date: localkms::ids::system_now(),
+            creation_date: localkms::time::system_now(),
         }
     }
 }
