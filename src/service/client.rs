@@ -6,8 +6,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::redacted::Redacted;
 use crate::error::{Error, Result};
-use crate::{ids, random, time};
 use crate::keystore::{MasterKey, Snapshot, Store};
+use crate::{ids, random, time};
 
 /// A time source in Unix seconds.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
