@@ -19,6 +19,7 @@ mod rows;
 mod sealed;
 mod store;
 
+pub use backend::postgres::without_password as url_without_password;
 pub use check_value::{KeyCheckValue, CHECK_VALUE_LEN};
 pub use keygen::generate_material;
 pub use keyset::{new_version, Model};

@@ -4,6 +4,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use localkms::keystore::url_without_password as without_password;
+
 /// A `--store`, `--from` or `--to` value.
 #[derive(Clone, Debug)]
 pub enum StoreName {
@@ -53,70 +55,6 @@ pub fn absolute(path: &Path) -> String {
         .to_string()
 }
 
-fn hex_digit(byte: u8) -> Option<u8> {
-    char::from(byte)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
-}
-
-/// `%XX` decoded (bytes; a malformed escape is kept as it is).
-fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let (high, low) = (hex_digit(bytes[i + 1]), hex_digit(bytes[i + 2]));
-            if let (Some(high), Some(low)) = (high, low) {
-                out.push(high << 4 | low);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
-}
-
-/// `url` without its password, read as the PostgreSQL client reads it: the
-/// credentials run to the first `@` and the password from their first `:`
-/// (`user:password@` becomes `user@`); a `password` query parameter (its name
-/// percent-encoded or not, in any case) is left out.
-pub fn without_password(url: &str) -> String {
-    let Some(split) = url.find("://") else {
-        return "(a connection string that is not a URL)".to_owned();
-    };
-    let (scheme, rest) = url.split_at(split + 3);
-    let mut out = scheme.to_owned();
-    let rest = match rest.find('@') {
-        Some(at) => {
-            out.push_str(rest[..at].split(':').next().unwrap_or(""));
-            out.push('@');
-            &rest[at + 1..]
-        }
-        None => rest,
-    };
-    match rest.split_once('?') {
-        Some((path, query)) => {
-            out.push_str(path);
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|param| {
-                    let name = param.split('=').next().unwrap_or("");
-                    !percent_decode(name).eq_ignore_ascii_case(b"password")
-                })
-                .collect();
-            if !kept.is_empty() {
-                out.push('?');
-                out.push_str(&kept.join("&"));
-            }
-        }
-        None => out.push_str(rest),
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,13 +102,5 @@ mod tests {
             assert_eq!(without_password(url), shown, "{url}");
             assert!(!without_password(url).contains("secret"), "{url}");
         }
-    }
-
-    #[test]
-    fn percent_escapes_decode() {
-        assert_eq!(percent_decode("pass%77ord"), b"password");
-        assert_eq!(percent_decode("%2"), b"%2");
-        assert_eq!(percent_decode("%zz%41"), b"%zzA");
-        assert_eq!(percent_decode("%+1"), b"%+1");
     }
 }

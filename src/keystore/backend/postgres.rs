@@ -158,9 +158,11 @@ fn percent_decode(s: &str) -> Vec<u8> {
 }
 
 /// `url` without its password, read as the client's parser reads it: the
-/// credentials run to the first `@` and the password from their first `:`; a
-/// `password` parameter is left out too.
-fn without_password(url: &str) -> String {
+/// credentials run to the first `@` and the password from their first `:`
+/// (`user:password@` becomes `user@`); a `password` parameter (its name
+/// percent-encoded or not, in any case) is left out too. What messages and the
+/// command-line tool show of a store's URL.
+pub fn without_password(url: &str) -> String {
     let Some(split) = url.find("://") else {
         return "(a connection string that is not a URL)".to_owned();
     };
