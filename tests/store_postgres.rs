@@ -237,3 +237,23 @@ fn both_stores_at_once_and_a_wrong_master_key_are_refused() {
     .unwrap();
     assert_eq!(e.kind(), ErrorKind::KeyStoreIo);
 }
+
+#[test]
+fn a_key_made_by_another_client_is_usable_at_once() {
+    let Some(url) = fresh_database("at_once") else {
+        return;
+    };
+    let (maker, user) = (open(&url, true), open(&url, false));
+    for _ in 0..5 {
+        // No wait: the user's snapshot has not seen the key yet, and a miss reads
+        // the store once before answering KeyNotFound.
+        let key_id = maker.create_key(&CreateKeyRequest::default()).unwrap();
+        user.advance_encrypt(&EncryptRequest {
+            key_id: &key_id,
+            plaintext: b"at once",
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!primary(&user, &key_id).is_empty());
+    }
+}

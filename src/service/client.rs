@@ -267,10 +267,16 @@ impl Client {
     /// maintenance at `now`: if a rotation, expiry or deletion is due, it is carried
     /// out first, under the writer lock.
     pub(super) fn fresh_snapshot_for(&self, key_id: &str, now: i64) -> Result<Arc<Snapshot>> {
-        let snapshot = self.store.snapshot();
-        let due = snapshot
-            .resolve(key_id, now)
-            .is_ok_and(|key| key.maintenance_due_at(now));
+        let mut snapshot = self.store.snapshot();
+        let mut found = snapshot.resolve(key_id, now);
+        if found.is_err() {
+            // Another process or host may have made the key or alias a moment ago:
+            // read the store once before answering that it does not exist (an
+            // unchanged store costs one look at its counter).
+            snapshot = self.store.reload()?;
+            found = snapshot.resolve(key_id, now);
+        }
+        let due = found.is_ok_and(|key| key.maintenance_due_at(now));
         if !due {
             return Ok(snapshot);
         }
