@@ -308,6 +308,12 @@ impl Store {
         })
     }
 
+    /// Whether the store is kept in a database (shared with other processes or
+    /// hosts), not only in this process's memory.
+    pub fn is_persistent(&self) -> bool {
+        self.db.is_some()
+    }
+
     /// The store's file, for an embedded database store.
     pub fn path(&self) -> Option<&Path> {
         self.db.as_ref().and_then(|db| db.connector.path())

@@ -254,6 +254,20 @@ impl Client {
         // Ranges of 2^20 (at 2^32, 4096 reservations in a version's life), smaller
         // for a lowered limit.
         let range = (limit / 64).clamp(1, 1 << 20);
+        if !self.store.is_persistent() {
+            // A version of an in-memory store lives in this process alone: its whole
+            // budget is granted here at once, with no change to publish (so that
+            // encryption never queues behind the writer, even under constant
+            // rotation). `unrecorded` counts what was granted.
+            let granted = allowance.unrecorded.load(Ordering::Acquire);
+            let grant = limit.saturating_sub(granted);
+            if grant == 0 {
+                return Ok(Reservation::Spent);
+            }
+            allowance.unrecorded.fetch_add(grant, Ordering::AcqRel);
+            allowance.grant(grant);
+            return Ok(Reservation::More);
+        }
         let unrecorded = allowance.unrecorded.load(Ordering::Acquire);
         let reserved = self.store.mutate_briefly(now, |model| {
             let key = model.resolve_mut(key_id, now)?;
