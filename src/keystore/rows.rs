@@ -90,9 +90,6 @@ pub(crate) trait Database {
     /// Inside a transaction: writes `rows`, stamped with `head.counter`, moves the
     /// metadata to `head`, logs it and prunes the log and old tombstones.
     fn write(&mut self, head: Head, rows: &RowChanges) -> Result<()>;
-    /// Tells other clients a change was committed, where the database can (after
-    /// `commit`); the default does nothing (they poll).
-    fn notify(&mut self) {}
     /// Makes `begin` wait at most a moment for other writers (a change made on the
     /// encrypt path, which must not stall behind a long transaction).
     fn wait_briefly(&mut self);

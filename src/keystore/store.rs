@@ -12,7 +12,7 @@
 //! only) go on from the snapshot and try again later.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -55,6 +55,10 @@ impl Snapshot {
 
 /// How often, at most, a reader checks the database for other writers' changes.
 const FRESHNESS_INTERVAL_MS: u64 = 200;
+/// The same while a listener hears every change as it commits (PostgreSQL's
+/// LISTEN/NOTIFY): the check is then only the fallback for a connection that died
+/// without a word, so it need not open a connection five times a second.
+const LISTENING_INTERVAL_MS: u64 = 1_000;
 /// The longest wait between two attempts at maintenance that could not be written.
 const MAX_BACKOFF_MS: u64 = 30_000;
 
@@ -87,6 +91,8 @@ struct DbSync {
     /// No maintenance on a read path before this time (after a failed write).
     retry_at_ms: AtomicU64,
     backoff_ms: AtomicU64,
+    /// For a PostgreSQL store with a listener: true while it hears every change.
+    listening: OnceLock<Arc<AtomicBool>>,
 }
 
 /// The store: the current snapshot and, for a database store, its database.
@@ -215,6 +221,7 @@ impl Store {
                 refreshing_pid: AtomicU32::new(0),
                 retry_at_ms: AtomicU64::new(0),
                 backoff_ms: AtomicU64::new(0),
+                listening: OnceLock::new(),
             })),
             _listener: None,
         };
@@ -242,8 +249,9 @@ impl Store {
     }
 
     /// Opens (or creates the schema of) the shared store, the PostgreSQL database
-    /// `url` names. Other hosts' changes are heard at once through LISTEN/NOTIFY,
-    /// and checked for every 200 ms in any case.
+    /// `url` names. Other hosts' changes are heard at once through LISTEN/NOTIFY
+    /// (sent inside each change's transaction), and checked for every second
+    /// while the listener is connected, every 200 ms while it is not.
     pub fn open_postgres(
         url: &str,
         master: &MasterKey,
@@ -260,10 +268,14 @@ impl Store {
         if let Some(db) = &store.db {
             let (current, db) = (store.current.clone(), db.clone());
             // Without a listener (it could not connect) the 200 ms check remains.
-            store._listener = listen(&location, move || {
+            let listener = listen(&location, move || {
                 let _ = refresh(&current, &db);
             })
             .ok();
+            if let (Some(listener), Some(db)) = (&listener, &store.db) {
+                let _ = db.listening.set(listener.health());
+            }
+            store._listener = listener;
         }
         Ok(store)
     }
@@ -320,8 +332,9 @@ impl Store {
     }
 
     /// The current snapshot. Never waits on a writer or on the database: at most
-    /// every 200 ms it starts a background check for other processes' changes,
-    /// while callers go on with the snapshot they have.
+    /// every 200 ms (every second while a PostgreSQL listener hears each change)
+    /// it starts a background check for other processes' changes, while callers
+    /// go on with the snapshot they have.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         let snapshot = self.current.load_full();
         let Some(db) = &self.db else {
@@ -329,7 +342,11 @@ impl Store {
         };
         let now_ms = monotonic_ms();
         let last = db.last_check_ms.load(Ordering::Relaxed);
-        if now_ms.saturating_sub(last) >= FRESHNESS_INTERVAL_MS
+        let interval = match db.listening.get() {
+            Some(healthy) if healthy.load(Ordering::Relaxed) => LISTENING_INTERVAL_MS,
+            _ => FRESHNESS_INTERVAL_MS,
+        };
+        if now_ms.saturating_sub(last) >= interval
             && db
                 .last_check_ms
                 .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
@@ -464,7 +481,6 @@ impl Store {
             Ok((out, published)) => {
                 if let Some(publish) = published {
                     conn.commit()?;
-                    conn.notify();
                     publish.publish(&self.current);
                 } else {
                     conn.rollback();

@@ -301,6 +301,13 @@ fn array<const N: usize>(bytes: Vec<u8>, what: &str, shown: &str) -> Result<[u8;
 }
 
 impl PostgresDatabase {
+    /// Announces a change outside any transaction (the tests' stand-in for a
+    /// committed change).
+    #[cfg(test)]
+    pub(crate) fn notify(&mut self) {
+        let _ = self.client.batch_execute(&format!("NOTIFY {CHANNEL}"));
+    }
+
     fn err(&self, e: postgres::Error) -> Error {
         statement_error(&self.shown, &self.failed, &e)
     }
@@ -579,11 +586,13 @@ impl Database for PostgresDatabase {
                 .execute(sql, &[&oldest_kept])
                 .map_err(|e| self.err(e))?;
         }
+        // Part of the transaction: PostgreSQL delivers it when (and only when) the
+        // change commits, so a writer that dies after its commit cannot leave the
+        // other clients unaware of it.
+        self.client
+            .batch_execute(&format!("NOTIFY {CHANNEL}"))
+            .map_err(|e| self.err(e))?;
         Ok(())
-    }
-
-    fn notify(&mut self) {
-        let _ = self.client.batch_execute(&format!("NOTIFY {CHANNEL}"));
     }
 }
 
@@ -601,6 +610,8 @@ const RECONNECT_MAX: Duration = Duration::from_secs(5);
 #[cfg_attr(not(test), allow(dead_code))] // stop() and is_running() serve the tests
 pub(crate) struct Listener {
     stop: Arc<AtomicBool>,
+    /// True while LISTEN is in force on a live connection.
+    healthy: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -620,6 +631,13 @@ impl Listener {
     /// Whether the thread still runs (it ends only when stopped).
     pub(crate) fn is_running(&self) -> bool {
         self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// A flag that is true while the listener hears every change: its connection
+    /// is up with LISTEN in force (false from the moment the connection is lost
+    /// until it is made again and the changes missed meanwhile were announced).
+    pub(crate) fn health(&self) -> Arc<AtomicBool> {
+        self.healthy.clone()
     }
 }
 
@@ -653,15 +671,17 @@ pub(crate) fn listen(
 ) -> Result<Listener> {
     let client = listen_connection(location)?;
     let stop = Arc::new(AtomicBool::new(false));
+    let healthy = Arc::new(AtomicBool::new(true));
     let shown = location.shown.clone();
     let location = location.clone();
-    let flag = stop.clone();
+    let (flag, health) = (stop.clone(), healthy.clone());
     let thread = std::thread::Builder::new()
         .name("localkms-pg-listen".to_owned())
-        .spawn(move || run_listener(&location, client, &flag, &on_change))
+        .spawn(move || run_listener(&location, client, &flag, &health, &on_change))
         .map_err(|e| io("cannot be listened to", &shown, e))?;
     Ok(Listener {
         stop,
+        healthy,
         thread: Some(thread),
     })
 }
@@ -674,10 +694,12 @@ fn run_listener(
     location: &PostgresLocation,
     mut client: Client,
     stop: &AtomicBool,
+    healthy: &AtomicBool,
     on_change: &impl Fn(),
 ) {
     loop {
         follow(&mut client, stop, on_change);
+        healthy.store(false, Ordering::SeqCst);
         drop(client);
         let mut delay = RECONNECT_FIRST;
         client = loop {
@@ -693,6 +715,7 @@ fn run_listener(
             return;
         }
         call(on_change);
+        healthy.store(true, Ordering::SeqCst);
     }
 }
 

@@ -758,6 +758,44 @@ fn a_notification_reaches_the_listener() {
 }
 
 #[test]
+fn a_change_is_announced_when_it_commits_and_only_then() {
+    let Some(db) = TestDb::new("announce") else {
+        return;
+    };
+    let (tx, rx) = mpsc::channel();
+    let listener = listen(&db.location(), move || {
+        let _ = tx.send(());
+    })
+    .unwrap();
+    let mut conn = db.connect();
+    conn.create(&meta(1)).unwrap();
+    let head = |n: i64| Head {
+        counter: n,
+        tag: tag(n as u8, 0),
+    };
+    let rows = changes(vec![row("k1", Some(b"sealed-1"))], vec![]);
+
+    conn.begin().unwrap();
+    conn.write(head(1), &rows).unwrap();
+    conn.rollback();
+    assert!(
+        rx.recv_timeout(Duration::from_millis(500)).is_err(),
+        "a change rolled back is not announced"
+    );
+
+    conn.begin().unwrap();
+    conn.write(head(1), &rows).unwrap();
+    assert!(
+        rx.recv_timeout(Duration::from_millis(500)).is_err(),
+        "nothing is announced before the commit"
+    );
+    conn.commit().unwrap();
+    rx.recv_timeout(Duration::from_secs(1))
+        .expect("the committed change within 1 s, with no separate NOTIFY");
+    listener.stop();
+}
+
+#[test]
 fn the_listener_reconnects_and_says_so() {
     let Some(db) = TestDb::new("relisten") else {
         return;
@@ -772,8 +810,21 @@ fn the_listener_reconnects_and_says_so() {
          WHERE datname = current_database() AND application_name = 'localkms-listen') AS t",
     );
     assert_eq!(ended, 1, "the listener's session");
+    let health = listener.health();
+    let until = Instant::now() + Duration::from_secs(2);
+    let mut noticed = false;
+    while !noticed && Instant::now() < until {
+        noticed = !health.load(std::sync::atomic::Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // It waits 100 ms before reconnecting, so the unhealthy moment is seen.
+    assert!(noticed, "the lost connection is noticed");
     rx.recv_timeout(Duration::from_secs(5))
         .expect("one call after reconnecting");
+    assert!(
+        health.load(std::sync::atomic::Ordering::SeqCst),
+        "healthy again once reconnected and caught up"
+    );
     let mut conn = db.connect();
     conn.notify();
     rx.recv_timeout(Duration::from_secs(1))
