@@ -3,49 +3,21 @@
 //! throw-away cluster with scripts/pg-cluster.sh). Under CI the tests fail when the
 //! variable is missing; elsewhere they say they did not run.
 //!
-//! Each test works in a database of its own: three clients seeing each other's
-//! rotations within a second, an automatic rotation due in racing clients making
-//! exactly one version, a copy from SQLite into PostgreSQL, both stores named at
-//! once refused, a wrong master key refused.
+//! Each test works in a database of its own: a copy from SQLite into PostgreSQL,
+//! both stores named at once refused, a wrong master key refused. The cases every
+//! store shares (clients seeing each other's changes, racing rotations, processes,
+//! crashes, restores) run against PostgreSQL in tests/store_contract.rs,
+//! tests/store_processes.rs and tests/store_resilience.rs.
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::{Client, ErrorKind};
 
 const MASTER: [u8; 32] = [0x33; 32];
 
-/// A fresh database on the test server, as a URL; `None` when no server was
-/// given (outside CI).
 fn fresh_database(label: &str) -> Option<String> {
-    let url = match std::env::var("LOCALKMS_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but LOCALKMS_TEST_POSTGRES_URL is not: the PostgreSQL tests must run"
-            );
-            eprintln!("store_postgres: LOCALKMS_TEST_POSTGRES_URL is not set; not run");
-            return None;
-        }
-    };
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "localkms_it_{}_{}_{label}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
-    Some(format!("{base}/{name}"))
+    common::stores::fresh_postgres_database(label)
 }
 
 fn open(url: &str, create: bool) -> Client {
@@ -65,92 +37,6 @@ fn primary(client: &Client, key_id: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-#[test]
-fn three_clients_see_each_others_rotations_within_a_second() {
-    let Some(url) = fresh_database("three") else {
-        return;
-    };
-    let clients: Vec<Client> = (0..3).map(|i| open(&url, i == 0)).collect();
-    let key_id = clients[0].create_key(&CreateKeyRequest::default()).unwrap();
-    let mut lags = Vec::new();
-    for round in 0..6 {
-        let rotator = &clients[round % 3];
-        let new = rotator.rotate_key(&key_id).unwrap();
-        let since = Instant::now();
-        for other in &clients {
-            while primary(other, &key_id) != new {
-                assert!(
-                    since.elapsed() < Duration::from_secs(1),
-                    "a client lagged: {lags:?}"
-                );
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
-        lags.push(since.elapsed());
-        // A blob of the new version opens everywhere.
-        let sealed = rotator
-            .advance_encrypt(&EncryptRequest {
-                key_id: &key_id,
-                plaintext: b"shared",
-                ..Default::default()
-            })
-            .unwrap();
-        for other in &clients {
-            let opened = other
-                .advance_decrypt(&DecryptRequest {
-                    ciphertext_blob: &sealed.ciphertext_blob,
-                    ..Default::default()
-                })
-                .unwrap();
-            assert_eq!(&opened.plaintext[..], b"shared");
-        }
-    }
-    eprintln!("store_postgres: rotations seen by every client after {lags:?}");
-}
-
-#[test]
-fn a_due_automatic_rotation_in_racing_clients_makes_one_version() {
-    let Some(url) = fresh_database("race") else {
-        return;
-    };
-    let first = open(&url, true);
-    let key_id = first.create_key(&CreateKeyRequest::default()).unwrap();
-    first
-        .update_rotation_policy(&key_id, true, Some("7d"))
-        .unwrap();
-    let clock = Arc::new(AtomicI64::new(localkms::time::system_now() + 8 * 86_400));
-    let clients: Vec<Arc<Client>> = (0..4)
-        .map(|_| {
-            let client = open(&url, false);
-            let c = clock.clone();
-            client.set_clock(Some(Arc::new(move || c.load(Ordering::SeqCst))));
-            Arc::new(client)
-        })
-        .collect();
-    let threads: Vec<_> = clients
-        .iter()
-        .map(|client| {
-            let (client, key_id) = (client.clone(), key_id.clone());
-            std::thread::spawn(move || {
-                client
-                    .advance_encrypt(&EncryptRequest {
-                        key_id: &key_id,
-                        plaintext: b"due",
-                        ..Default::default()
-                    })
-                    .unwrap()
-                    .key_version_id
-            })
-        })
-        .collect();
-    let used: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    let doc: serde_json::Value =
-        serde_json::from_str(&clients[0].list_key_versions(&key_id).unwrap()).unwrap();
-    let versions = doc["KeyVersions"]["KeyVersion"].as_array().unwrap().len();
-    assert_eq!(versions, 2, "exactly one new version: {doc}");
-    assert!(used.iter().all(|v| *v == used[0]), "{used:?}");
 }
 
 #[test]
@@ -236,24 +122,4 @@ fn both_stores_at_once_and_a_wrong_master_key_are_refused() {
     .err()
     .unwrap();
     assert_eq!(e.kind(), ErrorKind::KeyStoreIo);
-}
-
-#[test]
-fn a_key_made_by_another_client_is_usable_at_once() {
-    let Some(url) = fresh_database("at_once") else {
-        return;
-    };
-    let (maker, user) = (open(&url, true), open(&url, false));
-    for _ in 0..5 {
-        // No wait: the user's snapshot has not seen the key yet, and a miss reads
-        // the store once before answering KeyNotFound.
-        let key_id = maker.create_key(&CreateKeyRequest::default()).unwrap();
-        user.advance_encrypt(&EncryptRequest {
-            key_id: &key_id,
-            plaintext: b"at once",
-            ..Default::default()
-        })
-        .unwrap();
-        assert!(!primary(&user, &key_id).is_empty());
-    }
 }

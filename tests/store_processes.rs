@@ -1,4 +1,7 @@
-//! Several processes on one store, an SQLite database (issue 3).
+//! Several processes on one store (issues 3 and 10). Each case but the first runs
+//! against SQLite and against PostgreSQL (`_sqlite` / `_postgres`, one body, the
+//! store from tests/common/stores.rs); the first holds an SQLite write transaction
+//! open and is SQLite's alone.
 //!
 //! - `round_trip_across_processes`: this process creates, encrypts and rotates; a
 //!   long-lived child decrypts everything, sees each new primary within a second,
@@ -9,8 +12,8 @@
 //! - `no_lost_updates_between_processes`: N processes × M changes at the same moment;
 //!   afterwards the store holds exactly every key, version and alias.
 //! - `crash_at_random_moments_loses_nothing_returned`: a writer is killed with SIGKILL
-//!   many times during a long run of changes; after each kill the store opens (its
-//!   `-wal` recovered), passes a full consistency check and holds every change whose
+//!   25 times during a long run of changes; after each kill the store opens (an
+//!   SQLite `-wal` recovered), passes a full consistency check and holds every change whose
 //!   call had returned.
 //! - `due_rotation_noticed_by_many_processes_happens_once`: several processes whose
 //!   clocks pass the same NextRotationDate make exactly one new version between them.
@@ -20,6 +23,8 @@
 //! its parameters in the environment. The `worker_*` tests do nothing and pass when
 //! that variable is absent, as in a normal `cargo test` run. A worker reports to the
 //! parent through stdout lines starting with [`MARK`], written and flushed one by one.
+
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader, Write};
@@ -33,11 +38,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::stores::{open_location, sidecar, sqlite, Kind, TestStore};
 use localkms::service::{DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::Client;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------
@@ -188,35 +193,6 @@ fn open_blob(client: &Client, blob: &[u8]) -> localkms::Result<(Vec<u8>, String)
         .map(|out| (out.plaintext.to_vec(), out.key_version_id))
 }
 
-/// A connection of this test to the store's database (never creating it).
-fn sql(store: &Path) -> Connection {
-    let conn = Connection::open_with_flags(
-        store,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
-    )
-    .unwrap_or_else(|e| panic!("sqlite open {}: {e}", store.display()));
-    conn.busy_timeout(Duration::from_secs(30)).unwrap();
-    conn
-}
-
-/// The change counter in the store's metadata (+1 on every committed change).
-fn store_counter(store: &Path) -> i64 {
-    sql(store)
-        .query_row("SELECT counter FROM localkms_meta WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
-}
-
-/// `<store><suffix>`: the `-wal` or `-shm` beside a store.
-fn sidecar(store: &Path, suffix: &str) -> PathBuf {
-    let mut name = store.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 /// The names in `dir`, sorted.
 fn folder_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -227,17 +203,17 @@ fn folder_names(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Fails unless `dir` holds the store `store.kms`, perhaps its `-wal` and `-shm`
+/// Fails unless `dir` holds the store `store.db`, perhaps its `-wal` and `-shm`
 /// (a connection may still be closing), and nothing else.
 fn assert_only_the_store(dir: &Path, case: &str) {
     let names = folder_names(dir);
     assert!(
-        names.iter().any(|n| n == "store.kms"),
+        names.iter().any(|n| n == "store.db"),
         "{case}: no store: {names:?}"
     );
     for name in &names {
         assert!(
-            ["store.kms", "store.kms-wal", "store.kms-shm"].contains(&name.as_str()),
+            ["store.db", "store.db-wal", "store.db-shm"].contains(&name.as_str()),
             "{case}: the folder holds {name}: {names:?}"
         );
     }
@@ -272,7 +248,7 @@ macro_rules! report {
 
 fn worker_client() -> Client {
     let master = unhex(&env(MASTER_ENV));
-    open_client(Path::new(&env(STORE_ENV)), &master, false)
+    open_location(&env(STORE_ENV), &master, false)
 }
 
 fn wait_for_go() {
@@ -637,14 +613,14 @@ fn round_trip_across_processes() {
     const QUICK: Duration = Duration::from_millis(500);
     let new = client.rotate_key(&key_id).unwrap();
     let (blob, _) = seal(&client, &key_id, b"made just before the transaction");
-    let writer = sql(&store);
+    let writer = sqlite(&store);
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
     let held_since = Instant::now();
     writer
         .execute("UPDATE localkms_meta SET counter = counter + 1000", [])
         .unwrap();
     // It is the write lock: no other writer can begin.
-    let other_writer = sql(&store);
+    let other_writer = sqlite(&store);
     other_writer.busy_timeout(Duration::ZERO).unwrap();
     let busy = other_writer
         .execute_batch("BEGIN IMMEDIATE")
@@ -748,14 +724,24 @@ fn worker_lost_update() {
 }
 
 #[test]
-fn no_lost_updates_between_processes() {
+fn no_lost_updates_between_processes_sqlite() {
+    no_lost_updates_between_processes(Kind::Sqlite);
+}
+
+#[test]
+fn no_lost_updates_between_processes_postgres() {
+    no_lost_updates_between_processes(Kind::Postgres);
+}
+
+fn no_lost_updates_between_processes(kind: Kind) {
     const PROCESSES: usize = 4;
     const CHANGES: usize = 25;
-    let dir = TempDir::new("lost");
-    let store = dir.path().join("store.kms");
-    let go = dir.path().join("go");
+    let Some(store) = TestStore::new(kind, "lost") else {
+        return;
+    };
+    let go = store.dir().join("go");
     let master = new_master_key();
-    let client = open_client(&store, &master, true);
+    let client = store.open(&master, true);
     let shared = client.create_key(&Default::default()).unwrap();
     let shared_initial = primary_of(&client, &shared);
 
@@ -765,7 +751,7 @@ fn no_lost_updates_between_processes() {
                 "worker_lost_update",
                 "lost_update",
                 &[
-                    (STORE_ENV, store.display().to_string()),
+                    (STORE_ENV, store.location()),
                     (MASTER_ENV, hex(&master)),
                     (KEY_ENV, shared.clone()),
                     (GO_ENV, go.display().to_string()),
@@ -818,7 +804,7 @@ fn no_lost_updates_between_processes() {
     }
 
     // A fresh client, and the long-lived one, hold exactly what was done.
-    let fresh = open_client(&store, &master, false);
+    let fresh = store.open(&master, false);
     for view in [&fresh, &client] {
         let listed: BTreeSet<String> = list_keys(view).into_iter().collect();
         let mut expected: BTreeSet<String> = keys.keys().cloned().collect();
@@ -845,7 +831,7 @@ fn no_lost_updates_between_processes() {
         assert_eq!(list_aliases(view), aliases, "aliases lost or invented");
     }
     eprintln!(
-        "lost updates: {PROCESSES} processes x {CHANGES} rounds ({} changes) in {elapsed:?}, \
+        "lost updates ({kind:?}): {PROCESSES} processes x {CHANGES} rounds ({} changes) in {elapsed:?}, \
          none lost",
         PROCESSES * CHANGES * 4
     );
@@ -939,19 +925,18 @@ impl Expected {
 /// are well formed with the primary the newest, the primary encrypts and decrypts
 /// (AdvanceEncrypt and Encrypt), every alias names a key and works, every blob a
 /// worker made decrypts; and everything in `expected` is there.
-fn check_store(store: &Path, master: &[u8], expected: &Expected) {
-    for path in [
-        store.to_owned(),
-        sidecar(store, "-wal"),
-        sidecar(store, "-shm"),
-    ] {
-        // A killed writer leaves its -wal and -shm; the next client recovers them.
-        if let Ok(meta) = std::fs::metadata(&path) {
-            let mode = meta.permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600, "{} mode {mode:o}", path.display());
+fn check_store(store: &TestStore, master: &[u8], expected: &Expected) {
+    if store.kind == Kind::Sqlite {
+        let path = store.path();
+        for path in [path.clone(), sidecar(&path, "-wal"), sidecar(&path, "-shm")] {
+            // A killed writer leaves its -wal and -shm; the next client recovers them.
+            if let Ok(meta) = std::fs::metadata(&path) {
+                let mode = meta.permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{} mode {mode:o}", path.display());
+            }
         }
     }
-    let client = open_client(store, master, false);
+    let client = store.open(master, false);
     let keys = list_keys(&client);
     let key_set: BTreeSet<String> = keys.iter().cloned().collect();
     assert_eq!(key_set.len(), keys.len(), "a key is listed twice");
@@ -1038,23 +1023,33 @@ fn check_store(store: &Path, master: &[u8], expected: &Expected) {
 }
 
 #[test]
-fn crash_at_random_moments_loses_nothing_returned() {
+fn crash_at_random_moments_loses_nothing_returned_sqlite() {
+    crash_at_random_moments_loses_nothing_returned(Kind::Sqlite);
+}
+
+#[test]
+fn crash_at_random_moments_loses_nothing_returned_postgres() {
+    crash_at_random_moments_loses_nothing_returned(Kind::Postgres);
+}
+
+fn crash_at_random_moments_loses_nothing_returned(kind: Kind) {
     const KILLS: usize = 25;
     let seed: u64 = std::env::var("LOCALKMS_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0xc0ffee);
     let mut rng = StdRng::seed_from_u64(seed);
-    let dir = TempDir::new("crash");
-    let store = dir.path().join("store.kms");
+    let Some(store) = TestStore::new(kind, "crash") else {
+        return;
+    };
     let master = new_master_key();
     let shared = {
-        let client = open_client(&store, &master, true);
+        let client = store.open(&master, true);
         client.create_key(&Default::default()).unwrap()
     };
     let mut expected = Expected::default();
     expected.keys.insert(shared.clone());
-    let mut counter = store_counter(&store);
+    let mut counter = store.counter();
     let mut total_done = 0;
     let mut left_wal = 0;
     let started = Instant::now();
@@ -1063,7 +1058,7 @@ fn crash_at_random_moments_loses_nothing_returned() {
             "worker_crash",
             "crash",
             &[
-                (STORE_ENV, store.display().to_string()),
+                (STORE_ENV, store.location()),
                 (MASTER_ENV, hex(&master)),
                 (KEY_ENV, shared.clone()),
                 (INDEX_ENV, run.to_string()),
@@ -1087,11 +1082,11 @@ fn crash_at_random_moments_loses_nothing_returned() {
         );
         let done = expected.absorb(&lines);
         total_done += done;
-        if sidecar(&store, "-wal").exists() {
+        if kind == Kind::Sqlite && sidecar(&store.path(), "-wal").exists() {
             left_wal += 1;
         }
         check_store(&store, &master, &expected);
-        let now = store_counter(&store);
+        let now = store.counter();
         assert!(
             now >= counter,
             "run {run}: the change counter went back from {counter} to {now}"
@@ -1106,25 +1101,28 @@ fn crash_at_random_moments_loses_nothing_returned() {
 
     // One more change; then the folder holds the store (and its -wal and -shm
     // while a connection is open), nothing else.
-    let client = open_client(&store, &master, false);
+    let client = store.open(&master, false);
     let last = client.create_key(&Default::default()).unwrap();
     expected.keys.insert(last);
     check_store(&store, &master, &expected);
-    assert_only_the_store(dir.path(), "after the crashes");
+    if kind == Kind::Sqlite {
+        assert_only_the_store(store.dir(), "after the crashes");
+    }
     // And only the right master key opens it.
     let wrong = new_master_key();
+    let location = store.location();
     let err = Client::open(&OpenOptions {
-        keystore_path: Some(&store),
+        keystore_path: (kind == Kind::Sqlite).then(|| Path::new(&location)),
+        keystore_url: (kind == Kind::Postgres).then_some(location.as_str()),
         master_key: Some(&wrong),
         master_key_file: None,
         create_if_missing: false,
-        keystore_url: None,
     })
     .err()
     .expect("a wrong master key opened the store");
     assert_eq!(err.code(), "KeyStore.AccessDenied");
     eprintln!(
-        "crash: seed {seed:#x}, {KILLS} kills in {elapsed:?}, {total_done} returned changes all \
+        "crash ({kind:?}): seed {seed:#x}, {KILLS} kills in {elapsed:?}, {total_done} returned changes all \
          kept ({} keys, {} aliases), {left_wal} kills left a -wal, final change counter \
          {counter}",
         expected.keys.len(),
@@ -1165,12 +1163,22 @@ fn worker_double_rotation() {
 }
 
 #[test]
-fn due_rotation_noticed_by_many_processes_happens_once() {
+fn due_rotation_noticed_by_many_processes_happens_once_sqlite() {
+    due_rotation_noticed_by_many_processes_happens_once(Kind::Sqlite);
+}
+
+#[test]
+fn due_rotation_noticed_by_many_processes_happens_once_postgres() {
+    due_rotation_noticed_by_many_processes_happens_once(Kind::Postgres);
+}
+
+fn due_rotation_noticed_by_many_processes_happens_once(kind: Kind) {
     const PROCESSES: usize = 4;
     const ROUNDS: i64 = 3;
     const WEEK: i64 = 7 * 86_400;
-    let dir = TempDir::new("double");
-    let store = dir.path().join("store.kms");
+    let Some(store) = TestStore::new(kind, "double") else {
+        return;
+    };
     let master = new_master_key();
     // T0 is now: opening a store rotates what is due by the system clock, and
     // nothing may be due by it here.
@@ -1178,7 +1186,7 @@ fn due_rotation_noticed_by_many_processes_happens_once() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let client = open_client(&store, &master, true);
+    let client = store.open(&master, true);
     client.set_clock(Some(Arc::new(move || t0)));
     let key_id = client.create_key(&Default::default()).unwrap();
     client
@@ -1187,7 +1195,7 @@ fn due_rotation_noticed_by_many_processes_happens_once() {
     assert_eq!(list_versions(&client, &key_id).len(), 1);
 
     for round in 1..=ROUNDS {
-        let go = dir.path().join(format!("go-{round}"));
+        let go = store.dir().join(format!("go-{round}"));
         // Every process's clock is 10 s past the same NextRotationDate.
         let clock = t0 + round * WEEK + 10;
         let mut workers: Vec<Worker> = (0..PROCESSES)
@@ -1196,7 +1204,7 @@ fn due_rotation_noticed_by_many_processes_happens_once() {
                     "worker_double_rotation",
                     "double_rotation",
                     &[
-                        (STORE_ENV, store.display().to_string()),
+                        (STORE_ENV, store.location()),
                         (MASTER_ENV, hex(&master)),
                         (KEY_ENV, key_id.clone()),
                         (GO_ENV, go.display().to_string()),
@@ -1222,7 +1230,7 @@ fn due_rotation_noticed_by_many_processes_happens_once() {
         for worker in workers {
             worker.finish();
         }
-        let fresh = open_client(&store, &master, false);
+        let fresh = store.open(&master, false);
         let versions = list_versions(&fresh, &key_id);
         assert_eq!(
             versions.len() as i64,
@@ -1244,5 +1252,5 @@ fn due_rotation_noticed_by_many_processes_happens_once() {
         let expected_next = localkms::time::format_date(t0 + (round + 1) * WEEK);
         assert_eq!(next, expected_next, "round {round}: NextRotationDate");
     }
-    eprintln!("double rotation: {ROUNDS} rounds x {PROCESSES} processes, one version each round");
+    eprintln!("double rotation ({kind:?}): {ROUNDS} rounds x {PROCESSES} processes, one version each round");
 }

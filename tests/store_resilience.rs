@@ -1,50 +1,24 @@
-//! The SQLite store when things go wrong (issue 10): a store that cannot be written
-//! while a rotation falls due (reads go on, changes fail, the client recovers), a
-//! store restored from an older copy (adopted whole), and a client used after
-//! `fork()`.
+//! The database stores when things go wrong (issue 10), each case run against
+//! SQLite and against PostgreSQL (tests/common/stores.rs): a store that cannot be
+//! written while a rotation falls due (SQLite refusing writes as a read-only mount
+//! does, PostgreSQL a read-only database as a hot standby is: reads go on, changes
+//! fail, the client recovers), a store restored from an older copy under running
+//! clients (adopted whole), and a client used after `fork()`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
+use common::stores::{Kind, TestStore};
+use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest};
 use localkms::{Client, ErrorKind};
 
 const MASTER: [u8; 32] = [0x5a; 32];
 const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!(
-            "localkms-resilience-{}-{label}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn open(store: &Path, create: bool) -> Client {
-    Client::open(&OpenOptions {
-        keystore_path: Some(store),
-        master_key: Some(&MASTER),
-        create_if_missing: create,
-        ..Default::default()
-    })
-    .unwrap()
-}
 
 fn with_clock(client: &Client) -> Arc<AtomicI64> {
     let clock = Arc::new(AtomicI64::new(NOW));
@@ -84,28 +58,21 @@ fn primary(client: &Client, key_id: &str) -> String {
         .to_owned()
 }
 
-/// Makes every write to the database fail, as a read-only or full one would,
-/// while reads go on (works as root, where file modes would not).
-fn refuse_writes(store: &Path, refuse: bool) {
-    let db = rusqlite::Connection::open(store).unwrap();
-    db.busy_timeout(Duration::from_secs(10)).unwrap();
-    if refuse {
-        db.execute_batch(
-            "CREATE TRIGGER localkms_test_read_only BEFORE UPDATE ON localkms_meta \
-             BEGIN SELECT RAISE(ABORT, 'the store is read only'); END;",
-        )
-        .unwrap();
-    } else {
-        db.execute_batch("DROP TRIGGER localkms_test_read_only;")
-            .unwrap();
-    }
+#[test]
+fn a_due_rotation_that_cannot_be_written_never_fails_a_read_sqlite() {
+    a_due_rotation_that_cannot_be_written_never_fails_a_read(Kind::Sqlite);
 }
 
 #[test]
-fn a_due_rotation_that_cannot_be_written_never_fails_a_read() {
-    let dir = TempDir::new("degraded");
-    let store = dir.0.join("store.db");
-    let client = open(&store, true);
+fn a_due_rotation_that_cannot_be_written_never_fails_a_read_postgres() {
+    a_due_rotation_that_cannot_be_written_never_fails_a_read(Kind::Postgres);
+}
+
+fn a_due_rotation_that_cannot_be_written_never_fails_a_read(kind: Kind) {
+    let Some(store) = TestStore::new(kind, "degraded") else {
+        return;
+    };
+    let client = store.open(&MASTER, true);
     let clock = with_clock(&client);
     let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
     client
@@ -114,7 +81,7 @@ fn a_due_rotation_that_cannot_be_written_never_fails_a_read() {
     let v1 = primary(&client, &key_id);
     let (old_blob, _) = seal(&client, &key_id, b"before");
 
-    refuse_writes(&store, true);
+    store.refuse_writes(true);
     clock.store(NOW + 8 * DAY, Ordering::SeqCst);
     // The rotation is due and cannot be written: reads go on with what is stored.
     for _ in 0..3 {
@@ -129,7 +96,7 @@ fn a_due_rotation_that_cannot_be_written_never_fails_a_read() {
     assert_eq!(e.kind(), ErrorKind::KeyStoreIo, "{e:?}");
 
     // The store comes back: after the back-off the rotation is made.
-    refuse_writes(&store, false);
+    store.refuse_writes(false);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (_, version) = seal(&client, &key_id, b"recovered");
@@ -145,19 +112,25 @@ fn a_due_rotation_that_cannot_be_written_never_fails_a_read() {
 }
 
 #[test]
-fn a_store_restored_from_an_older_copy_is_adopted() {
-    let dir = TempDir::new("restore");
-    let store = dir.0.join("store.db");
-    let writer = open(&store, true);
+fn a_store_restored_from_an_older_copy_is_adopted_sqlite() {
+    a_store_restored_from_an_older_copy_is_adopted(Kind::Sqlite);
+}
+
+#[test]
+fn a_store_restored_from_an_older_copy_is_adopted_postgres() {
+    a_store_restored_from_an_older_copy_is_adopted(Kind::Postgres);
+}
+
+fn a_store_restored_from_an_older_copy_is_adopted(kind: Kind) {
+    let Some(store) = TestStore::new(kind, "restore") else {
+        return;
+    };
+    let writer = store.open(&MASTER, true);
     let key_id = writer.create_key(&CreateKeyRequest::default()).unwrap();
     let v1 = primary(&writer, &key_id);
-    let backup = dir.0.join("backup.db");
-    rusqlite::Connection::open(&store)
-        .unwrap()
-        .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
-        .unwrap();
+    let backup = store.backup();
 
-    let reader = open(&store, false);
+    let reader = store.open(&MASTER, false);
     let later = writer.rotate_key(&key_id).unwrap();
     let extra = writer.create_key(&CreateKeyRequest::default()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -170,12 +143,7 @@ fn a_store_restored_from_an_older_copy_is_adopted() {
     }
 
     // Restore the older copy under the running clients.
-    for suffix in ["-wal", "-shm"] {
-        let mut name = store.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(name));
-    }
-    std::fs::rename(&backup, &store).unwrap();
+    store.restore(&backup);
     let deadline = Instant::now() + Duration::from_secs(5);
     while primary(&reader, &key_id) != v1 {
         assert!(
@@ -209,12 +177,31 @@ fn a_store_restored_from_an_older_copy_is_adopted() {
 }
 
 #[test]
-fn a_client_opened_before_fork_works_in_the_child() {
-    const NAME: &str = "a_client_opened_before_fork_works_in_the_child";
-    if std::env::var("LOCALKMS_CHILD").as_deref() != Ok(NAME) {
+fn a_client_opened_before_fork_works_in_the_child_sqlite() {
+    a_client_opened_before_fork_works_in_the_child(
+        Kind::Sqlite,
+        "a_client_opened_before_fork_works_in_the_child_sqlite",
+    );
+}
+
+#[test]
+fn a_client_opened_before_fork_works_in_the_child_postgres() {
+    a_client_opened_before_fork_works_in_the_child(
+        Kind::Postgres,
+        "a_client_opened_before_fork_works_in_the_child_postgres",
+    );
+}
+
+/// Runs in a child process of its own (this test binary again, on the one test
+/// `name`), since it forks.
+fn a_client_opened_before_fork_works_in_the_child(kind: Kind, name: &str) {
+    if std::env::var("LOCALKMS_CHILD").as_deref() != Ok(name) {
+        if kind == Kind::Postgres && common::stores::postgres_server().is_none() {
+            return;
+        }
         let output = Command::new(std::env::current_exe().unwrap())
-            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
-            .env("LOCALKMS_CHILD", NAME)
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env("LOCALKMS_CHILD", name)
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -226,9 +213,8 @@ fn a_client_opened_before_fork_works_in_the_child() {
         );
         return;
     }
-    let dir = TempDir::new("fork");
-    let store = dir.0.join("store.db");
-    let client = open(&store, true);
+    let store = TestStore::new(kind, "fork").expect("the store");
+    let client = store.open(&MASTER, true);
     let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
     let (blob, _) = seal(&client, &key_id, b"from the parent");
     // Let a background freshness check start, so that one may be under way at fork.
@@ -246,7 +232,7 @@ fn a_client_opened_before_fork_works_in_the_child() {
             assert_eq!(open_blob(&client, &child_blob), b"from the child");
             let rotated = client.rotate_key(&key_id).unwrap();
             assert_eq!(primary(&client, &key_id), rotated);
-            std::fs::write(dir.0.join("child-version"), rotated).unwrap();
+            std::fs::write(store.dir().join("child-version"), rotated).unwrap();
         }))
         .is_ok();
         // SAFETY: ends the forked child without running the parent's destructors.
@@ -259,7 +245,7 @@ fn a_client_opened_before_fork_works_in_the_child() {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "the child failed"
     );
-    let rotated = std::fs::read_to_string(dir.0.join("child-version")).unwrap();
+    let rotated = std::fs::read_to_string(store.dir().join("child-version")).unwrap();
     // The parent sees the child's change, and its own client still works.
     let deadline = Instant::now() + Duration::from_secs(5);
     while primary(&client, &key_id) != rotated {
