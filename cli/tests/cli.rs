@@ -3,6 +3,7 @@
 //! a full session, and `store copy` between SQLite files, out of a localkms 0.1
 //! store file, and (with `LOCALKMS_TEST_POSTGRES_URL`) into PostgreSQL.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::io::Write;
