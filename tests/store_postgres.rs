@@ -60,7 +60,7 @@ fn open(url: &str, create: bool) -> Client {
 
 fn primary(client: &Client, key_id: &str) -> String {
     let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(key_id).unwrap()).unwrap();
+        serde_json::from_str(&client.describe_key(key_id).unwrap().to_json()).unwrap();
     doc["KeyMetadata"]["PrimaryKeyVersion"]
         .as_str()
         .unwrap()
@@ -73,11 +73,15 @@ fn three_clients_see_each_others_rotations_within_a_second() {
         return;
     };
     let clients: Vec<Client> = (0..3).map(|i| open(&url, i == 0)).collect();
-    let key_id = clients[0].create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = clients[0]
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let mut lags = Vec::new();
     for round in 0..6 {
         let rotator = &clients[round % 3];
-        let new = rotator.rotate_key(&key_id).unwrap();
+        let new = rotator.rotate_key(&key_id).unwrap().value.key_version_id;
         let since = Instant::now();
         for other in &clients {
             while primary(other, &key_id) != new {
@@ -116,7 +120,11 @@ fn a_due_automatic_rotation_in_racing_clients_makes_one_version() {
         return;
     };
     let first = open(&url, true);
-    let key_id = first.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = first
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     first
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
@@ -147,7 +155,7 @@ fn a_due_automatic_rotation_in_racing_clients_makes_one_version() {
         .collect();
     let used: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     let doc: serde_json::Value =
-        serde_json::from_str(&clients[0].list_key_versions(&key_id).unwrap()).unwrap();
+        serde_json::from_str(&clients[0].list_key_versions(&key_id).unwrap().to_json()).unwrap();
     let versions = doc["KeyVersions"]["KeyVersion"].as_array().unwrap().len();
     assert_eq!(versions, 2, "exactly one new version: {doc}");
     assert!(used.iter().all(|v| *v == used[0]), "{used:?}");
@@ -174,7 +182,9 @@ fn an_sqlite_store_is_copied_into_postgresql_and_verified() {
             algorithms: Some("AES_GCM,AES_CBC"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     sqlite.rotate_key(&key_id).unwrap();
     sqlite.create_alias("alias/fleet", &key_id).unwrap();
     let sealed = sqlite
@@ -247,7 +257,11 @@ fn a_key_made_by_another_client_is_usable_at_once() {
     for _ in 0..5 {
         // No wait: the user's snapshot has not seen the key yet, and a miss reads
         // the store once before answering KeyNotFound.
-        let key_id = maker.create_key(&CreateKeyRequest::default()).unwrap();
+        let key_id = maker
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .value
+            .key_id;
         user.advance_encrypt(&EncryptRequest {
             key_id: &key_id,
             plaintext: b"at once",

@@ -2,4 +2,5 @@
 //! `mod common;` uses only some of them.
 #![allow(dead_code)]
 
+pub mod shapes;
 pub mod v1_file;
