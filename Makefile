@@ -40,8 +40,8 @@ INSTALL_LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(INSTALL_LIBDIR)/pkgconfig
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-# Raised only when the C ABI changes incompatibly; build.rs sets the same SONAME.
-ABI := 0
+# The ABI number of the SONAME, kept in build.rs (ABI_VERSION) and read from there.
+ABI := $(shell sed -n 's/^const ABI_VERSION: u32 = \([0-9][0-9]*\);$$/\1/p' build.rs)
 SO ?= $(RELEASE_DIR)/liblocalkms.so
 A ?= $(RELEASE_DIR)/liblocalkms.a
 BIN ?= $(RELEASE_DIR)/localkms

@@ -2,7 +2,8 @@
 //! `liblocalkms.so` load `liblocalkms.so.<abi>` and a later incompatible ABI can sit
 //! beside it.
 
-/// Raised only when the C ABI changes incompatibly.
+/// Raised only when the C ABI changes incompatibly. The one place the number is kept:
+/// the Makefile reads it from this line.
 const ABI_VERSION: u32 = 0;
 
 fn main() {
@@ -11,5 +12,4 @@ fn main() {
     if target_os == "linux" || target_os == "freebsd" {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblocalkms.so.{ABI_VERSION}");
     }
-    println!("cargo:rustc-env=LOCALKMS_ABI_VERSION={ABI_VERSION}");
 }

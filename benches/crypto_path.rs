@@ -23,7 +23,9 @@ fn rust_api(c: &mut Criterion) {
             algorithms: Some("AES_GCM,AES_CBC"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     let mut group = c.benchmark_group("rust");
     for size in SIZES {
         let plaintext = vec![0x5a; size];
@@ -148,7 +150,11 @@ fn c_abi(c: &mut Criterion) {
 
 fn under_rotation(c: &mut Criterion) {
     let client = Arc::new(Client::in_memory());
-    let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = client
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let stop = Arc::new(AtomicBool::new(false));
     let rotator = {
         let (client, key_id, stop) = (client.clone(), key_id.clone(), stop.clone());

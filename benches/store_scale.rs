@@ -85,7 +85,11 @@ fn measure(
     let mut made = Vec::new();
     for i in 0..50 {
         let t = Instant::now();
-        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        let key_id = client
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .value
+            .key_id;
         creates.push(t.elapsed());
         let t = Instant::now();
         client.rotate_key(&key_id).unwrap();
@@ -98,7 +102,11 @@ fn measure(
         made.push(key_id);
     }
     // Interleaved, so that neither store is measured only while the machine warms up.
-    let one_key = one.create_key(&CreateKeyRequest::default()).unwrap();
+    let one_key = one
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let (mut many_keys, mut one_key_store) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         many_keys.push(crypto_latency(&client, &made[0]));

@@ -140,7 +140,9 @@ impl Error {
         &self.request_id
     }
 
-    pub(crate) fn with_request_id(mut self, request_id: &str) -> Error {
+    /// The error as the call `request_id` answered it (for a caller that rewords a
+    /// library error and keeps the call's RequestId).
+    pub fn with_request_id(mut self, request_id: &str) -> Error {
         self.request_id = request_id.to_owned();
         self
     }

@@ -28,7 +28,9 @@ fn external_key(client: &Client, spec: &str, key: &[u8]) -> String {
             algorithms: Some("AES_GCM,AES_CBC,AES_ECB"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     client.import_key_material(&key_id, key, 0).unwrap();
     key_id
 }
@@ -337,8 +339,9 @@ fn hand_blob(padding_byte: u8, algorithm_byte: u8, version: &str, iv: &[u8], ct:
 }
 
 fn initial_version(client: &Client, key_id: &str) -> String {
-    let doc: serde_json::Value = serde_json::from_str(&client.list_key_versions(key_id).unwrap())
-        .expect("ListKeyVersions is JSON");
+    let doc: serde_json::Value =
+        serde_json::from_str(&client.list_key_versions(key_id).unwrap().to_json())
+            .expect("ListKeyVersions is JSON");
     let versions = doc["KeyVersions"]["KeyVersion"].as_array().unwrap();
     assert_eq!(versions.len(), 1);
     versions[0]["KeyVersionId"].as_str().unwrap().to_owned()

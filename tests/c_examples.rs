@@ -802,7 +802,11 @@ fn check_envelope_file(build: Build) {
         ..Default::default()
     })
     .unwrap();
-    let new_version = client.rotate_key("alias/envelope-example").unwrap();
+    let new_version = client
+        .rotate_key("alias/envelope-example")
+        .unwrap()
+        .value
+        .key_version_id;
     let sealed2 = d.join("input2.enc");
     let out = run_example(
         "envelope_file",

@@ -334,7 +334,9 @@ fn the_sdks_request_shapes_open_localkms_blobs_for_every_key_size() {
                 key_spec: Some(spec_of(len)),
                 ..Default::default()
             })
-            .unwrap();
+            .unwrap()
+            .value
+            .key_id;
         for aad in [&b""[..], AAD] {
             let plaintext = format!("{len}-byte key, {} bytes of Aad", aad.len()).into_bytes();
             let sealed = client
@@ -587,7 +589,11 @@ fn import_key_version_rules() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e:?}");
     // Only EXTERNAL keys take imported versions.
-    let plain = rust.create_key(&CreateKeyRequest::default()).unwrap();
+    let plain = rust
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let e = rust.import_key_version(&plain, None, &key, 0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedOperation);
 }
@@ -645,7 +651,11 @@ fn mirrored_keys_survive_a_reopen_of_the_store() {
 #[test]
 fn keys_are_gcm_only_by_default_on_every_path() {
     let client = Client::in_memory();
-    let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = client
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let refused = |e: localkms::Error, what: &str| {
         assert_eq!(e.kind(), ErrorKind::UnsupportedOperation, "{what}: {e:?}");
         assert!(
@@ -727,7 +737,9 @@ fn keys_are_gcm_only_by_default_on_every_path() {
             algorithms: Some("AES_CBC"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     let e = client
         .advance_encrypt(&EncryptRequest {
             key_id: &cbc_only,
@@ -769,7 +781,7 @@ fn keys_are_gcm_only_by_default_on_every_path() {
         assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{bad}: {e:?}");
     }
     let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(&cbc_only).unwrap()).unwrap();
+        serde_json::from_str(&client.describe_key(&cbc_only).unwrap().to_json()).unwrap();
     assert_eq!(
         doc["KeyMetadata"]["Algorithms"],
         serde_json::json!(["AES_CBC"])

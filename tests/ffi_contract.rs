@@ -5,7 +5,6 @@
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::{null, null_mut};
-use std::sync::Arc;
 
 use localkms::ffi::*;
 
@@ -1010,63 +1009,6 @@ fn status_functions_cover_every_status_and_any_number() {
     }
     let version = cstr(kms_version());
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
-}
-
-#[test]
-fn a_panic_inside_the_library_comes_back_as_internal_failure() {
-    let c = Client::open();
-    let key = c.create_key();
-    // A Rust clock that panics, installed on the client behind the handle: the
-    // panic happens deep inside kms_advance_encrypt, not in test code.
-    unsafe { &*c.0 }
-        .client()
-        .set_clock(Some(Arc::new(|| panic!("a clock that fails"))));
-    let mut out: *mut kms_encrypt_response = dangling();
-    let mut error = blank_error();
-    let msg = b"x";
-    let status = encrypt_with(
-        true,
-        c.0,
-        key.as_ptr(),
-        (msg.as_ptr(), 1),
-        null(),
-        (null(), 0),
-        (null(), 0),
-        null(),
-        &mut out,
-        &mut error,
-    );
-    assert_failed(status, &error, kms_status::InternalFailure, "panic");
-    assert_eq!(error.http_status, 500);
-    assert_eq!(out, dangling(), "no output after a panic");
-
-    // The client is still usable once the clock is restored.
-    assert_eq!(
-        unsafe { kms_client_set_clock(c.0, None, null_mut(), null_mut()) },
-        OK
-    );
-    let blob = c.advance_encrypt(&key, b"after the panic");
-    let mut out = null_mut();
-    assert_eq!(
-        unsafe {
-            kms_advance_decrypt(
-                c.0,
-                blob.as_ptr(),
-                blob.len(),
-                null(),
-                null(),
-                null(),
-                0,
-                null(),
-                0,
-                null(),
-                &mut out,
-                null_mut(),
-            )
-        },
-        OK
-    );
-    unsafe { kms_decrypt_response_free(out) };
 }
 
 #[test]

@@ -26,7 +26,11 @@ fn seal(client: &Client, key_id: &str) -> (Vec<u8>, String) {
 fn a_spent_primary_rotates_and_every_blob_still_opens() {
     let client = Client::in_memory();
     client.limit_gcm_invocations(10);
-    let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = client
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let mut per_version: HashMap<String, u32> = HashMap::new();
     let mut blobs = Vec::new();
     for _ in 0..35 {
@@ -56,7 +60,7 @@ fn a_spent_primary_rotates_and_every_blob_still_opens() {
             .unwrap();
     }
     let doc: serde_json::Value =
-        serde_json::from_str(&client.list_key_versions(&key_id).unwrap()).unwrap();
+        serde_json::from_str(&client.list_key_versions(&key_id).unwrap().to_json()).unwrap();
     let versions = doc["KeyVersions"]["KeyVersion"].as_array().unwrap().len();
     assert!(versions > before, "{versions} versions");
 }
@@ -70,7 +74,9 @@ fn a_spent_initial_version_is_refused_and_block_modes_do_not_count() {
             algorithms: Some("AES_GCM,AES_CBC"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     let encrypt = |algorithm: &str| {
         client.encrypt(&EncryptRequest {
             key_id: &key_id,
@@ -99,7 +105,7 @@ fn a_spent_initial_version_is_refused_and_block_modes_do_not_count() {
     // AdvanceEncrypt rotates away from the spent version.
     let (_, version) = seal(&client, &key_id);
     let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(&key_id).unwrap()).unwrap();
+        serde_json::from_str(&client.describe_key(&key_id).unwrap().to_json()).unwrap();
     assert_eq!(doc["KeyMetadata"]["PrimaryKeyVersion"], version.as_str());
 }
 
@@ -122,7 +128,11 @@ fn clients_of_one_store_share_the_budget_and_it_survives_a_reopen() {
         client
     };
     let a = open(true);
-    let key_id = a.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = a
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let b = open(false);
     let mut per_version: HashMap<String, u32> = HashMap::new();
     for i in 0..200 {
@@ -136,7 +146,8 @@ fn clients_of_one_store_share_the_budget_and_it_survives_a_reopen() {
     // Reopened: the reservations are in the store, so a new client does not start
     // the current primary's count again.
     let c = open(false);
-    let doc: serde_json::Value = serde_json::from_str(&c.describe_key(&key_id).unwrap()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&c.describe_key(&key_id).unwrap().to_json()).unwrap();
     let primary = doc["KeyMetadata"]["PrimaryKeyVersion"]
         .as_str()
         .unwrap()

@@ -4,6 +4,8 @@
 //! call changes nothing", and the JSON of DescribeKey / ListKeys / ListKeyVersions /
 //! ListAliases (the service's field names).
 
+mod common;
+
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -12,51 +14,13 @@ use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, Encryp
 use localkms::{Client, Error, ErrorKind};
 use serde_json::Value;
 
+use common::shapes::{is_iso_date, is_key_id, is_uuid_v4, is_version_id_of};
+
 const T0: i64 = 1_800_000_000; // 2027-01-15T08:00:00Z
 const DAY: i64 = 86_400;
 
 // ---------------------------------------------------------------------------------
 // helpers
-
-fn is_uuid_v4(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
-        })
-        && b[14] == b'4'
-        && matches!(b[19], b'8' | b'9' | b'a' | b'b')
-}
-
-fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 20
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            4 | 7 => c == b'-',
-            10 => c == b'T',
-            13 | 16 => c == b':',
-            19 => c == b'Z',
-            _ => c.is_ascii_digit(),
-        })
-}
-
-fn is_key_id(s: &str) -> bool {
-    s.len() == 25
-        && s.starts_with("key-")
-        && s[4..]
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-}
-
-fn is_version_id_of(s: &str, key_id: &str) -> bool {
-    s.len() == 36
-        && s.starts_with(key_id)
-        && s.as_bytes()[25] == b'-'
-        && s[26..]
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-}
 
 /// Checks that `result` failed with `kind`, that the error's code, HTTP status and
 /// RequestId are right, and returns the error.
@@ -86,13 +50,13 @@ fn json(text: &str) -> Value {
 }
 
 fn metadata(client: &Client, key_id: &str) -> Value {
-    let doc = json(&client.describe_key(key_id).unwrap());
+    let doc = json(&client.describe_key(key_id).unwrap().to_json());
     assert!(is_uuid_v4(doc["RequestId"].as_str().unwrap()));
     doc["KeyMetadata"].clone()
 }
 
 fn versions(client: &Client, key_id: &str) -> Vec<String> {
-    let doc = json(&client.list_key_versions(key_id).unwrap());
+    let doc = json(&client.list_key_versions(key_id).unwrap().to_json());
     doc["KeyVersions"]["KeyVersion"]
         .as_array()
         .unwrap()
@@ -109,6 +73,8 @@ fn create(client: &Client, spec: Option<&str>, origin: Option<&str>) -> String {
             ..Default::default()
         })
         .unwrap()
+        .value
+        .key_id
 }
 
 /// An AES key that permits the block modes too (keys are GCM-only by default).
@@ -120,6 +86,8 @@ fn create_with_block_modes(client: &Client, spec: Option<&str>) -> String {
             ..Default::default()
         })
         .unwrap()
+        .value
+        .key_id
 }
 
 fn adv_enc(client: &Client, key_id: &str, plaintext: &[u8]) -> Result<EncryptResponse, Error> {
@@ -161,14 +129,14 @@ fn dec(client: &Client, key_id: &str, out: &EncryptResponse) -> Result<Vec<u8>, 
 
 /// Everything observable about the store, without RequestIds.
 fn observable_state(client: &Client) -> Value {
-    let mut keys = json(&client.list_keys().unwrap());
+    let mut keys = json(&client.list_keys().unwrap().to_json());
     keys.as_object_mut().unwrap().remove("RequestId");
-    let mut aliases = json(&client.list_aliases().unwrap());
+    let mut aliases = json(&client.list_aliases().unwrap().to_json());
     aliases.as_object_mut().unwrap().remove("RequestId");
     let mut per_key = Vec::new();
     for k in keys["Keys"]["Key"].as_array().unwrap() {
         let id = k["KeyId"].as_str().unwrap();
-        let mut v = json(&client.list_key_versions(id).unwrap());
+        let mut v = json(&client.list_key_versions(id).unwrap().to_json());
         v.as_object_mut().unwrap().remove("RequestId");
         per_key.push(serde_json::json!({ "meta": metadata(client, id), "versions": v }));
     }
@@ -187,7 +155,9 @@ fn create_key_defaults_and_describe_fields() {
             description: Some("app data key"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     assert!(is_key_id(&key_id), "{key_id}");
 
     let m = metadata(&client, &key_id);
@@ -377,7 +347,7 @@ fn manual_rotation_changes_only_what_advance_encrypt_uses() {
     let mut all = vec![v0.clone()];
     let mut blobs = vec![(a0, b"advance before".to_vec())];
     for round in 1..=3 {
-        let new = client.rotate_key(&key_id).unwrap();
+        let new = client.rotate_key(&key_id).unwrap().value.key_version_id;
         assert!(is_version_id_of(&new, &key_id));
         assert!(!all.contains(&new));
         all.push(new.clone());
@@ -530,7 +500,7 @@ fn automatic_rotation_follows_the_clock() {
     let vs = versions(&client, &key_id);
     assert_eq!(vs.len(), 3, "{vs:?}");
     assert_eq!(a2.key_version_id, vs[2]);
-    let doc = json(&client.list_key_versions(&key_id).unwrap());
+    let doc = json(&client.list_key_versions(&key_id).unwrap().to_json());
     assert_eq!(
         doc["KeyVersions"]["KeyVersion"][2]["CreationDate"],
         "2027-03-08T08:00:00Z"
@@ -558,7 +528,7 @@ fn automatic_rotation_follows_the_clock() {
     assert_eq!(m["AutomaticRotation"], "Suspended");
     assert_eq!(m["KeyState"], "Disabled");
     expect_err(adv_enc(&client, &key_id, b"x"), ErrorKind::KeyDisabled);
-    let _ = client.list_keys().unwrap();
+    let _ = client.list_keys().unwrap().to_json();
     assert_eq!(versions(&client, &key_id).len(), 3);
 
     // Enabled again, the overdue rotation happens once, at the next use.
@@ -716,7 +686,7 @@ fn scheduled_deletion_window_cancel_and_removal() {
     );
     expect_err(client.cancel_key_deletion(&key_id), ErrorKind::KeyNotFound);
 
-    let keys = json(&client.list_keys().unwrap());
+    let keys = json(&client.list_keys().unwrap().to_json());
     let ids: Vec<&str> = keys["Keys"]["Key"]
         .as_array()
         .unwrap()
@@ -725,7 +695,7 @@ fn scheduled_deletion_window_cancel_and_removal() {
         .collect();
     assert_eq!(ids, vec![survivor.as_str()]);
     assert_eq!(keys["TotalCount"], 1);
-    let aliases = json(&client.list_aliases().unwrap());
+    let aliases = json(&client.list_aliases().unwrap().to_json());
     let names: Vec<&str> = aliases["Aliases"]["Alias"]
         .as_array()
         .unwrap()
@@ -918,7 +888,7 @@ fn aliases_name_keys_everywhere() {
     assert_eq!(opened.key_id, k1);
     assert_eq!(metadata(&client, "alias/app")["KeyId"], k1.as_str());
     assert_eq!(versions(&client, "alias/app").len(), 1);
-    let v = client.rotate_key("alias/app").unwrap();
+    let v = client.rotate_key("alias/app").unwrap().value.key_version_id;
     assert!(is_version_id_of(&v, &k1));
     assert_eq!(versions(&client, &k1).len(), 2);
     client
@@ -966,7 +936,7 @@ fn aliases_name_keys_everywhere() {
         ErrorKind::AliasNotFound,
     );
 
-    let doc = json(&client.list_aliases().unwrap());
+    let doc = json(&client.list_aliases().unwrap().to_json());
     let list = doc["Aliases"]["Alias"].as_array().unwrap();
     let pairs: Vec<(&str, &str)> = list
         .iter()
@@ -1314,10 +1284,10 @@ fn every_call_gets_a_fresh_request_id() {
             .unwrap();
         note(&d.request_id);
         for doc in [
-            client.describe_key(&key_id).unwrap(),
-            client.list_keys().unwrap(),
-            client.list_key_versions(&key_id).unwrap(),
-            client.list_aliases().unwrap(),
+            client.describe_key(&key_id).unwrap().to_json(),
+            client.list_keys().unwrap().to_json(),
+            client.list_key_versions(&key_id).unwrap().to_json(),
+            client.list_aliases().unwrap().to_json(),
         ] {
             note(json(&doc)["RequestId"].as_str().unwrap());
         }
@@ -1354,44 +1324,70 @@ fn failed_calls_change_nothing() {
     let failures: Vec<(&str, Result<(), Error>)> = vec![
         (
             "policy 6d",
-            client.update_rotation_policy(&key_id, true, Some("6d")),
+            client
+                .update_rotation_policy(&key_id, true, Some("6d"))
+                .map(drop),
         ),
         (
             "policy x",
-            client.update_rotation_policy(&key_id, false, Some("x")),
+            client
+                .update_rotation_policy(&key_id, false, Some("x"))
+                .map(drop),
         ),
-        ("deletion 3", client.schedule_key_deletion(&key_id, 3)),
-        ("deletion 400", client.schedule_key_deletion(&key_id, 400)),
-        ("cancel", client.cancel_key_deletion(&key_id)),
+        (
+            "deletion 3",
+            client.schedule_key_deletion(&key_id, 3).map(drop),
+        ),
+        (
+            "deletion 400",
+            client.schedule_key_deletion(&key_id, 400).map(drop),
+        ),
+        ("cancel", client.cancel_key_deletion(&key_id).map(drop)),
         (
             "import other",
-            client.import_key_material(&ext, &[4u8; 16], 0),
+            client.import_key_material(&ext, &[4u8; 16], 0).map(drop),
         ),
         (
             "import length",
-            client.import_key_material(&pending, &[4u8; 16], 0),
+            client
+                .import_key_material(&pending, &[4u8; 16], 0)
+                .map(drop),
         ),
         (
             "import into KMS key",
-            client.import_key_material(&key_id, &[4u8; 32], 0),
+            client.import_key_material(&key_id, &[4u8; 32], 0).map(drop),
         ),
         ("rotate EXTERNAL", client.rotate_key(&ext).map(|_| ())),
         (
             "rotate PendingImport",
             client.rotate_key(&pending).map(|_| ()),
         ),
-        ("alias exists", client.create_alias("alias/main", &ext)),
+        (
+            "alias exists",
+            client.create_alias("alias/main", &ext).map(drop),
+        ),
         (
             "alias to nothing",
-            client.create_alias("alias/x", "key-000000000000000000000"),
+            client
+                .create_alias("alias/x", "key-000000000000000000000")
+                .map(drop),
         ),
-        ("update missing", client.update_alias("alias/missing", &ext)),
+        (
+            "update missing",
+            client.update_alias("alias/missing", &ext).map(drop),
+        ),
         (
             "update to nothing",
-            client.update_alias("alias/main", "alias/missing"),
+            client.update_alias("alias/main", "alias/missing").map(drop),
         ),
-        ("delete missing", client.delete_alias("alias/missing")),
-        ("bad alias", client.create_alias("alias/acs/x", &key_id)),
+        (
+            "delete missing",
+            client.delete_alias("alias/missing").map(drop),
+        ),
+        (
+            "bad alias",
+            client.create_alias("alias/acs/x", &key_id).map(drop),
+        ),
         (
             "bad spec",
             client
@@ -1401,7 +1397,10 @@ fn failed_calls_change_nothing() {
                 })
                 .map(|_| ()),
         ),
-        ("enable PendingImport", client.enable_key(&pending)),
+        (
+            "enable PendingImport",
+            client.enable_key(&pending).map(drop),
+        ),
         (
             "encrypt PendingImport",
             adv_enc(&client, &pending, b"x").map(|_| ()),
@@ -1432,11 +1431,11 @@ fn list_documents_have_the_service_field_names() {
     now.store(T0 + 60, Ordering::SeqCst);
     let k2 = create(&client, Some("Aliyun_AES_128"), Some("EXTERNAL"));
     now.store(T0 + 120, Ordering::SeqCst);
-    let v1 = client.rotate_key(&k1).unwrap();
+    let v1 = client.rotate_key(&k1).unwrap().value.key_version_id;
     client.create_alias("alias/b", &k1).unwrap();
     client.create_alias("alias/a", &k2).unwrap();
 
-    let keys = json(&client.list_keys().unwrap());
+    let keys = json(&client.list_keys().unwrap().to_json());
     let list = keys["Keys"]["Key"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["KeyId"], k1.as_str(), "oldest first");
@@ -1446,7 +1445,7 @@ fn list_documents_have_the_service_field_names() {
     assert!(keys["PageSize"].as_u64().unwrap() >= 2);
     assert!(is_uuid_v4(keys["RequestId"].as_str().unwrap()));
 
-    let doc = json(&client.list_key_versions(&k1).unwrap());
+    let doc = json(&client.list_key_versions(&k1).unwrap().to_json());
     let list = doc["KeyVersions"]["KeyVersion"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     for (i, v) in list.iter().enumerate() {
@@ -1463,7 +1462,7 @@ fn list_documents_have_the_service_field_names() {
     assert_eq!(doc["TotalCount"], 2);
     assert!(is_uuid_v4(doc["RequestId"].as_str().unwrap()));
 
-    let doc = json(&client.list_aliases().unwrap());
+    let doc = json(&client.list_aliases().unwrap().to_json());
     let list = doc["Aliases"]["Alias"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["AliasName"], "alias/a");
@@ -1556,14 +1555,19 @@ fn odd_strings_are_refused_without_panicking() {
                 ("rotate", client.rotate_key(s).map(|_| ())),
                 (
                     "interval",
-                    client.update_rotation_policy(&key_id, true, Some(s)),
+                    client
+                        .update_rotation_policy(&key_id, true, Some(s))
+                        .map(drop),
                 ),
-                ("enable", client.enable_key(s)),
-                ("schedule", client.schedule_key_deletion(s, 7)),
-                ("import", client.import_key_material(s, &[0; 32], 0)),
-                ("create_alias", client.create_alias(s, &key_id)),
-                ("update_alias", client.update_alias(s, &key_id)),
-                ("delete_alias", client.delete_alias(s)),
+                ("enable", client.enable_key(s).map(drop)),
+                ("schedule", client.schedule_key_deletion(s, 7).map(drop)),
+                (
+                    "import",
+                    client.import_key_material(s, &[0; 32], 0).map(drop),
+                ),
+                ("create_alias", client.create_alias(s, &key_id).map(drop)),
+                ("update_alias", client.update_alias(s, &key_id).map(drop)),
+                ("delete_alias", client.delete_alias(s).map(drop)),
                 (
                     "key spec",
                     client
@@ -1609,7 +1613,9 @@ fn odd_strings_are_refused_without_panicking() {
             description: Some(&"д".repeat(8192)),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     assert_eq!(
         metadata(&client, &ok)["Description"]
             .as_str()

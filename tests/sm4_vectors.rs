@@ -29,7 +29,9 @@ fn sm4_key(client: &Client, material: &[u8], algorithms: Option<&str>) -> String
             algorithms,
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     client.import_key_material(&key_id, material, 0).unwrap();
     key_id
 }
@@ -269,9 +271,11 @@ fn sm4_keys_are_made_rotated_and_round_trip_every_length() {
             key_spec: Some("Aliyun_SM4"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(&key_id).unwrap()).unwrap();
+        serde_json::from_str(&client.describe_key(&key_id).unwrap().to_json()).unwrap();
     assert_eq!(doc["KeyMetadata"]["KeySpec"], "Aliyun_SM4");
     assert_eq!(
         doc["KeyMetadata"]["Algorithms"],
@@ -336,7 +340,9 @@ fn sm4_keys_are_made_rotated_and_round_trip_every_length() {
             origin: Some("EXTERNAL"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     let e = client
         .import_key_material(&external, &[0; 32], 0)
         .unwrap_err();

@@ -47,7 +47,7 @@ fn json(text: &str) -> Value {
 }
 
 fn metadata(client: &Client, key_id: &str) -> Value {
-    json(&client.describe_key(key_id).unwrap())["KeyMetadata"].clone()
+    json(&client.describe_key(key_id).unwrap().to_json())["KeyMetadata"].clone()
 }
 
 fn primary(client: &Client, key_id: &str) -> String {
@@ -58,11 +58,11 @@ fn primary(client: &Client, key_id: &str) -> String {
 }
 
 fn versions(client: &Client, key_id: &str) -> Value {
-    json(&client.list_key_versions(key_id).unwrap())["KeyVersions"].clone()
+    json(&client.list_key_versions(key_id).unwrap().to_json())["KeyVersions"].clone()
 }
 
 fn aliases(client: &Client) -> BTreeMap<String, String> {
-    json(&client.list_aliases().unwrap())["Aliases"]["Alias"]
+    json(&client.list_aliases().unwrap().to_json())["Aliases"]["Alias"]
         .as_array()
         .unwrap()
         .iter()
@@ -76,7 +76,7 @@ fn aliases(client: &Client) -> BTreeMap<String, String> {
 }
 
 fn key_ids(client: &Client) -> Vec<String> {
-    json(&client.list_keys().unwrap())["Keys"]["Key"]
+    json(&client.list_keys().unwrap().to_json())["Keys"]["Key"]
         .as_array()
         .unwrap()
         .iter()
@@ -155,7 +155,9 @@ fn every_change_reads_back_the_same_after_a_reopen(kind: Kind) {
                 description: Some("a key of the contract suite"),
                 ..Default::default()
             })
-            .unwrap();
+            .unwrap()
+            .value
+            .key_id;
         let plaintext = format!("under {spec:?}").into_bytes();
         blobs.push((seal(&client, &key_id, &plaintext), plaintext));
         made.push(key_id);
@@ -180,7 +182,9 @@ fn every_change_reads_back_the_same_after_a_reopen(kind: Kind) {
             origin: Some("EXTERNAL"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     client
         .import_key_material(&external, &[0x42; 32], 0)
         .unwrap();
@@ -273,7 +277,11 @@ fn a_wrong_master_key_is_refused_and_changes_nothing(kind: Kind) {
         return;
     };
     let client = store.open(&MASTER, true);
-    let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = client
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let before = (store.counter(), everything(&client));
     let location = store.location();
     for create_if_missing in [false, true] {
@@ -302,11 +310,15 @@ fn three_clients_see_each_others_changes_within_a_second(kind: Kind) {
         return;
     };
     let clients: Vec<Client> = (0..3).map(|i| store.open(&MASTER, i == 0)).collect();
-    let key_id = clients[0].create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = clients[0]
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let mut lags = Vec::new();
     for round in 0..6 {
         let changer = &clients[round % 3];
-        let new = changer.rotate_key(&key_id).unwrap();
+        let new = changer.rotate_key(&key_id).unwrap().value.key_version_id;
         for other in &clients {
             lags.push(within_a_second("a rotation", || {
                 primary(other, &key_id) == new
@@ -360,7 +372,11 @@ fn a_key_made_by_another_client_is_usable_at_once(kind: Kind) {
     for i in 0..5 {
         // No wait: the user's snapshot has not seen the key yet, and a miss reads
         // the store once before answering KeyNotFound.
-        let key_id = maker.create_key(&CreateKeyRequest::default()).unwrap();
+        let key_id = maker
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .value
+            .key_id;
         let blob = seal(&user, &key_id, b"at once");
         assert_eq!(open_blob(&maker, &blob), b"at once");
         let alias = format!("alias/at-once-{i}");
@@ -380,7 +396,11 @@ fn a_due_rotation_in_racing_clients_makes_one_version(kind: Kind) {
         return;
     };
     let first = Arc::new(store.open(&MASTER, true));
-    let key_id = first.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = first
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     first
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();

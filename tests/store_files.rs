@@ -687,11 +687,11 @@ fn json(text: &str) -> Value {
 }
 
 fn describe(client: &Client, key_id: &str) -> Value {
-    json(&client.describe_key(key_id).expect("describe_key"))["KeyMetadata"].clone()
+    json(&client.describe_key(key_id).expect("describe_key").to_json())["KeyMetadata"].clone()
 }
 
 fn key_ids(client: &Client) -> Vec<String> {
-    let doc = json(&client.list_keys().expect("list_keys"));
+    let doc = json(&client.list_keys().expect("list_keys").to_json());
     doc["Keys"]["Key"]
         .as_array()
         .expect("Keys.Key is a list")
@@ -701,7 +701,12 @@ fn key_ids(client: &Client) -> Vec<String> {
 }
 
 fn version_ids(client: &Client, key_id: &str) -> Vec<String> {
-    let doc = json(&client.list_key_versions(key_id).expect("list_key_versions"));
+    let doc = json(
+        &client
+            .list_key_versions(key_id)
+            .expect("list_key_versions")
+            .to_json(),
+    );
     doc["KeyVersions"]["KeyVersion"]
         .as_array()
         .expect("KeyVersions.KeyVersion is a list")
@@ -716,7 +721,7 @@ fn version_ids(client: &Client, key_id: &str) -> Vec<String> {
 }
 
 fn aliases(client: &Client) -> BTreeMap<String, String> {
-    let doc = json(&client.list_aliases().expect("list_aliases"));
+    let doc = json(&client.list_aliases().expect("list_aliases").to_json());
     doc["Aliases"]["Alias"]
         .as_array()
         .expect("Aliases.Alias is a list")
@@ -771,7 +776,8 @@ fn state(client: &Client) -> Value {
         let versions = json(
             &client
                 .list_key_versions(&key_id)
-                .expect("list_key_versions"),
+                .expect("list_key_versions")
+                .to_json(),
         );
         keys.insert(
             key_id.clone(),
@@ -803,7 +809,11 @@ fn fixture() -> Fixture {
     let store = dir.join("store.kms");
     let key = new_master_key();
     let client = open(&with_key(&store, &key, true), "fixture");
-    let key_id = client.create_key(&Default::default()).expect("create_key");
+    let key_id = client
+        .create_key(&Default::default())
+        .expect("create_key")
+        .value
+        .key_id;
     client
         .create_alias(FIXTURE_ALIAS, &key_id)
         .expect("create_alias");
@@ -1138,21 +1148,27 @@ fn every_change_is_durable_when_the_call_returns() {
             description: Some("the main key"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     written("create_key AES_256", &writer);
     let aes128 = writer
         .create_key(&CreateKeyRequest {
             key_spec: Some("Aliyun_AES_128"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     written("create_key AES_128", &writer);
     let ext = writer
         .create_key(&CreateKeyRequest {
             origin: Some("EXTERNAL"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     written("create_key EXTERNAL", &writer);
     {
         let c = fresh(&store, &key);
@@ -1187,7 +1203,7 @@ fn every_change_is_durable_when_the_call_returns() {
     };
 
     // CreateKeyVersion.
-    let aes_v2 = writer.rotate_key(&aes).unwrap();
+    let aes_v2 = writer.rotate_key(&aes).unwrap().value.key_version_id;
     written("rotate_key", &writer);
     let blob_aes_v2 = {
         let c = fresh(&store, &key);
@@ -1415,7 +1431,7 @@ fn an_empty_file_becomes_a_store_only_with_create_if_missing() {
     // With create_if_missing it becomes a store, which keeps what is put in it.
     let client = open(&with_key(&store, &key, true), "an empty file, created");
     assert_eq!(key_ids(&client), Vec::<String>::new());
-    let key_id = client.create_key(&Default::default()).unwrap();
+    let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
     let (blob, _) = seal(&client, &key_id, b"in a store made from an empty file");
     drop(client);
     let client = fresh(&store, &key);
@@ -2222,11 +2238,16 @@ fn check_read_only_folder(dir: &Path, key: &[u8], key_id: &str, blob: &[u8]) {
         client.create_key(&Default::default()).map(drop),
     );
     must_fail("rotate_key", client.rotate_key(key_id).map(drop));
-    must_fail("create_alias", client.create_alias("alias/new", key_id));
-    must_fail("disable_key", client.disable_key(key_id));
+    must_fail(
+        "create_alias",
+        client.create_alias("alias/new", key_id).map(drop),
+    );
+    must_fail("disable_key", client.disable_key(key_id).map(drop));
     must_fail(
         "update_rotation_policy",
-        client.update_rotation_policy(key_id, true, Some("7d")),
+        client
+            .update_rotation_policy(key_id, true, Some("7d"))
+            .map(drop),
     );
 
     // The failed changes left the client as it was.
@@ -2343,7 +2364,9 @@ fn check_read_only_folder_in_use(dir: &Path, key: &[u8], key_id: &str, blob: &[u
     assert_eq!(describe(&client, key_id)["KeyState"], "Enabled");
     let new_key = client
         .create_key(&Default::default())
-        .expect("a change, with the -wal there");
+        .expect("a change, with the -wal there")
+        .value
+        .key_id;
     client
         .create_alias("alias/read-only-folder", &new_key)
         .expect("a change, with the -wal there");
@@ -2452,7 +2475,7 @@ fn worker_modes() {
     match w.phase.as_str() {
         "create" => {
             let client = open(&with_key(&store, &w.key, true), "create");
-            let key_id = client.create_key(&Default::default()).unwrap();
+            let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
             client.rotate_key(&key_id).unwrap();
             client.create_alias("alias/modes", &key_id).unwrap();
             drop(client);
@@ -2479,7 +2502,7 @@ fn worker_modes() {
                 }
             }
             let client = open(&with_key(&store, &w.key, false), "use");
-            let key_id = client.create_key(&Default::default()).unwrap();
+            let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
             client.create_alias("alias/modes-2", &key_id).unwrap();
             drop(client);
             let opened = ffi_open(&with_key(&other, &w.key, false));

@@ -32,7 +32,7 @@ fn open(url: &str, create: bool) -> Client {
 
 fn primary(client: &Client, key_id: &str) -> String {
     let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(key_id).unwrap()).unwrap();
+        serde_json::from_str(&client.describe_key(key_id).unwrap().to_json()).unwrap();
     doc["KeyMetadata"]["PrimaryKeyVersion"]
         .as_str()
         .unwrap()
@@ -60,7 +60,9 @@ fn an_sqlite_store_is_copied_into_postgresql_and_verified() {
             algorithms: Some("AES_GCM,AES_CBC"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     sqlite.rotate_key(&key_id).unwrap();
     sqlite.create_alias("alias/fleet", &key_id).unwrap();
     let sealed = sqlite

@@ -55,7 +55,11 @@ fn reads_go_on_while_the_server_is_down_and_changes_resume_after() {
         })
         .unwrap(),
     );
-    let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = client
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
 
     // Load: a thread encrypting and decrypting all along.
     let stop = Arc::new(AtomicBool::new(false));
@@ -109,7 +113,7 @@ fn reads_go_on_while_the_server_is_down_and_changes_resume_after() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let made = loop {
         match client.rotate_key(&key_id) {
-            Ok(version) => break version,
+            Ok(made) => break made.value.key_version_id,
             Err(e) => {
                 assert_eq!(e.kind(), ErrorKind::KeyStoreIo, "{e:?}");
                 assert!(Instant::now() < deadline, "changes did not resume: {e:?}");
@@ -121,6 +125,6 @@ fn reads_go_on_while_the_server_is_down_and_changes_resume_after() {
     load.join().unwrap();
     assert_eq!(failures.load(Ordering::SeqCst), 0, "a read failed");
     let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(&key_id).unwrap()).unwrap();
+        serde_json::from_str(&client.describe_key(&key_id).unwrap().to_json()).unwrap();
     assert_eq!(doc["KeyMetadata"]["PrimaryKeyVersion"], made.as_str());
 }

@@ -123,7 +123,7 @@ fn json(text: &str) -> Value {
 }
 
 fn list_keys(client: &Client) -> Vec<String> {
-    let doc = json(&client.list_keys().unwrap());
+    let doc = json(&client.list_keys().unwrap().to_json());
     let keys: Vec<String> = doc["Keys"]["Key"]
         .as_array()
         .unwrap()
@@ -135,7 +135,7 @@ fn list_keys(client: &Client) -> Vec<String> {
 }
 
 fn list_versions(client: &Client, key_id: &str) -> Vec<String> {
-    let doc = json(&client.list_key_versions(key_id).unwrap());
+    let doc = json(&client.list_key_versions(key_id).unwrap().to_json());
     let versions: Vec<String> = doc["KeyVersions"]["KeyVersion"]
         .as_array()
         .unwrap()
@@ -150,7 +150,7 @@ fn list_versions(client: &Client, key_id: &str) -> Vec<String> {
 }
 
 fn list_aliases(client: &Client) -> BTreeMap<String, String> {
-    let doc = json(&client.list_aliases().unwrap());
+    let doc = json(&client.list_aliases().unwrap().to_json());
     let list = doc["Aliases"]["Alias"].as_array().unwrap();
     let aliases: BTreeMap<String, String> = list
         .iter()
@@ -166,7 +166,7 @@ fn list_aliases(client: &Client) -> BTreeMap<String, String> {
 }
 
 fn primary_of(client: &Client, key_id: &str) -> String {
-    let doc = json(&client.describe_key(key_id).unwrap());
+    let doc = json(&client.describe_key(key_id).unwrap().to_json());
     doc["KeyMetadata"]["PrimaryKeyVersion"]
         .as_str()
         .unwrap()
@@ -485,7 +485,9 @@ fn round_trip_across_processes() {
             algorithms: Some("AES_GCM,AES_CBC"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     client.create_alias("alias/rt", &key_id).unwrap();
     let v1 = primary_of(&client, &key_id);
     let mut blobs: Vec<(Vec<u8>, Vec<u8>, String)> = Vec::new();
@@ -509,7 +511,7 @@ fn round_trip_across_processes() {
             ..Default::default()
         })
         .unwrap();
-    let v2 = client.rotate_key(&key_id).unwrap();
+    let v2 = client.rotate_key(&key_id).unwrap().value.key_version_id;
     let (blob, vid) = seal(&client, &key_id, b"after first rotation");
     assert_eq!(vid, v2);
     blobs.push((blob, b"after first rotation".to_vec(), v2.clone()));
@@ -548,7 +550,7 @@ fn round_trip_across_processes() {
     for _ in 0..FRESHNESS_ROUNDS {
         // Vary where in the reader's 200 ms check period the change lands.
         thread::sleep(Duration::from_millis(rng.gen_range(0..250)));
-        let new = client.rotate_key(&key_id).unwrap();
+        let new = client.rotate_key(&key_id).unwrap().value.key_version_id;
         let returned = Instant::now();
         let seen = worker.wait("PRIMARY", Duration::from_secs(5));
         let lag = returned.elapsed();
@@ -570,7 +572,7 @@ fn round_trip_across_processes() {
     let mut stale_decrypts = 0;
     for round in 0..RELOAD_ROUNDS {
         thread::sleep(Duration::from_millis(rng.gen_range(0..100)));
-        let new = client.rotate_key(&key_id).unwrap();
+        let new = client.rotate_key(&key_id).unwrap().value.key_version_id;
         let plaintext = format!("fresh version, round {round}").into_bytes();
         let (blob, vid) = seal(&client, &key_id, &plaintext);
         assert_eq!(vid, new);
@@ -594,7 +596,11 @@ fn round_trip_across_processes() {
     // A version no store holds is still KeyNotFound after the one re-read, and
     // promptly (no hang, no retry loop).
     let stranger = Client::in_memory();
-    let other = stranger.create_key(&Default::default()).unwrap();
+    let other = stranger
+        .create_key(&Default::default())
+        .unwrap()
+        .value
+        .key_id;
     let (foreign, _) = seal(&stranger, &other, b"not from this store");
     let asked = Instant::now();
     worker.send(&format!("DECRYPT {}", hex(&foreign)));
@@ -611,7 +617,7 @@ fn round_trip_across_processes() {
     // KeyNotFound, each within 500 ms.
     const HELD: Duration = Duration::from_secs(2);
     const QUICK: Duration = Duration::from_millis(500);
-    let new = client.rotate_key(&key_id).unwrap();
+    let new = client.rotate_key(&key_id).unwrap().value.key_version_id;
     let (blob, _) = seal(&client, &key_id, b"made just before the transaction");
     let writer = sqlite(&store);
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -710,14 +716,14 @@ fn worker_lost_update() {
     report!("READY");
     wait_for_go();
     for i in 0..count {
-        let key_id = client.create_key(&Default::default()).unwrap();
+        let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
         report!("KEY {key_id}");
-        let vid = client.rotate_key(&key_id).unwrap();
+        let vid = client.rotate_key(&key_id).unwrap().value.key_version_id;
         report!("VERSION {key_id} {vid}");
         let alias = format!("alias/p{index}-{i}");
         client.create_alias(&alias, &key_id).unwrap();
         report!("ALIAS {alias} {key_id}");
-        let shared_vid = client.rotate_key(&shared).unwrap();
+        let shared_vid = client.rotate_key(&shared).unwrap().value.key_version_id;
         report!("SHARED {shared_vid}");
     }
     report!("FINISHED");
@@ -742,7 +748,7 @@ fn no_lost_updates_between_processes(kind: Kind) {
     let go = store.dir().join("go");
     let master = new_master_key();
     let client = store.open(&master, true);
-    let shared = client.create_key(&Default::default()).unwrap();
+    let shared = client.create_key(&Default::default()).unwrap().value.key_id;
     let shared_initial = primary_of(&client, &shared);
 
     let mut workers: Vec<Worker> = (0..PROCESSES)
@@ -862,17 +868,17 @@ fn worker_crash() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut i = 0usize;
     while Instant::now() < deadline {
-        let key_id = client.create_key(&Default::default()).unwrap();
+        let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
         report!("DONE create {key_id}");
         let (blob, vid) = seal(&client, &key_id, CRASH_PLAINTEXT.as_bytes());
         report!("BLOB {vid} {}", hex(&blob));
-        let vid = client.rotate_key(&key_id).unwrap();
+        let vid = client.rotate_key(&key_id).unwrap().value.key_version_id;
         report!("DONE rotate {key_id} {vid}");
         let alias = format!("alias/c{run}-{i}");
         client.create_alias(&alias, &key_id).unwrap();
         report!("DONE alias {alias} {key_id}");
         if i.is_multiple_of(3) {
-            let vid = client.rotate_key(&shared).unwrap();
+            let vid = client.rotate_key(&shared).unwrap().value.key_version_id;
             report!("DONE rotate {shared} {vid}");
         }
         i += 1;
@@ -948,7 +954,7 @@ fn check_store(store: &TestStore, master: &[u8], expected: &Expected) {
     }
     let mut all_versions = BTreeSet::new();
     for key in &keys {
-        let doc = json(&client.describe_key(key).unwrap());
+        let doc = json(&client.describe_key(key).unwrap().to_json());
         let meta = &doc["KeyMetadata"];
         assert_eq!(meta["KeyId"].as_str().unwrap(), key);
         assert_eq!(meta["KeyState"].as_str().unwrap(), "Enabled");
@@ -1045,7 +1051,7 @@ fn crash_at_random_moments_loses_nothing_returned(kind: Kind) {
     let master = new_master_key();
     let shared = {
         let client = store.open(&master, true);
-        client.create_key(&Default::default()).unwrap()
+        client.create_key(&Default::default()).unwrap().value.key_id
     };
     let mut expected = Expected::default();
     expected.keys.insert(shared.clone());
@@ -1102,7 +1108,7 @@ fn crash_at_random_moments_loses_nothing_returned(kind: Kind) {
     // One more change; then the folder holds the store (and its -wal and -shm
     // while a connection is open), nothing else.
     let client = store.open(&master, false);
-    let last = client.create_key(&Default::default()).unwrap();
+    let last = client.create_key(&Default::default()).unwrap().value.key_id;
     expected.keys.insert(last);
     check_store(&store, &master, &expected);
     if kind == Kind::Sqlite {
@@ -1188,7 +1194,7 @@ fn due_rotation_noticed_by_many_processes_happens_once(kind: Kind) {
         .as_secs() as i64;
     let client = store.open(&master, true);
     client.set_clock(Some(Arc::new(move || t0)));
-    let key_id = client.create_key(&Default::default()).unwrap();
+    let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
     client
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
@@ -1242,7 +1248,7 @@ fn due_rotation_noticed_by_many_processes_happens_once(kind: Kind) {
             BTreeSet::from([versions.last().unwrap().clone()]),
             "round {round}: the processes used different versions"
         );
-        let doc = json(&fresh.describe_key(&key_id).unwrap());
+        let doc = json(&fresh.describe_key(&key_id).unwrap().to_json());
         // The schedule stays fixed: the next date is one interval after the date
         // that fell due, whoever noticed it.
         let next = doc["KeyMetadata"]["NextRotationDate"]

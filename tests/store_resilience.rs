@@ -51,7 +51,7 @@ fn open_blob(client: &Client, blob: &[u8]) -> Vec<u8> {
 
 fn primary(client: &Client, key_id: &str) -> String {
     let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(key_id).unwrap()).unwrap();
+        serde_json::from_str(&client.describe_key(key_id).unwrap().to_json()).unwrap();
     doc["KeyMetadata"]["PrimaryKeyVersion"]
         .as_str()
         .unwrap()
@@ -74,7 +74,11 @@ fn a_due_rotation_that_cannot_be_written_never_fails_a_read(kind: Kind) {
     };
     let client = store.open(&MASTER, true);
     let clock = with_clock(&client);
-    let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = client
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     client
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
@@ -126,13 +130,21 @@ fn a_store_restored_from_an_older_copy_is_adopted(kind: Kind) {
         return;
     };
     let writer = store.open(&MASTER, true);
-    let key_id = writer.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = writer
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let v1 = primary(&writer, &key_id);
     let backup = store.backup();
 
     let reader = store.open(&MASTER, false);
-    let later = writer.rotate_key(&key_id).unwrap();
-    let extra = writer.create_key(&CreateKeyRequest::default()).unwrap();
+    let later = writer.rotate_key(&key_id).unwrap().value.key_version_id;
+    let extra = writer
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let deadline = Instant::now() + Duration::from_secs(5);
     while primary(&reader, &key_id) != later {
         assert!(
@@ -164,7 +176,7 @@ fn a_store_restored_from_an_older_copy_is_adopted(kind: Kind) {
         "nothing encrypts under a version the store lacks"
     );
     // The writer adopts it too, at its next change, and goes on from it.
-    let next = writer.rotate_key(&key_id).unwrap();
+    let next = writer.rotate_key(&key_id).unwrap().value.key_version_id;
     assert_ne!(next, later);
     let deadline = Instant::now() + Duration::from_secs(5);
     while primary(&reader, &key_id) != next {
@@ -215,7 +227,11 @@ fn a_client_opened_before_fork_works_in_the_child(kind: Kind, name: &str) {
     }
     let store = TestStore::new(kind, "fork").expect("the store");
     let client = store.open(&MASTER, true);
-    let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+    let key_id = client
+        .create_key(&CreateKeyRequest::default())
+        .unwrap()
+        .value
+        .key_id;
     let (blob, _) = seal(&client, &key_id, b"from the parent");
     // Let a background freshness check start, so that one may be under way at fork.
     std::thread::sleep(Duration::from_millis(250));
@@ -230,7 +246,7 @@ fn a_client_opened_before_fork_works_in_the_child(kind: Kind, name: &str) {
             assert_eq!(open_blob(&client, &blob), b"from the parent");
             let (child_blob, _) = seal(&client, &key_id, b"from the child");
             assert_eq!(open_blob(&client, &child_blob), b"from the child");
-            let rotated = client.rotate_key(&key_id).unwrap();
+            let rotated = client.rotate_key(&key_id).unwrap().value.key_version_id;
             assert_eq!(primary(&client, &key_id), rotated);
             std::fs::write(store.dir().join("child-version"), rotated).unwrap();
         }))

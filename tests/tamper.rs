@@ -65,7 +65,7 @@ fn expected_for_version_change(blob: &[u8]) -> ErrorKind {
 
 fn setup() -> (Client, String) {
     let client = Client::in_memory();
-    let key_id = client.create_key(&all_modes()).unwrap();
+    let key_id = client.create_key(&all_modes()).unwrap().value.key_id;
     // A second key (and a second version of the first) so that stores hold more than
     // the one version named in the blobs.
     client.create_key(&all_modes()).unwrap();

@@ -30,7 +30,8 @@ struct Record {
 }
 
 fn versions(client: &Client, key_id: &str) -> Vec<String> {
-    let doc: Value = serde_json::from_str(&client.list_key_versions(key_id).unwrap()).unwrap();
+    let doc: Value =
+        serde_json::from_str(&client.list_key_versions(key_id).unwrap().to_json()).unwrap();
     doc["KeyVersions"]["KeyVersion"]
         .as_array()
         .unwrap()
@@ -133,8 +134,8 @@ fn shared_client_under_concurrent_rotation_and_alias_flips() {
         algorithms: Some("AES_GCM,AES_CBC,AES_ECB"),
         ..Default::default()
     };
-    let key_a = client.create_key(&all_modes).unwrap();
-    let key_b = client.create_key(&all_modes).unwrap();
+    let key_a = client.create_key(&all_modes).unwrap().value.key_id;
+    let key_b = client.create_key(&all_modes).unwrap().value.key_id;
     let initial_a = versions(&client, &key_a)[0].clone();
     let initial_b = versions(&client, &key_b)[0].clone();
     client.create_alias(ALIAS, &key_a).unwrap();
@@ -169,10 +170,10 @@ fn shared_client_under_concurrent_rotation_and_alias_flips() {
             let mut created = Vec::new();
             for m in 0..MUTATIONS {
                 match m % 4 {
-                    0 => created.push(client.rotate_key(&key_a).unwrap()),
-                    1 => client.update_alias(ALIAS, &key_b).unwrap(),
-                    2 => created.push(client.rotate_key(&key_b).unwrap()),
-                    _ => client.update_alias(ALIAS, &key_a).unwrap(),
+                    0 => created.push(client.rotate_key(&key_a).unwrap().value.key_version_id),
+                    1 => drop(client.update_alias(ALIAS, &key_b).unwrap()),
+                    2 => created.push(client.rotate_key(&key_b).unwrap().value.key_version_id),
+                    _ => drop(client.update_alias(ALIAS, &key_a).unwrap()),
                 }
                 // Wait until some alias call has started after this change: at most
                 // WORKERS calls were in flight when it was made.

@@ -82,7 +82,9 @@ impl<'c> Keys<'c> {
                 algorithms: Some("AES_GCM,AES_CBC"),
                 ..Default::default()
             })
-            .expect("create EXTERNAL key");
+            .expect("create EXTERNAL key")
+            .value
+            .key_id;
         self.client
             .import_key_material(&key_id, material, 0)
             .expect("import the vector key");

@@ -18,9 +18,11 @@ pub struct kms_client {
     client: Client,
 }
 
+#[cfg(test)]
 impl kms_client {
-    /// The Rust client behind the handle, for Rust code that mixes both APIs.
-    pub fn client(&self) -> &Client {
+    /// The Rust client behind the handle: the crate's tests install a panicking
+    /// Rust clock through it (src/ffi/panic_boundary_tests.rs).
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 }

@@ -8,7 +8,7 @@ use super::convert::{bytes, free_c_string, into_c_string, opt_str, out_ptr, req_
 use super::guard::{guard, guard_void};
 use super::status::{kms_error, kms_status, ErrorOut};
 use crate::error::Result;
-use crate::service::{Client, CreateKeyRequest};
+use crate::service::{Client, CreateKeyRequest, Response};
 
 /// Runs `op` on the client and, on success, hands its string to `*out`.
 ///
@@ -41,21 +41,22 @@ unsafe fn with_string_out(
     })
 }
 
-/// Runs `op`, which has no output.
+/// Runs `op`, whose answer has no C output (the RequestId of a success is not
+/// returned over the C ABI).
 ///
 /// # Safety
 /// `client` is NULL or live.
-unsafe fn without_out(
+unsafe fn without_out<T>(
     client: *mut kms_client,
     error: *mut kms_error,
-    op: impl FnOnce(&Client) -> Result<()>,
+    op: impl FnOnce(&Client) -> Result<Response<T>>,
 ) -> kms_status {
     // SAFETY: `error` is NULL or writable, per this function's contract.
     let error = unsafe { ErrorOut::new(error) };
     guard(error, || {
         // SAFETY: NULL or live.
         let client = unsafe { client_ref(client) }?;
-        op(client)
+        op(client).map(drop)
     })
 }
 
@@ -91,7 +92,11 @@ pub unsafe extern "C" fn kms_key_rotate(
             "key_version_id_out",
             true,
             error,
-            |c| c.rotate_key(req_str(key_id, "KeyId")?),
+            |c| {
+                Ok(c.rotate_key(req_str(key_id, "KeyId")?)?
+                    .value
+                    .key_version_id)
+            },
         )
     }
 }
@@ -179,6 +184,7 @@ pub unsafe extern "C" fn kms_create_key(
                 description: opt_str(description, "Description")?,
                 ..Default::default()
             })
+            .map(|created| created.value.key_id)
         })
     }
 }
@@ -237,7 +243,7 @@ pub unsafe extern "C" fn kms_create_key_with_options(
     unsafe {
         with_string_out(client, key_id_out, "key_id_out", false, error, |c| {
             if options.is_null() {
-                return c.create_key(&CreateKeyRequest::default());
+                return Ok(c.create_key(&CreateKeyRequest::default())?.value.key_id);
             }
             // Every field is a pointer: any bit pattern is a valid value. Copied
             // out, no reference to caller memory is kept.
@@ -250,6 +256,7 @@ pub unsafe extern "C" fn kms_create_key_with_options(
                 key_id: opt_str(options.key_id, "KeyId")?,
                 algorithms: opt_str(options.algorithms, "Algorithms")?,
             })
+            .map(|created| created.value.key_id)
         })
     }
 }
@@ -298,7 +305,6 @@ pub unsafe extern "C" fn kms_import_key_version(
                 bytes(material, material_len, "KeyMaterial")?,
                 key_material_expire_unix,
             )
-            .map(drop)
         })
     }
 }
@@ -550,6 +556,7 @@ pub unsafe extern "C" fn kms_describe_key(
     unsafe {
         with_string_out(client, json_out, "json_out", false, error, |c| {
             c.describe_key(req_str(key_id, "KeyId")?)
+                .map(|answer| answer.to_json())
         })
     }
 }
@@ -575,7 +582,7 @@ pub unsafe extern "C" fn kms_list_keys(
     // SAFETY: forwarded contract.
     unsafe {
         with_string_out(client, json_out, "json_out", false, error, |c| {
-            c.list_keys()
+            c.list_keys().map(|answer| answer.to_json())
         })
     }
 }
@@ -604,6 +611,7 @@ pub unsafe extern "C" fn kms_list_key_versions(
     unsafe {
         with_string_out(client, json_out, "json_out", false, error, |c| {
             c.list_key_versions(req_str(key_id, "KeyId")?)
+                .map(|answer| answer.to_json())
         })
     }
 }
@@ -628,7 +636,7 @@ pub unsafe extern "C" fn kms_list_aliases(
     // SAFETY: forwarded contract.
     unsafe {
         with_string_out(client, json_out, "json_out", false, error, |c| {
-            c.list_aliases()
+            c.list_aliases().map(|answer| answer.to_json())
         })
     }
 }

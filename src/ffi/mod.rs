@@ -13,6 +13,8 @@ mod crypto;
 mod data_keys;
 mod guard;
 mod keys;
+#[cfg(test)]
+mod panic_boundary_tests;
 mod response;
 mod status;
 

@@ -239,7 +239,9 @@ fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
             origin: Some("EXTERNAL"),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .value
+        .key_id;
     client
         .import_key_material(&key_id, &material, NOW + DAY)
         .unwrap();
@@ -249,7 +251,7 @@ fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
 
     // A day and a second later the material has expired and is wiped.
     clock.store(NOW + DAY + 1, std::sync::atomic::Ordering::SeqCst);
-    let described = client.describe_key(&key_id).unwrap();
+    let described = client.describe_key(&key_id).unwrap().to_json();
     assert!(described.contains("PendingImport"), "{described}");
     drop(client);
 
@@ -262,6 +264,7 @@ fn an_expired_imported_key_leaves_no_ghash_key_in_the_store() {
     assert!(client
         .describe_key(&key_id)
         .unwrap()
+        .to_json()
         .contains("PendingImport"));
     let records = sqlite_records(&path);
     assert_eq!(records.len(), 1);

@@ -614,7 +614,9 @@ mod tests {
                 algorithms: Some("AES_GCM,AES_CBC"),
                 ..Default::default()
             })
-            .unwrap();
+            .unwrap()
+            .value
+            .key_id;
         let mut seen = std::collections::HashSet::new();
         for algorithm in ["AES_GCM", "AES_CBC"] {
             for _ in 0..200 {
@@ -652,7 +654,11 @@ mod tests {
         );
         assert!(shown.contains("20 bytes, redacted"), "{shown}");
         let client = Client::in_memory();
-        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        let key_id = client
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .value
+            .key_id;
         let sealed = client
             .advance_encrypt(&EncryptRequest {
                 key_id: &key_id,

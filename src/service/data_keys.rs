@@ -130,7 +130,11 @@ mod tests {
     #[test]
     fn data_keys_decrypt_to_themselves() {
         let client = Client::in_memory();
-        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        let key_id = client
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .value
+            .key_id;
         let first = client
             .encrypt(&crate::service::EncryptRequest {
                 key_id: &key_id,
@@ -196,7 +200,11 @@ mod tests {
     #[test]
     fn number_of_bytes_is_checked() {
         let client = Client::in_memory();
-        let key_id = client.create_key(&CreateKeyRequest::default()).unwrap();
+        let key_id = client
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .value
+            .key_id;
         for n in [0, 1025, usize::MAX] {
             let err = client
                 .generate_data_key(&DataKeyRequest {

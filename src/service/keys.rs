@@ -5,7 +5,9 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::client::Client;
+use super::metadata::{KeyMetadata, KeyVersionRef};
 use super::params::required;
+use super::response::Response;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::keystore::{
@@ -62,11 +64,19 @@ fn unsupported_for(key: &Key, what: &str) -> Option<Error> {
 }
 
 impl Client {
+    /// Runs one change that answers with nothing but its RequestId.
+    fn change(&self, f: impl FnOnce(i64) -> Result<()>) -> Result<Response<()>> {
+        self.call(|request_id, now| {
+            f(now)?;
+            Ok(Response::new(request_id, ()))
+        })
+    }
+
     /// CreateKey: a new key with its initial (and primary) version, or, for origin
     /// EXTERNAL, a key in PendingImport awaiting [`Client::import_key_material`].
-    /// Returns the KeyId.
-    pub fn create_key(&self, request: &CreateKeyRequest<'_>) -> Result<String> {
-        self.call(|_, now| {
+    /// Answers with the new key's metadata.
+    pub fn create_key(&self, request: &CreateKeyRequest<'_>) -> Result<Response<KeyMetadata>> {
+        self.call(|request_id, now| {
             let spec = KeySpec::parse(request.key_spec)?;
             let usage = KeyUsage::parse(request.key_usage)?.unwrap_or(spec.default_usage());
             if !spec.allows_usage(usage) {
@@ -148,6 +158,7 @@ impl Client {
                 material_expire: None,
                 modes,
             };
+            let metadata = KeyMetadata::of(&key, now);
             self.store.mutate(now, |model| {
                 if model.key_id_taken(&key.key_id) {
                     return Err(Error::invalid_parameter(
@@ -165,7 +176,7 @@ impl Client {
                 model.insert_key(key);
                 Ok(())
             })?;
-            Ok(key_id)
+            Ok(Response::new(request_id, metadata))
         })
     }
 
@@ -182,16 +193,16 @@ impl Client {
         key_id: &str,
         key_material: &[u8],
         expire_unix: i64,
-    ) -> Result<()> {
-        self.call(|_, now| {
+    ) -> Result<Response<()>> {
+        self.call(|request_id, now| {
             self.import(
                 key_id,
                 ImportTarget::Initial,
                 key_material,
                 expire_unix,
                 now,
-            )
-            .map(drop)
+            )?;
+            Ok(Response::new(request_id, ()))
         })
     }
 
@@ -204,15 +215,15 @@ impl Client {
     /// material); with other material it is `InvalidKeyMaterial`. `expire_unix` (0:
     /// never) applies to the whole key: when it passes, every version's material is
     /// wiped and the key is PendingImport until each version is imported again.
-    /// Returns the KeyVersionId.
+    /// Answers with the real KeyId (also for an alias) and the KeyVersionId.
     pub fn import_key_version(
         &self,
         key_id: &str,
         key_version_id: Option<&str>,
         material: &[u8],
         expire_unix: i64,
-    ) -> Result<String> {
-        self.call(|_, now| {
+    ) -> Result<Response<KeyVersionRef>> {
+        self.call(|request_id, now| {
             let key_version_id = key_version_id.filter(|id| !id.is_empty());
             if let Some(id) = key_version_id {
                 if !ids::is_blob_key_version_id(id.as_bytes()) {
@@ -222,17 +233,19 @@ impl Client {
                     ));
                 }
             }
-            self.import(
+            let version = self.import(
                 key_id,
                 ImportTarget::Version(key_version_id),
                 material,
                 expire_unix,
                 now,
-            )
+            )?;
+            Ok(Response::new(request_id, version))
         })
     }
 
     /// The one import: checks, then gives `target` its material in one change.
+    /// Returns the version it filled.
     fn import(
         &self,
         key_id: &str,
@@ -240,7 +253,7 @@ impl Client {
         key_material: &[u8],
         expire_unix: i64,
         now: i64,
-    ) -> Result<String> {
+    ) -> Result<KeyVersionRef> {
         let key_id = required("KeyId", Some(key_id))?;
         if key_material.is_empty() {
             return Err(Error::missing_parameter("KeyMaterial"));
@@ -334,33 +347,41 @@ impl Client {
             }
             version.check_value = Some(check_value);
             version.material = Some(Arc::new(material));
-            let id = version.key_version_id.clone();
+            let filled = KeyVersionRef {
+                key_id: key.key_id.clone(),
+                key_version_id: version.key_version_id.clone(),
+            };
             key.material_expire = (expire_unix != 0).then_some(expire_unix);
             if key.state == KeyState::PendingImport
                 && key.versions.iter().all(|v| v.material.is_some())
             {
                 key.state = KeyState::Enabled;
             }
-            Ok(id)
+            Ok(filled)
         })
     }
 
     /// CreateKeyVersion: a new version with fresh material becomes primary. Old
-    /// versions stay and keep decrypting. Returns the new KeyVersionId.
-    pub fn rotate_key(&self, key_id: &str) -> Result<String> {
-        self.call(|_, now| {
+    /// versions stay and keep decrypting. Answers with the real KeyId and the new
+    /// KeyVersionId.
+    pub fn rotate_key(&self, key_id: &str) -> Result<Response<KeyVersionRef>> {
+        self.call(|request_id, now| {
             let key_id = required("KeyId", Some(key_id))?;
-            self.store.mutate(now, |model| {
+            let made = self.store.mutate(now, |model| {
                 let key = model.resolve_mut(key_id, now)?;
                 if let Some(e) = unsupported_for(key, "Creating a key version") {
                     return Err(e);
                 }
                 key.state_at(now).require_enabled()?;
                 let version = new_version(key, now)?;
-                let id = version.key_version_id.clone();
+                let made = KeyVersionRef {
+                    key_id: key.key_id.clone(),
+                    key_version_id: version.key_version_id.clone(),
+                };
                 key.add_primary_version(version);
-                Ok(id)
-            })
+                Ok(made)
+            })?;
+            Ok(Response::new(request_id, made))
         })
     }
 
@@ -372,8 +393,8 @@ impl Client {
         key_id: &str,
         enable_automatic_rotation: bool,
         rotation_interval: Option<&str>,
-    ) -> Result<()> {
-        self.call(|_, now| {
+    ) -> Result<Response<()>> {
+        self.change(|now| {
             let key_id = required("KeyId", Some(key_id))?;
             let interval = rotation_interval
                 .filter(|s| !s.is_empty())
@@ -403,17 +424,17 @@ impl Client {
     }
 
     /// EnableKey: Disabled → Enabled (Enabled stays Enabled).
-    pub fn enable_key(&self, key_id: &str) -> Result<()> {
+    pub fn enable_key(&self, key_id: &str) -> Result<Response<()>> {
         self.set_state(key_id, KeyState::Enabled)
     }
 
     /// DisableKey: Enabled → Disabled (Disabled stays Disabled).
-    pub fn disable_key(&self, key_id: &str) -> Result<()> {
+    pub fn disable_key(&self, key_id: &str) -> Result<Response<()>> {
         self.set_state(key_id, KeyState::Disabled)
     }
 
-    fn set_state(&self, key_id: &str, target: KeyState) -> Result<()> {
-        self.call(|_, now| {
+    fn set_state(&self, key_id: &str, target: KeyState) -> Result<Response<()>> {
+        self.change(|now| {
             let key_id = required("KeyId", Some(key_id))?;
             self.store.mutate(now, |model| {
                 let key = model.resolve_mut(key_id, now)?;
@@ -429,8 +450,12 @@ impl Client {
     }
 
     /// ScheduleKeyDeletion: the key is PendingDeletion for 7 to 366 days, then gone.
-    pub fn schedule_key_deletion(&self, key_id: &str, pending_window_in_days: i32) -> Result<()> {
-        self.call(|_, now| {
+    pub fn schedule_key_deletion(
+        &self,
+        key_id: &str,
+        pending_window_in_days: i32,
+    ) -> Result<Response<()>> {
+        self.change(|now| {
             let key_id = required("KeyId", Some(key_id))?;
             if !PENDING_WINDOW_DAYS.contains(&pending_window_in_days) {
                 return Err(Error::invalid_parameter(
@@ -453,8 +478,8 @@ impl Client {
 
     /// CancelKeyDeletion: a PendingDeletion key returns to Enabled (or to
     /// PendingImport, for an EXTERNAL key that has no material).
-    pub fn cancel_key_deletion(&self, key_id: &str) -> Result<()> {
-        self.call(|_, now| {
+    pub fn cancel_key_deletion(&self, key_id: &str) -> Result<Response<()>> {
+        self.change(|now| {
             let key_id = required("KeyId", Some(key_id))?;
             self.store.mutate(now, |model| {
                 let key = model.resolve_mut(key_id, now)?;
@@ -478,8 +503,8 @@ impl Client {
     }
 
     /// CreateAlias: `alias_name` names the key `key_id` (an ID or another alias).
-    pub fn create_alias(&self, alias_name: &str, key_id: &str) -> Result<()> {
-        self.call(|_, now| {
+    pub fn create_alias(&self, alias_name: &str, key_id: &str) -> Result<Response<()>> {
+        self.change(|now| {
             let alias_name = required("AliasName", Some(alias_name))?;
             let key_id = required("KeyId", Some(key_id))?;
             ids::check_alias_name(alias_name)?;
@@ -495,8 +520,8 @@ impl Client {
     }
 
     /// UpdateAlias: an existing alias names another key.
-    pub fn update_alias(&self, alias_name: &str, key_id: &str) -> Result<()> {
-        self.call(|_, now| {
+    pub fn update_alias(&self, alias_name: &str, key_id: &str) -> Result<Response<()>> {
+        self.change(|now| {
             let alias_name = required("AliasName", Some(alias_name))?;
             let key_id = required("KeyId", Some(key_id))?;
             ids::check_alias_name(alias_name)?;
@@ -512,8 +537,8 @@ impl Client {
     }
 
     /// DeleteAlias.
-    pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
-        self.call(|_, now| {
+    pub fn delete_alias(&self, alias_name: &str) -> Result<Response<()>> {
+        self.change(|now| {
             let alias_name = required("AliasName", Some(alias_name))?;
             ids::check_alias_name(alias_name)?;
             self.store.mutate(now, |model| {

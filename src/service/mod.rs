@@ -5,7 +5,7 @@
 //! use localkms::service::{Client, EncryptRequest, DecryptRequest};
 //!
 //! let client = Client::in_memory();
-//! let key_id = client.create_key(&Default::default()).unwrap();
+//! let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
 //! client.create_alias("alias/app", &key_id).unwrap();
 //! let sealed = client
 //!     .advance_encrypt(&EncryptRequest { key_id: "alias/app", plaintext: b"secret", ..Default::default() })
@@ -23,11 +23,17 @@ mod crypto_ops;
 mod data_keys;
 mod describe;
 mod keys;
+mod metadata;
 mod params;
 mod redacted;
+mod response;
+mod service_json;
 
 pub use client::{Client, Clock, OpenOptions};
 pub use copy::CopyReport;
 pub use crypto_ops::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
 pub use data_keys::{DataKeyRequest, DataKeyResponse, DEFAULT_DATA_KEY_LEN, MAX_DATA_KEY_LEN};
 pub use keys::CreateKeyRequest;
+pub use metadata::{AliasSummary, KeyMetadata, KeySummary, KeyVersionRef, KeyVersionSummary};
+pub use response::Response;
+pub use service_json::ServiceJson;

@@ -2,5 +2,6 @@
 //! `mod common;` uses only some of them.
 #![allow(dead_code)]
 
+pub mod shapes;
 pub mod stores;
 pub mod v1_file;

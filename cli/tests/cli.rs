@@ -3,6 +3,7 @@
 //! a full session, and `store copy` between SQLite files, out of a localkms 0.1
 //! store file, and (with `LOCALKMS_TEST_POSTGRES_URL`) into PostgreSQL.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::io::Write;
@@ -15,6 +16,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::Value;
 
+use common::shapes::is_uuid_v4;
 use common::v1_file::{v1_store_file, V1Key};
 
 const BIN: &str = env!("CARGO_BIN_EXE_localkms");
@@ -429,6 +431,81 @@ fn full_session() {
     );
     assert_eq!(described["KeyMetadata"]["KeyState"], "Enabled");
 }
+
+/// Every command prints the RequestId of its library call (a UUID v4, one per call),
+/// the changes that answer with nothing else too, and so does a failed call.
+#[test]
+fn every_command_prints_the_request_id_of_its_call() {
+    let env = Env::new("request-ids");
+    let mut ids: Vec<String> = Vec::new();
+    let mut take = |doc: Value| {
+        let id = s(&doc["RequestId"]).to_owned();
+        assert!(is_uuid_v4(&id), "{doc}");
+        ids.push(id);
+        doc
+    };
+    let created = take(env.run("create-key", &[]).json());
+    let key_id = s(&created["KeyMetadata"]["KeyId"]).to_owned();
+    let key = ["--key-id", key_id.as_str()];
+    let alias = ["--alias-name", "alias/ids", "--key-id", key_id.as_str()];
+    take(env.run("create-alias", &alias).json());
+    take(env.run("update-alias", &alias).json());
+    let rotated = take(env.run("rotate", &["--key-id", "alias/ids"]).json());
+    assert_eq!(s(&rotated["KeyId"]), key_id);
+    for command in [
+        "describe-key",
+        "list-key-versions",
+        "disable-key",
+        "enable-key",
+    ] {
+        take(env.run(command, &key).json());
+    }
+    take(
+        env.run(
+            "update-rotation-policy",
+            &[
+                &key[..],
+                &[
+                    "--enable-automatic-rotation",
+                    "true",
+                    "--rotation-interval",
+                    "30d",
+                ],
+            ]
+            .concat(),
+        )
+        .json(),
+    );
+    take(env.run("schedule-key-deletion", &key).json());
+    take(env.run("cancel-key-deletion", &key).json());
+    take(env.run("list-keys", &[]).json());
+    take(env.run("list-aliases", &[]).json());
+    take(
+        env.run("delete-alias", &["--alias-name", "alias/ids"])
+            .json(),
+    );
+    let external = take(env.run("create-key", &["--origin", "EXTERNAL"]).json());
+    let external = s(&external["KeyMetadata"]["KeyId"]).to_owned();
+    let material = STANDARD_MATERIAL;
+    take(
+        env.run(
+            "import-key-material",
+            &["--key-id", &external, "--key-material-base64", material],
+        )
+        .json(),
+    );
+    // Failed library calls: the error's RequestId.
+    let missing = ["--key-id", "key-000000000000000000000"];
+    for command in ["describe-key", "rotate", "enable-key"] {
+        let err = env.run(command, &missing).error(3, "Forbidden.KeyNotFound");
+        take(err);
+    }
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "{ids:?}");
+}
+
+/// 32 bytes of key material in Base64.
+const STANDARD_MATERIAL: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 #[test]
 fn init_writes_a_private_key_file_and_never_overwrites_it() {

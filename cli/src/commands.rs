@@ -10,7 +10,7 @@ use localkms::crypto::blob::BLOB_MAGIC;
 use localkms::crypto::{padding_name, Algorithm, Mode};
 use localkms::service::{
     Client, CreateKeyRequest, DataKeyRequest, DataKeyResponse, DecryptRequest, EncryptRequest,
-    EncryptResponse, OpenOptions,
+    EncryptResponse, OpenOptions, Response, ServiceJson,
 };
 use localkms::{Error, ErrorKind, Result};
 use zeroize::Zeroizing;
@@ -29,12 +29,12 @@ pub fn run(command: Command) -> Result<Zeroizing<String>> {
     match command {
         Command::Init(args) => init(&args),
         Command::CreateKey(args) => create_key(&args),
-        Command::DescribeKey(args) => library_json(open(&args.store)?.describe_key(&args.key_id)),
-        Command::ListKeys(args) => library_json(open(&args.store)?.list_keys()),
+        Command::DescribeKey(args) => answer(open(&args.store)?.describe_key(&args.key_id)),
+        Command::ListKeys(args) => answer(open(&args.store)?.list_keys()),
         Command::ListKeyVersions(args) => {
-            library_json(open(&args.store)?.list_key_versions(&args.key_id))
+            answer(open(&args.store)?.list_key_versions(&args.key_id))
         }
-        Command::ListAliases(args) => library_json(open(&args.store)?.list_aliases()),
+        Command::ListAliases(args) => answer(open(&args.store)?.list_aliases()),
         Command::EnableKey(args) => on_key(&args, Client::enable_key),
         Command::DisableKey(args) => on_key(&args, Client::disable_key),
         Command::CancelKeyDeletion(args) => on_key(&args, Client::cancel_key_deletion),
@@ -45,11 +45,8 @@ pub fn run(command: Command) -> Result<Zeroizing<String>> {
         Command::ImportKeyVersion(args) => import_key_version(args),
         Command::CreateAlias(args) => on_alias(&args, Client::create_alias),
         Command::UpdateAlias(args) => on_alias(&args, Client::update_alias),
-        Command::DeleteAlias(args) => {
-            open(&args.store)?.delete_alias(&args.alias_name)?;
-            request_id_only()
-        }
-        Command::Rotate(args) => rotate(&args),
+        Command::DeleteAlias(args) => answer(open(&args.store)?.delete_alias(&args.alias_name)),
+        Command::Rotate(args) => answer(open(&args.store)?.rotate_key(&args.key_id)),
         Command::UpdateRotationPolicy(args) => update_rotation_policy(&args),
         Command::AdvanceEncrypt(args) => advance_encrypt(args),
         Command::Encrypt(args) => encrypt(args, BlobFormat::Dollar, Client::encrypt),
@@ -119,8 +116,7 @@ fn open_or_create(store: &StoreName, master_key_file: &Path) -> Result<Client> {
 }
 
 /// The library's error, with the library option it names (`create_if_missing`)
-/// put as the command that does it. The message is rewritten, so the error gets
-/// a fresh RequestId when printed.
+/// put as the command that does it, and the library's RequestId.
 fn in_cli_terms(error: Error) -> Error {
     const LIBRARY_TERMS: &str = "set create_if_missing to create it";
     if !error.message().contains(LIBRARY_TERMS) {
@@ -133,39 +129,26 @@ fn in_cli_terms(error: Error) -> Error {
             "create it with `localkms init` or `localkms store copy --to`",
         ),
     )
+    .with_request_id(error.request_id())
 }
 
-/// A fresh RequestId, for calls whose library answer carries none.
-fn new_request_id() -> Result<String> {
-    localkms::ids::new_request_id()
-}
-
-/// `{"RequestId": "..."}`: the answer of the calls that return nothing else.
-fn request_id_only() -> Result<Zeroizing<String>> {
-    Ok(JsonObject::new()
-        .string("RequestId", &new_request_id()?)
-        .finish())
-}
-
-/// The library's own JSON document, as is.
-fn library_json(result: Result<String>) -> Result<Zeroizing<String>> {
-    result.map(Zeroizing::new)
+/// The library's answer as the service's JSON document, with the call's RequestId.
+fn answer<T: ServiceJson>(result: Result<Response<T>>) -> Result<Zeroizing<String>> {
+    result.map(|answer| Zeroizing::new(answer.to_json()))
 }
 
 fn on_key(
     args: &KeyArgs,
-    call: impl FnOnce(&Client, &str) -> Result<()>,
+    call: impl FnOnce(&Client, &str) -> Result<Response<()>>,
 ) -> Result<Zeroizing<String>> {
-    call(&open(&args.store)?, &args.key_id)?;
-    request_id_only()
+    answer(call(&open(&args.store)?, &args.key_id))
 }
 
 fn on_alias(
     args: &AliasArgs,
-    call: impl FnOnce(&Client, &str, &str) -> Result<()>,
+    call: impl FnOnce(&Client, &str, &str) -> Result<Response<()>>,
 ) -> Result<Zeroizing<String>> {
-    call(&open(&args.store)?, &args.alias_name, &args.key_id)?;
-    request_id_only()
+    answer(call(&open(&args.store)?, &args.alias_name, &args.key_id))
 }
 
 fn init(args: &InitArgs) -> Result<Zeroizing<String>> {
@@ -185,77 +168,44 @@ fn init(args: &InitArgs) -> Result<Zeroizing<String>> {
         .finish())
 }
 
-/// CreateKey answers with the new key's metadata: the DescribeKey document.
+/// CreateKey answers with the new key's metadata, as DescribeKey does.
 fn create_key(args: &CreateKeyArgs) -> Result<Zeroizing<String>> {
     let client = open(&args.store)?;
-    let key_id = client.create_key(&CreateKeyRequest {
+    answer(client.create_key(&CreateKeyRequest {
         key_spec: args.key_spec.as_deref(),
         key_usage: args.key_usage.as_deref(),
         origin: args.origin.as_deref(),
         description: args.description.as_deref(),
         key_id: args.key_id.as_deref(),
         algorithms: args.algorithms.as_deref(),
-    })?;
-    library_json(client.describe_key(&key_id))
+    }))
 }
 
 fn import_key_material(mut args: ImportArgs) -> Result<Zeroizing<String>> {
     let client = open(&args.key.store)?;
     let material = input::read_key_material(&mut args.material)?;
-    client.import_key_material(&args.key.key_id, &material, args.key_material_expire_unix)?;
-    request_id_only()
+    answer(client.import_key_material(&args.key.key_id, &material, args.key_material_expire_unix))
 }
 
-/// ImportKeyVersion: `{"KeyId","KeyVersionId","RequestId"}`, as CreateKeyVersion.
+/// ImportKeyVersion: `{"KeyId","KeyVersionId","RequestId"}`, as CreateKeyVersion
+/// (the real KeyId, also when an alias was given).
 fn import_key_version(mut args: ImportVersionArgs) -> Result<Zeroizing<String>> {
     let client = open(&args.key.store)?;
     let material = input::read_key_material(&mut args.material)?;
-    let key_version_id = client.import_key_version(
+    answer(client.import_key_version(
         &args.key.key_id,
         args.key_version_id.as_deref(),
         &material,
         args.key_material_expire_unix,
-    )?;
-    // A mirrored key's versions do not name it: show the real KeyId of an alias.
-    let key_id = if args.key.key_id.starts_with("alias/") {
-        real_key_id(&client, &args.key.key_id)?
-    } else {
-        args.key.key_id.clone()
-    };
-    Ok(JsonObject::new()
-        .string("KeyId", &key_id)
-        .string("KeyVersionId", &key_version_id)
-        .string("RequestId", &new_request_id()?)
-        .finish())
-}
-
-/// The KeyId an alias names, from DescribeKey.
-fn real_key_id(client: &Client, key_id: &str) -> Result<String> {
-    let described: serde_json::Value = serde_json::from_str(&client.describe_key(key_id)?)
-        .map_err(|e| Error::internal(format!("DescribeKey answered with bad JSON: {e}.")))?;
-    described["KeyMetadata"]["KeyId"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Error::internal("DescribeKey answered without a KeyId."))
-}
-
-/// CreateKeyVersion: `{"KeyId","KeyVersionId","RequestId"}`.
-fn rotate(args: &KeyArgs) -> Result<Zeroizing<String>> {
-    let key_version_id = open(&args.store)?.rotate_key(&args.key_id)?;
-    Ok(JsonObject::new()
-        .string("KeyId", localkms::ids::key_id_of_version(&key_version_id))
-        .string("KeyVersionId", &key_version_id)
-        .string("RequestId", &new_request_id()?)
-        .finish())
+    ))
 }
 
 fn update_rotation_policy(args: &RotationPolicyArgs) -> Result<Zeroizing<String>> {
-    open(&args.key.store)?.update_rotation_policy(
+    answer(open(&args.key.store)?.update_rotation_policy(
         &args.key.key_id,
         args.enable_automatic_rotation,
         args.rotation_interval.as_deref(),
-    )?;
-    request_id_only()
+    ))
 }
 
 /// The refusal of `--blob-format gateway` for an algorithm that is not GCM.

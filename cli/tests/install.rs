@@ -4,8 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The repository (this test lives in its member crate `cli/`).
 fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The library's version (the tool's package has its own).
+fn library_version() -> String {
+    // SAFETY: kms_version returns a static NUL-terminated string.
+    let version = unsafe { std::ffi::CStr::from_ptr(localkms::ffi::kms_version()) };
+    version.to_str().unwrap().to_owned()
 }
 
 /// The libraries this cargo test run built sit beside the test binary.
@@ -54,7 +62,8 @@ fn install_then_build_with_pkg_config() {
         .arg(format!("BIN={}", env!("CARGO_BIN_EXE_localkms"))));
 
     let lib = prefix.join("lib");
-    let version = env!("CARGO_PKG_VERSION");
+    let version = library_version();
+    let version = version.as_str();
     assert!(lib.join(format!("liblocalkms.so.{version}")).is_file());
     assert_eq!(
         std::fs::read_link(lib.join("liblocalkms.so.0")).unwrap(),
