@@ -4,6 +4,8 @@
 //! primary rotates (AdvanceEncrypt, AdvanceGenerateDataKey), a spent initial
 //! version refuses (Encrypt, GenerateDataKey). The limit is lowered here.
 
+mod common;
+
 use std::collections::HashMap;
 
 use localkms::service::{
@@ -12,14 +14,7 @@ use localkms::service::{
 use localkms::{Client, ErrorKind};
 
 fn seal(client: &Client, key_id: &str) -> (Vec<u8>, String) {
-    let out = client
-        .advance_encrypt(&EncryptRequest {
-            key_id,
-            plaintext: b"budget",
-            ..Default::default()
-        })
-        .unwrap();
-    (out.ciphertext_blob, out.key_version_id)
+    common::calls::seal(client, key_id, b"budget")
 }
 
 #[test]

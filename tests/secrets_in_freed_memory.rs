@@ -36,6 +36,8 @@
 //!   `Option<FileSource>`) had been copied from stack bytes this test left; the
 //!   test found its own copy, so it wipes its stack after computing the patterns.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ffi::{c_char, c_void, CStr};
@@ -46,6 +48,8 @@ use std::sync::OnceLock;
 use aes::cipher::generic_array::GenericArray;
 use aes::cipher::{BlockEncrypt, KeyInit};
 use localkms::ffi::*;
+
+use common::temp_dir::TempDir;
 
 // ---------------------------------------------------------------------------
 // The scanning allocator
@@ -685,16 +689,7 @@ fn no_secret_of_an_imported_key_is_left_in_freed_memory() {
 
     assert_no_secret_freed("an in-memory client", in_memory_scenario);
 
-    /// Removed however the test ends.
-    struct TempDir(std::path::PathBuf);
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let dir =
-        TempDir(std::env::temp_dir().join(format!("localkms-freed-memory-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).unwrap();
-    assert_no_secret_freed("a file-backed client", || file_scenario(&dir.0));
+    // Removed however the test ends.
+    let dir = TempDir::new("file-backed");
+    assert_no_secret_freed("a file-backed client", || file_scenario(dir.path()));
 }

@@ -3,38 +3,23 @@
 //! store restored from an older copy (adopted whole), and a client used after
 //! `fork()`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
+use localkms::service::{CreateKeyRequest, OpenOptions};
 use localkms::{Client, ErrorKind};
+
+use common::calls::{seal, unseal};
+use common::child::{is_child, run_child};
+use common::temp_dir::TempDir;
 
 const MASTER: [u8; 32] = [0x5a; 32];
 const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!(
-            "localkms-resilience-{}-{label}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn open(store: &Path, create: bool) -> Client {
     Client::open(&OpenOptions {
@@ -53,35 +38,16 @@ fn with_clock(client: &Client) -> Arc<AtomicI64> {
     clock
 }
 
-fn seal(client: &Client, key_id: &str, plaintext: &[u8]) -> (Vec<u8>, String) {
-    let out = client
-        .advance_encrypt(&EncryptRequest {
-            key_id,
-            plaintext,
-            ..Default::default()
-        })
-        .unwrap();
-    (out.ciphertext_blob, out.key_version_id)
-}
-
 fn open_blob(client: &Client, blob: &[u8]) -> Vec<u8> {
-    client
-        .advance_decrypt(&DecryptRequest {
-            ciphertext_blob: blob,
-            ..Default::default()
-        })
-        .unwrap()
-        .plaintext
-        .to_vec()
+    unseal(client, blob).unwrap().0
 }
 
 fn primary(client: &Client, key_id: &str) -> String {
-    let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(key_id).unwrap().to_json()).unwrap();
-    doc["KeyMetadata"]["PrimaryKeyVersion"]
-        .as_str()
+    client
+        .describe_key(key_id)
         .unwrap()
-        .to_owned()
+        .value
+        .primary_key_version
 }
 
 /// Makes every write to the database fail, as a read-only or full one would,
@@ -104,7 +70,7 @@ fn refuse_writes(store: &Path, refuse: bool) {
 #[test]
 fn a_due_rotation_that_cannot_be_written_never_fails_a_read() {
     let dir = TempDir::new("degraded");
-    let store = dir.0.join("store.db");
+    let store = dir.join("store.db");
     let client = open(&store, true);
     let clock = with_clock(&client);
     let key_id = client
@@ -151,7 +117,7 @@ fn a_due_rotation_that_cannot_be_written_never_fails_a_read() {
 #[test]
 fn a_store_restored_from_an_older_copy_is_adopted() {
     let dir = TempDir::new("restore");
-    let store = dir.0.join("store.db");
+    let store = dir.join("store.db");
     let writer = open(&store, true);
     let key_id = writer
         .create_key(&CreateKeyRequest::default())
@@ -159,7 +125,7 @@ fn a_store_restored_from_an_older_copy_is_adopted() {
         .value
         .key_id;
     let v1 = primary(&writer, &key_id);
-    let backup = dir.0.join("backup.db");
+    let backup = dir.join("backup.db");
     rusqlite::Connection::open(&store)
         .unwrap()
         .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
@@ -223,23 +189,16 @@ fn a_store_restored_from_an_older_copy_is_adopted() {
 #[test]
 fn a_client_opened_before_fork_works_in_the_child() {
     const NAME: &str = "a_client_opened_before_fork_works_in_the_child";
-    if std::env::var("LOCALKMS_CHILD").as_deref() != Ok(NAME) {
-        let output = Command::new(std::env::current_exe().unwrap())
-            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
-            .env("LOCALKMS_CHILD", NAME)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
+    if !is_child(NAME) {
+        let (status, stdout, stderr) = run_child(NAME);
         assert!(
-            output.status.success() && stdout.contains("fork: parent and child agree"),
-            "{}\n{stdout}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
+            status.success() && stdout.contains("fork: parent and child agree"),
+            "{status}\n{stdout}\n{stderr}"
         );
         return;
     }
     let dir = TempDir::new("fork");
-    let store = dir.0.join("store.db");
+    let store = dir.join("store.db");
     let client = open(&store, true);
     let key_id = client
         .create_key(&CreateKeyRequest::default())
@@ -262,7 +221,7 @@ fn a_client_opened_before_fork_works_in_the_child() {
             assert_eq!(open_blob(&client, &child_blob), b"from the child");
             let rotated = client.rotate_key(&key_id).unwrap().value.key_version_id;
             assert_eq!(primary(&client, &key_id), rotated);
-            std::fs::write(dir.0.join("child-version"), rotated).unwrap();
+            std::fs::write(dir.join("child-version"), rotated).unwrap();
         }))
         .is_ok();
         // SAFETY: ends the forked child without running the parent's destructors.
@@ -275,7 +234,7 @@ fn a_client_opened_before_fork_works_in_the_child() {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "the child failed"
     );
-    let rotated = std::fs::read_to_string(dir.0.join("child-version")).unwrap();
+    let rotated = std::fs::read_to_string(dir.join("child-version")).unwrap();
     // The parent sees the child's change, and its own client still works.
     let deadline = Instant::now() + Duration::from_secs(5);
     while primary(&client, &key_id) != rotated {

@@ -2,5 +2,9 @@
 //! `mod common;` uses only some of them.
 #![allow(dead_code)]
 
+pub mod calls;
+pub mod child;
+pub mod hex;
 pub mod shapes;
+pub mod temp_dir;
 pub mod v1_file;
