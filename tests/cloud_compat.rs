@@ -10,6 +10,8 @@
 //!   AES-GCM;
 //! - GCM-only keys by default, on every path.
 
+mod common;
+
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::{null, null_mut};
 
@@ -18,6 +20,8 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
 use localkms::ffi::*;
 use localkms::service::{CreateKeyRequest, DataKeyRequest, DecryptRequest, EncryptRequest};
 use localkms::{Client, ErrorKind};
+
+use common::calls::new_key;
 
 type Aes192Gcm = AesGcm<aes::Aes192, aes_gcm::aead::consts::U12>;
 
@@ -589,11 +593,7 @@ fn import_key_version_rules() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e:?}");
     // Only EXTERNAL keys take imported versions.
-    let plain = rust
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let plain = new_key(&rust);
     let e = rust.import_key_version(&plain, None, &key, 0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedOperation);
 }
@@ -651,11 +651,7 @@ fn mirrored_keys_survive_a_reopen_of_the_store() {
 #[test]
 fn keys_are_gcm_only_by_default_on_every_path() {
     let client = Client::in_memory();
-    let key_id = client
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&client);
     let refused = |e: localkms::Error, what: &str| {
         assert_eq!(e.kind(), ErrorKind::UnsupportedOperation, "{what}: {e:?}");
         assert!(

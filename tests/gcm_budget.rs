@@ -13,6 +13,8 @@ use localkms::service::{
 };
 use localkms::{Client, ErrorKind};
 
+use common::calls::new_key;
+
 fn seal(client: &Client, key_id: &str) -> (Vec<u8>, String) {
     common::calls::seal(client, key_id, b"budget")
 }
@@ -21,11 +23,7 @@ fn seal(client: &Client, key_id: &str) -> (Vec<u8>, String) {
 fn a_spent_primary_rotates_and_every_blob_still_opens() {
     let client = Client::in_memory();
     client.limit_gcm_invocations(10);
-    let key_id = client
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&client);
     let mut per_version: HashMap<String, u32> = HashMap::new();
     let mut blobs = Vec::new();
     for _ in 0..35 {
@@ -123,11 +121,7 @@ fn clients_of_one_store_share_the_budget_and_it_survives_a_reopen() {
         client
     };
     let a = open(true);
-    let key_id = a
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&a);
     let b = open(false);
     let mut per_version: HashMap<String, u32> = HashMap::new();
     for i in 0..200 {

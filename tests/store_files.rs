@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 use std::ptr::{null, null_mut, NonNull};
 use std::time::{Duration, Instant};
 
-use common::calls::{aliases, json, key_ids, seal, unseal, version_ids};
+use common::calls::{aliases, json, key_ids, new_key, seal, unseal, version_ids};
 use common::child::{after_mark, test_command};
 use common::hex::{hex, unhex};
 use common::temp_dir::TempDir;
@@ -1309,7 +1309,7 @@ fn an_empty_file_becomes_a_store_only_with_create_if_missing() {
     // With create_if_missing it becomes a store, which keeps what is put in it.
     let client = open(&with_key(&store, &key, true), "an empty file, created");
     assert_eq!(key_ids(&client), Vec::<String>::new());
-    let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+    let key_id = new_key(&client);
     let (blob, _) = seal(&client, &key_id, b"in a store made from an empty file");
     drop(client);
     let client = fresh(&store, &key);
@@ -2346,7 +2346,7 @@ fn worker_modes() {
     match w.phase.as_str() {
         "create" => {
             let client = open(&with_key(&store, &w.key, true), "create");
-            let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+            let key_id = new_key(&client);
             client.rotate_key(&key_id).unwrap();
             client.create_alias("alias/modes", &key_id).unwrap();
             drop(client);
@@ -2373,7 +2373,7 @@ fn worker_modes() {
                 }
             }
             let client = open(&with_key(&store, &w.key, false), "use");
-            let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+            let key_id = new_key(&client);
             client.create_alias("alias/modes-2", &key_id).unwrap();
             drop(client);
             let opened = ffi_open(&with_key(&other, &w.key, false));

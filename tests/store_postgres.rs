@@ -8,44 +8,23 @@
 //! exactly one version, a copy from SQLite into PostgreSQL, both stores named at
 //! once refused, a wrong master key refused.
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+mod common;
+
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::{Client, ErrorKind};
 
+use common::calls::new_key;
+
 const MASTER: [u8; 32] = [0x33; 32];
 
 /// A fresh database on the test server, as a URL; `None` when no server was
 /// given (outside CI).
 fn fresh_database(label: &str) -> Option<String> {
-    let url = match std::env::var("LOCALKMS_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but LOCALKMS_TEST_POSTGRES_URL is not: the PostgreSQL tests must run"
-            );
-            eprintln!("store_postgres: LOCALKMS_TEST_POSTGRES_URL is not set; not run");
-            return None;
-        }
-    };
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "localkms_it_{}_{}_{label}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
-    Some(format!("{base}/{name}"))
+    common::postgres::fresh_database(label).map(|(url, _)| url)
 }
 
 fn open(url: &str, create: bool) -> Client {
@@ -59,12 +38,11 @@ fn open(url: &str, create: bool) -> Client {
 }
 
 fn primary(client: &Client, key_id: &str) -> String {
-    let doc: serde_json::Value =
-        serde_json::from_str(&client.describe_key(key_id).unwrap().to_json()).unwrap();
-    doc["KeyMetadata"]["PrimaryKeyVersion"]
-        .as_str()
+    client
+        .describe_key(key_id)
         .unwrap()
-        .to_owned()
+        .value
+        .primary_key_version
 }
 
 #[test]
@@ -120,11 +98,7 @@ fn a_due_automatic_rotation_in_racing_clients_makes_one_version() {
         return;
     };
     let first = open(&url, true);
-    let key_id = first
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&first);
     first
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
@@ -257,11 +231,7 @@ fn a_key_made_by_another_client_is_usable_at_once() {
     for _ in 0..5 {
         // No wait: the user's snapshot has not seen the key yet, and a miss reads
         // the store once before answering KeyNotFound.
-        let key_id = maker
-            .create_key(&CreateKeyRequest::default())
-            .unwrap()
-            .value
-            .key_id;
+        let key_id = new_key(&maker);
         user.advance_encrypt(&EncryptRequest {
             key_id: &key_id,
             plaintext: b"at once",

@@ -40,7 +40,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, OpenFlags};
 
-use common::calls::{aliases, json, key_ids, seal, unseal, version_ids};
+use common::calls::{aliases, json, key_ids, new_key, seal, unseal, version_ids};
 use common::child::{after_mark, test_command};
 use common::hex::{hex, unhex};
 use common::temp_dir::TempDir;
@@ -518,11 +518,7 @@ fn round_trip_across_processes() {
     // A version no store holds is still KeyNotFound after the one re-read, and
     // promptly (no hang, no retry loop).
     let stranger = Client::in_memory();
-    let other = stranger
-        .create_key(&Default::default())
-        .unwrap()
-        .value
-        .key_id;
+    let other = new_key(&stranger);
     let (foreign, _) = seal(&stranger, &other, b"not from this store");
     let asked = Instant::now();
     worker.send(&format!("DECRYPT {}", hex(&foreign)));
@@ -638,7 +634,7 @@ fn worker_lost_update() {
     report!("READY");
     wait_for_go();
     for i in 0..count {
-        let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+        let key_id = new_key(&client);
         report!("KEY {key_id}");
         let vid = client.rotate_key(&key_id).unwrap().value.key_version_id;
         report!("VERSION {key_id} {vid}");
@@ -660,7 +656,7 @@ fn no_lost_updates_between_processes() {
     let go = dir.path().join("go");
     let master = new_master_key();
     let client = open_client(&store, &master, true);
-    let shared = client.create_key(&Default::default()).unwrap().value.key_id;
+    let shared = new_key(&client);
     let shared_initial = primary_of(&client, &shared);
 
     let mut workers: Vec<Worker> = (0..PROCESSES)
@@ -784,7 +780,7 @@ fn worker_crash() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut i = 0usize;
     while Instant::now() < deadline {
-        let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+        let key_id = new_key(&client);
         report!("DONE create {key_id}");
         let (blob, vid) = seal(&client, &key_id, CRASH_PLAINTEXT.as_bytes());
         report!("BLOB {vid} {}", hex(&blob));
@@ -958,7 +954,7 @@ fn crash_at_random_moments_loses_nothing_returned() {
     let master = new_master_key();
     let shared = {
         let client = open_client(&store, &master, true);
-        client.create_key(&Default::default()).unwrap().value.key_id
+        new_key(&client)
     };
     let mut expected = Expected::default();
     expected.keys.insert(shared.clone());
@@ -1015,7 +1011,7 @@ fn crash_at_random_moments_loses_nothing_returned() {
     // One more change; then the folder holds the store (and its -wal and -shm
     // while a connection is open), nothing else.
     let client = open_client(&store, &master, false);
-    let last = client.create_key(&Default::default()).unwrap().value.key_id;
+    let last = new_key(&client);
     expected.keys.insert(last);
     check_store(&store, &master, &expected);
     assert_only_the_store(dir.path(), "after the crashes");
@@ -1088,7 +1084,7 @@ fn due_rotation_noticed_by_many_processes_happens_once() {
         .as_secs() as i64;
     let client = open_client(&store, &master, true);
     client.set_clock(Some(Arc::new(move || t0)));
-    let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+    let key_id = new_key(&client);
     client
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use localkms::service::{CreateKeyRequest, OpenOptions};
 use localkms::{Client, ErrorKind};
 
-use common::calls::{seal, unseal};
+use common::calls::{new_key, seal, unseal};
 use common::child::{is_child, run_child};
 use common::temp_dir::TempDir;
 
@@ -73,11 +73,7 @@ fn a_due_rotation_that_cannot_be_written_never_fails_a_read() {
     let store = dir.join("store.db");
     let client = open(&store, true);
     let clock = with_clock(&client);
-    let key_id = client
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&client);
     client
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
@@ -119,11 +115,7 @@ fn a_store_restored_from_an_older_copy_is_adopted() {
     let dir = TempDir::new("restore");
     let store = dir.join("store.db");
     let writer = open(&store, true);
-    let key_id = writer
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&writer);
     let v1 = primary(&writer, &key_id);
     let backup = dir.join("backup.db");
     rusqlite::Connection::open(&store)
@@ -133,11 +125,7 @@ fn a_store_restored_from_an_older_copy_is_adopted() {
 
     let reader = open(&store, false);
     let later = writer.rotate_key(&key_id).unwrap().value.key_version_id;
-    let extra = writer
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let extra = new_key(&writer);
     let deadline = Instant::now() + Duration::from_secs(5);
     while primary(&reader, &key_id) != later {
         assert!(
@@ -200,11 +188,7 @@ fn a_client_opened_before_fork_works_in_the_child() {
     let dir = TempDir::new("fork");
     let store = dir.join("store.db");
     let client = open(&store, true);
-    let key_id = client
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&client);
     let (blob, _) = seal(&client, &key_id, b"from the parent");
     // Let a background freshness check start, so that one may be under way at fork.
     std::thread::sleep(Duration::from_millis(250));

@@ -61,3 +61,11 @@ pub fn aliases(client: &Client) -> BTreeMap<String, String> {
         .map(|a| (a.alias_name, a.key_id))
         .collect()
 }
+
+/// CreateKey with the defaults (an Aliyun_AES_256 key for GCM): its KeyId.
+pub fn new_key(client: &Client) -> String {
+    let created = client
+        .create_key(&Default::default())
+        .unwrap_or_else(|e| panic!("create_key: {e}"));
+    created.value.key_id
+}

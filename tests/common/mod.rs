@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod child;
 pub mod hex;
+pub mod postgres;
 pub mod shapes;
 pub mod temp_dir;
 pub mod v1_file;
