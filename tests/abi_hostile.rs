@@ -25,35 +25,11 @@ use std::time::Duration;
 
 use localkms::ffi::*;
 
+use common::c_abi::{garbage_error, message, take_string};
 use common::child::{is_child, run_child};
 use common::temp_dir::TempDir;
 
 const OK: kms_status = kms_status::Ok;
-
-/// An error struct full of garbage, as an uninitialised caller's would be.
-fn garbage_error() -> kms_error {
-    let mut raw = std::mem::MaybeUninit::<kms_error>::uninit();
-    // SAFETY: every field of kms_error is an integer type: any bytes are valid.
-    unsafe {
-        std::ptr::write_bytes(raw.as_mut_ptr().cast::<u8>(), 0xA5, size_of::<kms_error>());
-        raw.assume_init()
-    }
-}
-
-fn message(error: &kms_error) -> String {
-    // SAFETY: the library NUL-terminates every string it writes.
-    unsafe { CStr::from_ptr(error.message.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn take_string(p: *mut c_char) -> String {
-    assert!(!p.is_null());
-    // SAFETY: a library string, freed once.
-    let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
-    unsafe { kms_string_free(p) };
-    s
-}
 
 const MASTER_KEY: [u8; 32] = [0x42; 32];
 

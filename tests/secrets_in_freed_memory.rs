@@ -40,7 +40,7 @@ mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_void, CStr};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -49,6 +49,7 @@ use aes::cipher::generic_array::GenericArray;
 use aes::cipher::{BlockEncrypt, KeyInit};
 use localkms::ffi::*;
 
+use common::c_abi::{message, take_string};
 use common::temp_dir::TempDir;
 
 // ---------------------------------------------------------------------------
@@ -287,27 +288,8 @@ fn blank_error() -> kms_error {
     unsafe { std::mem::zeroed() }
 }
 
-fn message(error: &kms_error) -> String {
-    // SAFETY: the library NUL-terminates the message (a zeroed one is empty).
-    unsafe { CStr::from_ptr(error.message.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn check(status: kms_status, error: &kms_error, what: &str) {
     assert_eq!(status, kms_status::Ok, "{what}: {}", message(error));
-}
-
-/// Takes a library string (checking it is not NULL) and frees it.
-fn take_string(ptr: *mut c_char) -> String {
-    assert!(!ptr.is_null());
-    // SAFETY: a NUL-terminated string from the library.
-    let text = unsafe { CStr::from_ptr(ptr) }
-        .to_string_lossy()
-        .into_owned();
-    // SAFETY: from the library, freed once.
-    unsafe { kms_string_free(ptr) };
-    text
 }
 
 /// The test's clock: 0 means the system clock's time is not overridden yet.

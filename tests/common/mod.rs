@@ -2,6 +2,7 @@
 //! `mod common;` uses only some of them.
 #![allow(dead_code)]
 
+pub mod c_abi;
 pub mod calls;
 pub mod child;
 pub mod hex;
