@@ -14,9 +14,10 @@
 //! The last two run in a child process (this test binary, re-run with one test
 //! selected), so that an abort, an address-space limit or stderr can be observed.
 
+mod common;
+
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -24,54 +25,11 @@ use std::time::Duration;
 
 use localkms::ffi::*;
 
+use common::c_abi::{garbage_error, message, take_string};
+use common::child::{is_child, run_child};
+use common::temp_dir::TempDir;
+
 const OK: kms_status = kms_status::Ok;
-
-/// An error struct full of garbage, as an uninitialised caller's would be.
-fn garbage_error() -> kms_error {
-    let mut raw = std::mem::MaybeUninit::<kms_error>::uninit();
-    // SAFETY: every field of kms_error is an integer type: any bytes are valid.
-    unsafe {
-        std::ptr::write_bytes(raw.as_mut_ptr().cast::<u8>(), 0xA5, size_of::<kms_error>());
-        raw.assume_init()
-    }
-}
-
-fn message(error: &kms_error) -> String {
-    // SAFETY: the library NUL-terminates every string it writes.
-    unsafe { CStr::from_ptr(error.message.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn take_string(p: *mut c_char) -> String {
-    assert!(!p.is_null());
-    // SAFETY: a library string, freed once.
-    let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
-    unsafe { kms_string_free(p) };
-    s
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!(
-            "localkms-abi-hostile-{}-{n}-{label}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 const MASTER_KEY: [u8; 32] = [0x42; 32];
 
@@ -322,26 +280,6 @@ fn set_clock_returns_only_when_the_old_clock_is_no_longer_used() {
         0,
         "a clock was called after kms_client_set_clock had replaced it"
     );
-}
-
-/// Re-runs this test binary with only `test` selected and `LOCALKMS_CHILD` set;
-/// returns its exit status and stderr.
-fn run_child(test: &str) -> (std::process::ExitStatus, String, String) {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env("LOCALKMS_CHILD", test)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    (
-        output.status,
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn is_child(test: &str) -> bool {
-    std::env::var("LOCALKMS_CHILD").as_deref() == Ok(test)
 }
 
 /// A sparse, read-only, zero-filled mapping of `len` bytes: address space only.

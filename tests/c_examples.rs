@@ -9,12 +9,15 @@
 //! Needs `cc` and `c++` (Debian: build-essential) and `nm` and `readelf` (Debian:
 //! binutils). A missing tool fails the test; it is never skipped.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use common::temp_dir::TempDir;
 
 /// Flags for the C build of every example.
 const C_FLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
@@ -91,35 +94,6 @@ fn require_tool(tool: &str, package: &str) {
         "`{tool}` is needed by this test but cannot be run: install the Debian package \
          {package} (apt-get install {package})"
     );
-}
-
-/// A fresh directory under the system temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!(
-            "localkms-c-examples-{}-{}-{}",
-            std::process::id(),
-            n,
-            label
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Sets up `dir` the way an installed library looks: `liblocalkms.so.0` (the

@@ -10,7 +10,9 @@
 //!   AES-GCM;
 //! - GCM-only keys by default, on every path.
 
-use std::ffi::{c_char, CStr, CString};
+mod common;
+
+use std::ffi::{CStr, CString};
 use std::ptr::{null, null_mut};
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -18,6 +20,9 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
 use localkms::ffi::*;
 use localkms::service::{CreateKeyRequest, DataKeyRequest, DecryptRequest, EncryptRequest};
 use localkms::{Client, ErrorKind};
+
+use common::c_abi::{garbage_error, message, take_string};
+use common::calls::new_key;
 
 type Aes192Gcm = AesGcm<aes::Aes192, aes_gcm::aead::consts::U12>;
 
@@ -111,27 +116,6 @@ impl Drop for CClient {
     }
 }
 
-fn error_struct() -> kms_error {
-    let mut raw = std::mem::MaybeUninit::<kms_error>::uninit();
-    // SAFETY: kms_error is all integers; garbage is what a C caller hands over.
-    unsafe {
-        std::ptr::write_bytes(raw.as_mut_ptr().cast::<u8>(), 0xA5, size_of::<kms_error>());
-        raw.assume_init()
-    }
-}
-
-fn message(error: &kms_error) -> String {
-    unsafe { CStr::from_ptr(error.message.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn take_string(p: *mut c_char) -> String {
-    let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
-    unsafe { kms_string_free(p) };
-    s
-}
-
 fn c(s: &str) -> CString {
     CString::new(s).unwrap()
 }
@@ -139,7 +123,7 @@ fn c(s: &str) -> CString {
 impl CClient {
     fn open() -> CClient {
         let mut client = null_mut();
-        let mut error = error_struct();
+        let mut error = garbage_error();
         assert_eq!(
             unsafe { kms_client_open(null(), &mut client, &mut error) },
             kms_status::Ok
@@ -165,7 +149,7 @@ impl CClient {
             algorithms: algorithms.as_ref().map_or(null(), |a| a.as_ptr()),
         };
         let mut out = null_mut();
-        let mut error = error_struct();
+        let mut error = garbage_error();
         let status = unsafe { kms_create_key_with_options(self.0, &options, &mut out, &mut error) };
         if status == kms_status::Ok {
             Ok(take_string(out))
@@ -183,7 +167,7 @@ impl CClient {
     ) -> Result<(), (kms_status, String)> {
         let key_id = c(key_id);
         let version_id = version_id.map(c);
-        let mut error = error_struct();
+        let mut error = garbage_error();
         let status = unsafe {
             kms_import_key_version(
                 self.0,
@@ -210,7 +194,7 @@ impl CClient {
         aad: &[u8],
     ) -> Result<(Vec<u8>, String, String), (kms_status, String)> {
         let mut response: *mut kms_decrypt_response = null_mut();
-        let mut error = error_struct();
+        let mut error = garbage_error();
         let status = unsafe {
             kms_advance_decrypt(
                 self.0,
@@ -252,7 +236,7 @@ impl CClient {
     fn describe(&self, key_id: &str) -> serde_json::Value {
         let key_id = c(key_id);
         let mut json = null_mut();
-        let mut error = error_struct();
+        let mut error = garbage_error();
         let status = unsafe { kms_describe_key(self.0, key_id.as_ptr(), &mut json, &mut error) };
         assert_eq!(status, kms_status::Ok, "{}", message(&error));
         serde_json::from_str(&take_string(json)).unwrap()
@@ -448,7 +432,7 @@ fn localkms_blobs_under_mirrored_ids_open_with_an_independent_aes_gcm() {
             [(true, &second, &primary_id), (false, &first, &initial_id)]
         {
             let mut response: *mut kms_encrypt_response = null_mut();
-            let mut error = error_struct();
+            let mut error = garbage_error();
             let plaintext = b"opened by anyone who holds the material";
             let f = if advance {
                 kms_advance_encrypt
@@ -525,7 +509,7 @@ fn import_key_version_rules() {
     let versions = {
         let kid = c(UUID_KEY_ID);
         let mut json = null_mut();
-        let mut error = error_struct();
+        let mut error = garbage_error();
         assert_eq!(
             unsafe { kms_list_key_versions(client.0, kid.as_ptr(), &mut json, &mut error) },
             kms_status::Ok
@@ -589,11 +573,7 @@ fn import_key_version_rules() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e:?}");
     // Only EXTERNAL keys take imported versions.
-    let plain = rust
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let plain = new_key(&rust);
     let e = rust.import_key_version(&plain, None, &key, 0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedOperation);
 }
@@ -651,11 +631,7 @@ fn mirrored_keys_survive_a_reopen_of_the_store() {
 #[test]
 fn keys_are_gcm_only_by_default_on_every_path() {
     let client = Client::in_memory();
-    let key_id = client
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&client);
     let refused = |e: localkms::Error, what: &str| {
         assert_eq!(e.kind(), ErrorKind::UnsupportedOperation, "{what}: {e:?}");
         assert!(

@@ -3,27 +3,19 @@
 //! success, `kms_error` filled on failure and left alone on success, a caught
 //! panic as InternalFailure, and the status-code functions.
 
+mod common;
+
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::{null, null_mut};
 
 use localkms::ffi::*;
 
+use common::c_abi::{cstr, garbage_error, take_string, text};
+
 type Status = kms_status;
 const OK: Status = kms_status::Ok;
 const MISSING: Status = kms_status::MissingParameter;
 const INVALID: Status = kms_status::InvalidParameter;
-
-/// What every failed call here is handed: an error struct full of garbage (0xA5
-/// bytes), as a caller's uninitialised stack would be. The library only writes it.
-fn blank_error() -> kms_error {
-    let mut raw = std::mem::MaybeUninit::<kms_error>::uninit();
-    // SAFETY: every field of kms_error is an integer or an array of integers, so
-    // any byte pattern is a valid value.
-    unsafe {
-        std::ptr::write_bytes(raw.as_mut_ptr().cast::<u8>(), 0xA5, size_of::<kms_error>());
-        raw.assume_init()
-    }
-}
 
 /// The status field of an error struct that no call has written.
 const UNTOUCHED: u32 = 0xA5A5_A5A5;
@@ -37,27 +29,6 @@ fn assert_untouched(error: &kms_error, label: &str) {
     assert_eq!(error.http_status, 0xA5A5, "{label}");
     assert!(error.code.iter().all(|&c| c as u8 == 0xA5), "{label}");
     assert!(error.message.iter().all(|&c| c as u8 == 0xA5), "{label}");
-}
-
-fn text(chars: &[c_char]) -> String {
-    let bytes: Vec<u8> = chars
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8(bytes).unwrap()
-}
-
-fn cstr(p: *const c_char) -> String {
-    assert!(!p.is_null());
-    unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
-}
-
-/// Takes a library string and frees it.
-fn take_string(p: *mut c_char) -> String {
-    let s = cstr(p);
-    unsafe { kms_string_free(p) };
-    s
 }
 
 /// Asserts a failed call's status and the error it filled in.
@@ -85,7 +56,7 @@ struct Client(*mut kms_client);
 impl Client {
     fn open() -> Client {
         let mut client = null_mut();
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_eq!(
             unsafe { kms_client_open(null(), &mut client, &mut error) },
             OK
@@ -150,7 +121,7 @@ fn dangling<T>() -> *mut T {
 
 #[test]
 fn open_and_free() {
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { kms_client_open(null(), null_mut(), &mut error) },
         &error,
@@ -173,7 +144,7 @@ fn open_and_free() {
         keystore_url: null(),
     };
     let mut client: *mut kms_client = dangling();
-    let mut error = blank_error();
+    let mut error = garbage_error();
     let status = unsafe { kms_client_open(&options, &mut client, &mut error) };
     assert_failed(status, &error, MISSING, "master_key");
     assert_eq!(client, dangling(), "no output on failure");
@@ -184,7 +155,7 @@ fn open_and_free() {
         master_key_len: 31,
         ..options
     };
-    let mut error = blank_error();
+    let mut error = garbage_error();
     let status = unsafe { kms_client_open(&options, &mut client, &mut error) };
     assert_failed(status, &error, INVALID, "master_key");
     assert!(!store.exists(), "a failed open creates nothing");
@@ -198,7 +169,7 @@ fn open_and_free() {
         create_if_missing: 0,
         keystore_url: null(),
     };
-    let mut error = blank_error();
+    let mut error = garbage_error();
     let status = unsafe { kms_client_open(&options, &mut client, &mut error) };
     assert_failed(status, &error, INVALID, "master_key");
 
@@ -211,7 +182,7 @@ fn open_and_free() {
         keystore_url: null(),
     };
     let mut client = null_mut();
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_eq!(
         unsafe { kms_client_open(&options, &mut client, &mut error) },
         OK
@@ -405,7 +376,7 @@ fn encrypt_null_and_length_matrix() {
             } else {
                 null_mut()
             };
-            let mut error = blank_error();
+            let mut error = garbage_error();
             let status = encrypt_with(
                 advance,
                 client,
@@ -478,7 +449,7 @@ fn decrypt_null_and_length_matrix() {
         // Decrypt requires a key; AdvanceDecrypt reads the blob alone.
         let key_arg = if advance { null() } else { key.as_ptr() };
         let mut out: *mut kms_decrypt_response = dangling();
-        let mut error = blank_error();
+        let mut error = garbage_error();
         let call = |client,
                     blob_ptr: *const u8,
                     blob_len,
@@ -604,7 +575,7 @@ fn decrypt_null_and_length_matrix() {
             } else {
                 null_mut()
             };
-            let mut error = blank_error();
+            let mut error = garbage_error();
             let status = call(
                 client, b.0, b.1, k, ivp.0, ivp.1, aadp.0, aadp.1, out_ptr, &mut error,
             );
@@ -613,7 +584,7 @@ fn decrypt_null_and_length_matrix() {
         }
         // An empty blob: AdvanceDecrypt is missing its blob; Decrypt (a GCM
         // ciphertext shorter than its tag) cannot decrypt it.
-        let mut error = blank_error();
+        let mut error = garbage_error();
         let iv = [0u8; 12];
         let (iv_ptr, iv_len) = if advance {
             (null(), 0)
@@ -643,7 +614,7 @@ fn decrypt_null_and_length_matrix() {
         }
         assert_eq!(out, dangling());
         if !advance {
-            let mut error = blank_error();
+            let mut error = garbage_error();
             let status = call(
                 c.0,
                 blob.as_ptr(),
@@ -669,14 +640,14 @@ fn string_arg_matrix(
     param: &str,
 ) {
     let arg = CString::new("key-doesnotexist000000000").unwrap();
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { f(null_mut(), arg.as_ptr(), &mut error) },
         &error,
         MISSING,
         "client",
     );
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { f(client.0, null(), &mut error) },
         &error,
@@ -684,7 +655,7 @@ fn string_arg_matrix(
         param,
     );
     let empty = CString::new("").unwrap();
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { f(client.0, empty.as_ptr(), &mut error) },
         &error,
@@ -692,7 +663,7 @@ fn string_arg_matrix(
         param,
     );
     let bad_utf8 = CString::new(vec![0xffu8, 0xfe]).unwrap();
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { f(client.0, bad_utf8.as_ptr(), &mut error) },
         &error,
@@ -750,21 +721,21 @@ fn key_functions_null_matrix() {
     let key = c.create_key();
     let alias = c"alias/matrix";
     for f in [kms_create_alias, kms_update_alias] {
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_failed(
             unsafe { f(null_mut(), alias.as_ptr(), key.as_ptr(), &mut error) },
             &error,
             MISSING,
             "client",
         );
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_failed(
             unsafe { f(c.0, null(), key.as_ptr(), &mut error) },
             &error,
             MISSING,
             "AliasName",
         );
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_failed(
             unsafe { f(c.0, alias.as_ptr(), null(), &mut error) },
             &error,
@@ -792,14 +763,14 @@ fn key_functions_null_matrix() {
         );
         CString::new(take_string(key_id)).unwrap()
     };
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { kms_import_key_material(c.0, ext.as_ptr(), null(), 32, 0, &mut error) },
         &error,
         INVALID,
         "KeyMaterial",
     );
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { kms_import_key_material(c.0, ext.as_ptr(), null(), 0, 0, &mut error) },
         &error,
@@ -809,7 +780,7 @@ fn key_functions_null_matrix() {
 
     // Rotation policy: a NULL interval keeps the earlier one, which a first
     // enabling does not have.
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { kms_update_rotation_policy(c.0, key.as_ptr(), 1, null(), &mut error) },
         &error,
@@ -839,7 +810,7 @@ fn key_functions_null_matrix() {
 fn create_key_and_documents_null_matrix() {
     let c = Client::open();
     let mut out: *mut c_char = dangling();
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe {
             kms_create_key(
@@ -856,14 +827,14 @@ fn create_key_and_documents_null_matrix() {
         MISSING,
         "client",
     );
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { kms_create_key(c.0, null(), null(), null(), null(), null_mut(), &mut error) },
         &error,
         MISSING,
         "key_id_out",
     );
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe {
             kms_create_key(
@@ -896,21 +867,21 @@ fn create_key_and_documents_null_matrix() {
         ("kms_list_key_versions", kms_list_key_versions),
     ] {
         let mut out: *mut c_char = dangling();
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_failed(
             unsafe { f(null_mut(), key.as_ptr(), &mut out, &mut error) },
             &error,
             MISSING,
             "client",
         );
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_failed(
             unsafe { f(c.0, null(), &mut out, &mut error) },
             &error,
             MISSING,
             "KeyId",
         );
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_failed(
             unsafe { f(c.0, key.as_ptr(), null_mut(), &mut error) },
             &error,
@@ -937,14 +908,14 @@ fn create_key_and_documents_null_matrix() {
         ("kms_list_aliases", kms_list_aliases),
     ] {
         let mut out: *mut c_char = dangling();
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_failed(
             unsafe { f(null_mut(), &mut out, &mut error) },
             &error,
             MISSING,
             "client",
         );
-        let mut error = blank_error();
+        let mut error = garbage_error();
         assert_failed(
             unsafe { f(c.0, null_mut(), &mut error) },
             &error,
@@ -953,7 +924,7 @@ fn create_key_and_documents_null_matrix() {
         );
         assert_eq!(out, dangling(), "{name}");
     }
-    let mut error = blank_error();
+    let mut error = garbage_error();
     assert_failed(
         unsafe { kms_client_set_clock(null_mut(), None, null_mut(), &mut error) },
         &error,
@@ -1017,7 +988,7 @@ fn error_strings_are_cut_to_fit_and_terminated() {
     // An alias of 300 characters is refused; the message names it without overflowing.
     let long = CString::new(format!("alias/{}", "a".repeat(300))).unwrap();
     let key = c.create_key();
-    let mut error = blank_error();
+    let mut error = garbage_error();
     // Fill the buffers with non-NUL bytes first: the library must terminate them.
     error.message = [b'#' as c_char; KMS_ERROR_MESSAGE_SIZE];
     error.code = [b'#' as c_char; KMS_ERROR_CODE_SIZE];
@@ -1109,7 +1080,7 @@ fn data_key_null_and_length_matrix() {
             } else {
                 null_mut()
             };
-            let mut error = blank_error();
+            let mut error = garbage_error();
             let status = unsafe { f(client, key_id, n, aad_ptr, aad_len, out_ptr, &mut error) };
             assert_failed(status, &error, expected, mention);
             assert_eq!(out, dangling(), "{label}: no output on failure");

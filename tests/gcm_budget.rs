@@ -4,6 +4,8 @@
 //! primary rotates (AdvanceEncrypt, AdvanceGenerateDataKey), a spent initial
 //! version refuses (Encrypt, GenerateDataKey). The limit is lowered here.
 
+mod common;
+
 use std::collections::HashMap;
 
 use localkms::service::{
@@ -11,26 +13,17 @@ use localkms::service::{
 };
 use localkms::{Client, ErrorKind};
 
+use common::calls::new_key;
+
 fn seal(client: &Client, key_id: &str) -> (Vec<u8>, String) {
-    let out = client
-        .advance_encrypt(&EncryptRequest {
-            key_id,
-            plaintext: b"budget",
-            ..Default::default()
-        })
-        .unwrap();
-    (out.ciphertext_blob, out.key_version_id)
+    common::calls::seal(client, key_id, b"budget")
 }
 
 #[test]
 fn a_spent_primary_rotates_and_every_blob_still_opens() {
     let client = Client::in_memory();
     client.limit_gcm_invocations(10);
-    let key_id = client
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&client);
     let mut per_version: HashMap<String, u32> = HashMap::new();
     let mut blobs = Vec::new();
     for _ in 0..35 {
@@ -128,11 +121,7 @@ fn clients_of_one_store_share_the_budget_and_it_survives_a_reopen() {
         client
     };
     let a = open(true);
-    let key_id = a
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&a);
     let b = open(false);
     let mut per_version: HashMap<String, u32> = HashMap::new();
     for i in 0..200 {

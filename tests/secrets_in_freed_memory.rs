@@ -36,9 +36,11 @@
 //!   `Option<FileSource>`) had been copied from stack bytes this test left; the
 //!   test found its own copy, so it wipes its stack after computing the patterns.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_void, CStr};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -46,6 +48,9 @@ use std::sync::OnceLock;
 use aes::cipher::generic_array::GenericArray;
 use aes::cipher::{BlockEncrypt, KeyInit};
 use localkms::ffi::*;
+
+use common::c_abi::{message, take_string};
+use common::temp_dir::TempDir;
 
 // ---------------------------------------------------------------------------
 // The scanning allocator
@@ -283,27 +288,8 @@ fn blank_error() -> kms_error {
     unsafe { std::mem::zeroed() }
 }
 
-fn message(error: &kms_error) -> String {
-    // SAFETY: the library NUL-terminates the message (a zeroed one is empty).
-    unsafe { CStr::from_ptr(error.message.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn check(status: kms_status, error: &kms_error, what: &str) {
     assert_eq!(status, kms_status::Ok, "{what}: {}", message(error));
-}
-
-/// Takes a library string (checking it is not NULL) and frees it.
-fn take_string(ptr: *mut c_char) -> String {
-    assert!(!ptr.is_null());
-    // SAFETY: a NUL-terminated string from the library.
-    let text = unsafe { CStr::from_ptr(ptr) }
-        .to_string_lossy()
-        .into_owned();
-    // SAFETY: from the library, freed once.
-    unsafe { kms_string_free(ptr) };
-    text
 }
 
 /// The test's clock: 0 means the system clock's time is not overridden yet.
@@ -685,16 +671,7 @@ fn no_secret_of_an_imported_key_is_left_in_freed_memory() {
 
     assert_no_secret_freed("an in-memory client", in_memory_scenario);
 
-    /// Removed however the test ends.
-    struct TempDir(std::path::PathBuf);
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let dir =
-        TempDir(std::env::temp_dir().join(format!("localkms-freed-memory-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).unwrap();
-    assert_no_secret_freed("a file-backed client", || file_scenario(&dir.0));
+    // Removed however the test ends.
+    let dir = TempDir::new("file-backed");
+    assert_no_secret_freed("a file-backed client", || file_scenario(dir.path()));
 }

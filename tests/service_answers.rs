@@ -15,6 +15,7 @@ use localkms::service::{
 };
 use localkms::Client;
 
+use common::calls::new_key;
 use common::shapes::{is_uuid_v4, is_version_id_of};
 
 const T0: i64 = 1_800_000_000; // 2027-01-15T08:00:00Z
@@ -72,7 +73,7 @@ fn create_key_answers_with_the_metadata_describe_key_gives() {
 fn changes_show_in_the_typed_metadata() {
     let clock = Arc::new(AtomicI64::new(T0));
     let client = client_at(&clock);
-    let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+    let key_id = new_key(&client);
     client.create_alias("alias/typed", &key_id).unwrap();
 
     clock.store(T0 + DAY, Ordering::SeqCst);
@@ -116,9 +117,9 @@ fn changes_show_in_the_typed_metadata() {
 fn lists_are_typed_and_ordered() {
     let clock = Arc::new(AtomicI64::new(T0));
     let client = client_at(&clock);
-    let first = client.create_key(&Default::default()).unwrap().value.key_id;
+    let first = new_key(&client);
     clock.store(T0 + 1, Ordering::SeqCst);
-    let second = client.create_key(&Default::default()).unwrap().value.key_id;
+    let second = new_key(&client);
     client.create_alias("alias/b", &first).unwrap();
     client.create_alias("alias/a", &second).unwrap();
 

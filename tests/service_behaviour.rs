@@ -14,6 +14,7 @@ use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, Encryp
 use localkms::{Client, Error, ErrorKind};
 use serde_json::Value;
 
+use common::calls::{json, version_ids};
 use common::shapes::{is_iso_date, is_key_id, is_uuid_v4, is_version_id_of};
 
 const T0: i64 = 1_800_000_000; // 2027-01-15T08:00:00Z
@@ -45,24 +46,10 @@ fn fixed_clock(client: &Client, start: i64) -> Arc<AtomicI64> {
     now
 }
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
 fn metadata(client: &Client, key_id: &str) -> Value {
     let doc = json(&client.describe_key(key_id).unwrap().to_json());
     assert!(is_uuid_v4(doc["RequestId"].as_str().unwrap()));
     doc["KeyMetadata"].clone()
-}
-
-fn versions(client: &Client, key_id: &str) -> Vec<String> {
-    let doc = json(&client.list_key_versions(key_id).unwrap().to_json());
-    doc["KeyVersions"]["KeyVersion"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["KeyVersionId"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 fn create(client: &Client, spec: Option<&str>, origin: Option<&str>) -> String {
@@ -176,7 +163,7 @@ fn create_key_defaults_and_describe_fields() {
     assert!(m.get("MaterialExpireTime").is_none());
     let primary = m["PrimaryKeyVersion"].as_str().unwrap();
     assert!(is_version_id_of(primary, &key_id), "{primary}");
-    assert_eq!(versions(&client, &key_id), vec![primary.to_owned()]);
+    assert_eq!(version_ids(&client, &key_id), vec![primary.to_owned()]);
 
     // Both operations use the one (initial = primary) version.
     let a = adv_enc(&client, &key_id, b"x").unwrap();
@@ -294,7 +281,7 @@ fn asymmetric_keys_refuse_symmetric_operations() {
             client.import_key_material(&key_id, &[0u8; 32], 0),
             ErrorKind::UnsupportedOperation,
         );
-        assert_eq!(versions(&client, &key_id).len(), 1);
+        assert_eq!(version_ids(&client, &key_id).len(), 1);
     }
 
     // Invalid combinations are refused before any key is made.
@@ -338,7 +325,7 @@ fn asymmetric_keys_refuse_symmetric_operations() {
 fn manual_rotation_changes_only_what_advance_encrypt_uses() {
     let client = Client::in_memory();
     let key_id = create(&client, None, None);
-    let v0 = versions(&client, &key_id)[0].clone();
+    let v0 = version_ids(&client, &key_id)[0].clone();
     let e0 = enc(&client, &key_id, b"encrypt before").unwrap();
     let a0 = adv_enc(&client, &key_id, b"advance before").unwrap();
     assert_eq!(a0.key_version_id, v0);
@@ -351,7 +338,7 @@ fn manual_rotation_changes_only_what_advance_encrypt_uses() {
         assert!(is_version_id_of(&new, &key_id));
         assert!(!all.contains(&new));
         all.push(new.clone());
-        assert_eq!(versions(&client, &key_id), all, "oldest first");
+        assert_eq!(version_ids(&client, &key_id), all, "oldest first");
         let m = metadata(&client, &key_id);
         assert_eq!(m["PrimaryKeyVersion"], new.as_str());
 
@@ -456,7 +443,11 @@ fn rotation_policy_validation() {
     let m = metadata(&client, &key_id);
     assert_eq!(m["AutomaticRotation"], "Enabled");
     assert_eq!(m["RotationInterval"], "604800s");
-    assert_eq!(versions(&client, &key_id).len(), 1, "no rotation was due");
+    assert_eq!(
+        version_ids(&client, &key_id).len(),
+        1,
+        "no rotation was due"
+    );
 }
 
 #[test]
@@ -464,7 +455,7 @@ fn automatic_rotation_follows_the_clock() {
     let client = Client::in_memory();
     let now = fixed_clock(&client, T0);
     let key_id = create(&client, None, None);
-    let v0 = versions(&client, &key_id)[0].clone();
+    let v0 = version_ids(&client, &key_id)[0].clone();
     client
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
@@ -476,12 +467,12 @@ fn automatic_rotation_follows_the_clock() {
     // One second before NextRotationDate: nothing happens.
     now.store(T0 + 7 * DAY - 1, Ordering::SeqCst);
     assert_eq!(adv_enc(&client, &key_id, b"a").unwrap().key_version_id, v0);
-    assert_eq!(versions(&client, &key_id).len(), 1);
+    assert_eq!(version_ids(&client, &key_id).len(), 1);
 
     // At NextRotationDate the next AdvanceEncrypt uses a new version.
     now.store(T0 + 7 * DAY, Ordering::SeqCst);
     let a1 = adv_enc(&client, &key_id, b"after one interval").unwrap();
-    let vs = versions(&client, &key_id);
+    let vs = version_ids(&client, &key_id);
     assert_eq!(vs.len(), 2);
     assert_eq!(a1.key_version_id, vs[1]);
     assert_ne!(a1.key_version_id, v0);
@@ -497,7 +488,7 @@ fn automatic_rotation_follows_the_clock() {
     let later = T0 + 7 * DAY + 45 * DAY;
     now.store(later, Ordering::SeqCst);
     let a2 = adv_enc(&client, &key_id, b"after many intervals").unwrap();
-    let vs = versions(&client, &key_id);
+    let vs = version_ids(&client, &key_id);
     assert_eq!(vs.len(), 3, "{vs:?}");
     assert_eq!(a2.key_version_id, vs[2]);
     let doc = json(&client.list_key_versions(&key_id).unwrap().to_json());
@@ -513,7 +504,7 @@ fn automatic_rotation_follows_the_clock() {
         adv_enc(&client, &key_id, b"x").unwrap().key_version_id,
         vs[2]
     );
-    assert_eq!(versions(&client, &key_id).len(), 3);
+    assert_eq!(version_ids(&client, &key_id).len(), 3);
 
     // Old blobs still open.
     assert_eq!(
@@ -529,13 +520,13 @@ fn automatic_rotation_follows_the_clock() {
     assert_eq!(m["KeyState"], "Disabled");
     expect_err(adv_enc(&client, &key_id, b"x"), ErrorKind::KeyDisabled);
     let _ = client.list_keys().unwrap().to_json();
-    assert_eq!(versions(&client, &key_id).len(), 3);
+    assert_eq!(version_ids(&client, &key_id).len(), 3);
 
     // Enabled again, the overdue rotation happens once, at the next use.
     client.enable_key(&key_id).unwrap();
     assert_eq!(metadata(&client, &key_id)["AutomaticRotation"], "Enabled");
     let a3 = adv_enc(&client, &key_id, b"re-enabled").unwrap();
-    let vs = versions(&client, &key_id);
+    let vs = version_ids(&client, &key_id);
     assert_eq!(vs.len(), 4);
     assert_eq!(a3.key_version_id, vs[3]);
 
@@ -546,7 +537,7 @@ fn automatic_rotation_follows_the_clock() {
         adv_enc(&client, &key_id, b"y").unwrap().key_version_id,
         vs[3]
     );
-    assert_eq!(versions(&client, &key_id).len(), 4);
+    assert_eq!(version_ids(&client, &key_id).len(), 4);
     assert_eq!(metadata(&client, &key_id)["AutomaticRotation"], "Disabled");
 }
 
@@ -559,7 +550,7 @@ fn a_policy_that_is_already_overdue_rotates_at_once() {
     client
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
-    let vs = versions(&client, &key_id);
+    let vs = version_ids(&client, &key_id);
     assert_eq!(vs.len(), 2);
     let m = metadata(&client, &key_id);
     assert_eq!(m["PrimaryKeyVersion"], vs[1].as_str());
@@ -789,7 +780,7 @@ fn external_keys_import_expiry_and_reimport() {
         client.update_rotation_policy(&key_id, true, Some("7d")),
         ErrorKind::UnsupportedOperation,
     );
-    assert_eq!(versions(&client, &key_id).len(), 1);
+    assert_eq!(version_ids(&client, &key_id).len(), 1);
 
     // Import with an expiry: after it the key is PendingImport.
     let expire = T0 + 100;
@@ -887,10 +878,10 @@ fn aliases_name_keys_everywhere() {
         .unwrap();
     assert_eq!(opened.key_id, k1);
     assert_eq!(metadata(&client, "alias/app")["KeyId"], k1.as_str());
-    assert_eq!(versions(&client, "alias/app").len(), 1);
+    assert_eq!(version_ids(&client, "alias/app").len(), 1);
     let v = client.rotate_key("alias/app").unwrap().value.key_version_id;
     assert!(is_version_id_of(&v, &k1));
-    assert_eq!(versions(&client, &k1).len(), 2);
+    assert_eq!(version_ids(&client, &k1).len(), 2);
     client
         .update_rotation_policy("alias/app", true, Some("30d"))
         .unwrap();

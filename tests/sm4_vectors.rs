@@ -8,17 +8,13 @@
 //! - SM4_CBC and SM4_ECB with both paddings against the `sm4` block cipher chained
 //!   by hand here, and SM4_GCM round trips of every length 0..=64.
 
+mod common;
+
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest};
 use localkms::{Client, ErrorKind};
 use sm4::cipher::{BlockEncrypt, KeyInit};
 
-fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use common::hex::unhex;
 
 /// An Aliyun_SM4 key with `material`, permitting `algorithms`.
 fn sm4_key(client: &Client, material: &[u8], algorithms: Option<&str>) -> String {

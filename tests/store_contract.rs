@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::calls::{aliases, json, key_ids};
 use common::stores::{Kind, TestStore};
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::{Client, ErrorKind};
@@ -42,10 +43,6 @@ macro_rules! on_stores {
     };
 }
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap()
-}
-
 fn metadata(client: &Client, key_id: &str) -> Value {
     json(&client.describe_key(key_id).unwrap().to_json())["KeyMetadata"].clone()
 }
@@ -59,29 +56,6 @@ fn primary(client: &Client, key_id: &str) -> String {
 
 fn versions(client: &Client, key_id: &str) -> Value {
     json(&client.list_key_versions(key_id).unwrap().to_json())["KeyVersions"].clone()
-}
-
-fn aliases(client: &Client) -> BTreeMap<String, String> {
-    json(&client.list_aliases().unwrap().to_json())["Aliases"]["Alias"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["AliasName"].as_str().unwrap().to_owned(),
-                a["KeyId"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn key_ids(client: &Client) -> Vec<String> {
-    json(&client.list_keys().unwrap().to_json())["Keys"]["Key"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["KeyId"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Everything a client reads back of the store: every key's metadata and

@@ -51,18 +51,20 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::ptr::{null, null_mut, NonNull};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::calls::{aliases, json, key_ids, new_key, seal, unseal, version_ids};
+use common::child::{after_mark, test_command};
+use common::hex::{hex, unhex};
+use common::temp_dir::TempDir;
 use common::v1_file::{v1_store_file, V1Key, V1_MAGIC};
 use localkms::ffi::{
     kms_client, kms_client_free, kms_client_open, kms_create_key, kms_error, kms_open_options,
     kms_status, kms_status_code, kms_string_free,
 };
 use localkms::keystore::master_key::MAX_MASTER_KEY_FILE_LEN;
-use localkms::service::{Client, CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
+use localkms::service::{Client, CreateKeyRequest, EncryptRequest, OpenOptions};
 use localkms::{Error, ErrorKind};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{json, Value};
@@ -117,53 +119,11 @@ fn temp_root() -> PathBuf {
     fallback
 }
 
-/// A fresh folder, mode 0755, removed (with whatever is in it) on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let path = temp_root().join(format!(
-            "localkms-store-files-{}-{n}-{label}",
-            std::process::id()
-        ));
-        if path.exists() {
-            make_removable(&path);
-            let _ = std::fs::remove_dir_all(&path);
-        }
-        std::fs::create_dir(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
-        set_mode(&path, 0o755);
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        make_removable(&self.0);
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Gives back write access to `dir` and the folders in it (a test may have made
-/// them read-only), so that they can be removed.
-fn make_removable(dir: &Path) {
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                make_removable(&entry.path());
-            }
-        }
-    }
+/// A fresh folder, mode 0755, where uid 65534 can reach it (see [`temp_root`]).
+fn temp_dir(label: &str) -> TempDir {
+    let dir = TempDir::new_in(&temp_root(), label);
+    set_mode(dir.path(), 0o755);
+    dir
 }
 
 fn set_mode(path: &Path, mode: u32) {
@@ -448,7 +408,7 @@ fn find_once(haystack: &[u8], needle: &[u8], what: &str) -> usize {
 
 /// The bytes of the database `bytes` after `change` ran on it through SQLite.
 fn changed_by_sql(bytes: &[u8], change: &str) -> Vec<u8> {
-    let dir = TempDir::new("sql-change");
+    let dir = temp_dir("sql-change");
     let store = dir.join("store.kms");
     write_file(&store, bytes, 0o600);
     let conn = sql(&store);
@@ -682,90 +642,8 @@ fn refused_leaving_dir_unchanged(
 // Keys, blobs and documents
 // ---------------------------------------------------------------------------
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
 fn describe(client: &Client, key_id: &str) -> Value {
     json(&client.describe_key(key_id).expect("describe_key").to_json())["KeyMetadata"].clone()
-}
-
-fn key_ids(client: &Client) -> Vec<String> {
-    let doc = json(&client.list_keys().expect("list_keys").to_json());
-    doc["Keys"]["Key"]
-        .as_array()
-        .expect("Keys.Key is a list")
-        .iter()
-        .map(|k| k["KeyId"].as_str().expect("a KeyId").to_owned())
-        .collect()
-}
-
-fn version_ids(client: &Client, key_id: &str) -> Vec<String> {
-    let doc = json(
-        &client
-            .list_key_versions(key_id)
-            .expect("list_key_versions")
-            .to_json(),
-    );
-    doc["KeyVersions"]["KeyVersion"]
-        .as_array()
-        .expect("KeyVersions.KeyVersion is a list")
-        .iter()
-        .map(|v| {
-            v["KeyVersionId"]
-                .as_str()
-                .expect("a KeyVersionId")
-                .to_owned()
-        })
-        .collect()
-}
-
-fn aliases(client: &Client) -> BTreeMap<String, String> {
-    let doc = json(&client.list_aliases().expect("list_aliases").to_json());
-    doc["Aliases"]["Alias"]
-        .as_array()
-        .expect("Aliases.Alias is a list")
-        .iter()
-        .map(|a| {
-            (
-                a["AliasName"].as_str().expect("an AliasName").to_owned(),
-                a["KeyId"].as_str().expect("a KeyId").to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// AdvanceEncrypt: the blob and the version that made it.
-fn seal(client: &Client, key_id: &str, plaintext: &[u8]) -> (Vec<u8>, String) {
-    let response = client
-        .advance_encrypt(&EncryptRequest {
-            key_id,
-            plaintext,
-            ..Default::default()
-        })
-        .unwrap_or_else(|e| panic!("advance_encrypt with {key_id}: {e}"));
-    (response.ciphertext_blob, response.key_version_id)
-}
-
-/// AdvanceDecrypt: the plaintext and the version that decrypted.
-fn unseal(client: &Client, blob: &[u8]) -> localkms::Result<(Vec<u8>, String)> {
-    client
-        .advance_decrypt(&DecryptRequest {
-            ciphertext_blob: blob,
-            ..Default::default()
-        })
-        .map(|r| (r.plaintext.to_vec(), r.key_version_id))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
-        .collect()
 }
 
 /// Everything a client says the store holds: each key's metadata and versions,
@@ -805,7 +683,7 @@ const FIXTURE_TEXT: &[u8] = b"made before the damage";
 const FIXTURE_ALIAS: &str = "alias/fixture";
 
 fn fixture() -> Fixture {
-    let dir = TempDir::new("fixture");
+    let dir = temp_dir("fixture");
     let store = dir.join("store.kms");
     let key = new_master_key();
     let client = open(&with_key(&store, &key, true), "fixture");
@@ -861,7 +739,7 @@ fn assert_holds_fixture(client: &Client, f: &Fixture, case: &str) {
 
 /// Places `bytes` as `store.kms` (mode 0600) alone in a fresh folder.
 fn placed(label: &str, bytes: &[u8]) -> (TempDir, PathBuf) {
-    let dir = TempDir::new(label);
+    let dir = temp_dir(label);
     let store = dir.join("store.kms");
     write_file(&store, bytes, 0o600);
     (dir, store)
@@ -948,7 +826,7 @@ fn refused_or_intact(
 
 #[test]
 fn a_missing_store_is_created_only_with_create_if_missing() {
-    let dir = TempDir::new("create");
+    let dir = temp_dir("create");
     let store = dir.join("keys.kms");
     let key = new_master_key();
 
@@ -1019,7 +897,7 @@ fn a_missing_store_is_created_only_with_create_if_missing() {
 
 #[test]
 fn kms_client_open_creates_a_store_whose_keys_the_rust_api_sees() {
-    let dir = TempDir::new("create-ffi");
+    let dir = temp_dir("create-ffi");
     let store = dir.join("keys.kms");
     let key_file = dir.join("master.key");
     let key = new_master_key();
@@ -1116,7 +994,7 @@ fn state_in_a_fresh_process(dir: &Path, key: &[u8]) -> Value {
 
 #[test]
 fn every_change_is_durable_when_the_call_returns() {
-    let dir = TempDir::new("persist");
+    let dir = temp_dir("persist");
     let store = dir.join("keys.kms");
     let key = new_master_key();
     let writer = open(&with_key(&store, &key, true), "create");
@@ -1379,7 +1257,7 @@ fn files_that_are_not_sqlite_databases_are_corrupted_and_left_alone() {
     );
 
     // A folder where the store file should be: never opened.
-    let dir = TempDir::new("folder-as-store");
+    let dir = temp_dir("folder-as-store");
     let store = dir.join("store.kms");
     std::fs::create_dir(&store).unwrap();
     let error = refused_leaving_dir_unchanged(
@@ -1431,7 +1309,7 @@ fn an_empty_file_becomes_a_store_only_with_create_if_missing() {
     // With create_if_missing it becomes a store, which keeps what is put in it.
     let client = open(&with_key(&store, &key, true), "an empty file, created");
     assert_eq!(key_ids(&client), Vec::<String>::new());
-    let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+    let key_id = new_key(&client);
     let (blob, _) = seal(&client, &key_id, b"in a store made from an empty file");
     drop(client);
     let client = fresh(&store, &key);
@@ -2086,13 +1964,10 @@ fn runnable_test_binary(run_as: RunAs, scratch: &TempDir) -> PathBuf {
 /// `vars` in its environment; fails with its output unless it ran and passed.
 /// Returns what it reported (its stdout lines marked with [`REPORT_MARK`]).
 fn run_worker(name: &str, run_as: RunAs, vars: &[(&str, String)]) -> Vec<String> {
-    let scratch = TempDir::new("worker-binary");
+    let scratch = temp_dir("worker-binary");
     let exe = runnable_test_binary(run_as, &scratch);
-    let mut command = Command::new(&exe);
-    command
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(WORKER_VAR, name)
-        .current_dir("/");
+    let mut command = test_command(&exe, name);
+    command.env(WORKER_VAR, name).current_dir("/");
     for (var, value) in vars {
         command.env(var, value);
     }
@@ -2120,13 +1995,9 @@ fn run_worker(name: &str, run_as: RunAs, vars: &[(&str, String)]) -> Vec<String>
         "the worker {name} (as {run_as:?}) failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         output.status
     );
-    // The harness may print "test worker_… ... " on the same line first.
     stdout
         .lines()
-        .filter_map(|line| {
-            line.find(REPORT_MARK)
-                .map(|at| &line[at + REPORT_MARK.len()..])
-        })
+        .filter_map(|line| after_mark(line, REPORT_MARK))
         .map(str::to_owned)
         .collect()
 }
@@ -2170,7 +2041,7 @@ fn worker_unreadable_store() {
 
 #[test]
 fn an_unreadable_store_is_io_error_and_unchanged() {
-    let dir = TempDir::new("unreadable");
+    let dir = temp_dir("unreadable");
     let store = dir.join("store.kms");
     let key = new_master_key();
     let client = open(&with_key(&store, &key, true), "create");
@@ -2310,7 +2181,7 @@ fn worker_read_only_folder() {
 #[test]
 fn a_store_in_a_read_only_folder_opens_but_changes_fail_with_io_error() {
     let f = fixture();
-    let dir = TempDir::new("read-only");
+    let dir = temp_dir("read-only");
     let store = dir.join("store.kms");
     write_file(&store, &f.bytes, 0o600);
     let case = "a read-only folder, no -wal or -shm";
@@ -2400,7 +2271,7 @@ fn worker_read_only_folder_in_use() {
 #[test]
 fn a_store_in_use_in_a_read_only_folder_opens_and_takes_changes() {
     let f = fixture();
-    let dir = TempDir::new("read-only-in-use");
+    let dir = temp_dir("read-only-in-use");
     let store = dir.join("store.kms");
     write_file(&store, &f.bytes, 0o600);
     if is_root() {
@@ -2475,7 +2346,7 @@ fn worker_modes() {
     match w.phase.as_str() {
         "create" => {
             let client = open(&with_key(&store, &w.key, true), "create");
-            let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+            let key_id = new_key(&client);
             client.rotate_key(&key_id).unwrap();
             client.create_alias("alias/modes", &key_id).unwrap();
             drop(client);
@@ -2502,7 +2373,7 @@ fn worker_modes() {
                 }
             }
             let client = open(&with_key(&store, &w.key, false), "use");
-            let key_id = client.create_key(&Default::default()).unwrap().value.key_id;
+            let key_id = new_key(&client);
             client.create_alias("alias/modes-2", &key_id).unwrap();
             drop(client);
             let opened = ffi_open(&with_key(&other, &w.key, false));
@@ -2526,7 +2397,7 @@ fn worker_modes() {
 #[test]
 fn files_the_library_creates_are_0600_whatever_the_umask() {
     for umask in [0o000, 0o022, 0o077, 0o277, 0o777] {
-        let dir = TempDir::new(&format!("umask-{umask:03o}"));
+        let dir = temp_dir(&format!("umask-{umask:03o}"));
         let key = new_master_key();
         let vars = |phase: &str| {
             [
@@ -2637,7 +2508,7 @@ fn a_huge_file_is_refused_without_being_read() {
     const HUGE: u64 = 8 << 30;
     let key = new_master_key();
     // Not SQLite: refused from its first bytes.
-    let dir = TempDir::new("huge-store");
+    let dir = temp_dir("huge-store");
     let store = dir.join("store.kms");
     sparse_file(&store, HUGE);
     let before = stat_of(&store);
@@ -2667,7 +2538,7 @@ fn a_huge_file_is_refused_without_being_read() {
     // A real store's first page, then a hole: SQLite reads the pages its header
     // names, never the whole file, and finds them damaged.
     let f = fixture();
-    let dir = TempDir::new("huge-sqlite");
+    let dir = temp_dir("huge-sqlite");
     let store = dir.join("store.kms");
     write_file(&store, &f.bytes[..page_size(&f.bytes)], 0o600);
     std::fs::OpenOptions::new()
@@ -2734,7 +2605,7 @@ fn refused_at_once(dir: &Path, store: &Path, key: &[u8], refused_file: &Path, ca
 #[test]
 fn a_fifo_or_folder_as_the_store_or_its_wal_or_shm_is_io_error_at_once() {
     let key = new_master_key();
-    let dir = TempDir::new("fifo-store");
+    let dir = temp_dir("fifo-store");
     let store = dir.join("store.kms");
     mkfifo(&store);
     refused_at_once(dir.path(), &store, &key, &store, "a FIFO at the store path");
@@ -2764,12 +2635,12 @@ fn a_fifo_or_folder_as_the_store_or_its_wal_or_shm_is_io_error_at_once() {
 #[test]
 fn a_symlink_as_the_store_or_its_wal_or_shm_is_io_error_and_its_target_untouched() {
     let f = fixture();
-    let elsewhere = TempDir::new("symlink-targets");
+    let elsewhere = temp_dir("symlink-targets");
 
     // The store path a symlink to a real store elsewhere.
     let target = elsewhere.join("real.kms");
     write_file(&target, &f.bytes, 0o600);
-    let dir = TempDir::new("symlink-store");
+    let dir = temp_dir("symlink-store");
     let store = dir.join("store.kms");
     std::os::unix::fs::symlink(&target, &store).unwrap();
     let targets_before = listing(elsewhere.path());
@@ -2788,7 +2659,7 @@ fn a_symlink_as_the_store_or_its_wal_or_shm_is_io_error_and_its_target_untouched
 
     // A dangling symlink there: create_if_missing does not create its target.
     let would_be = elsewhere.join("would-be.kms");
-    let dir = TempDir::new("symlink-dangling-store");
+    let dir = temp_dir("symlink-dangling-store");
     let store = dir.join("store.kms");
     std::os::unix::fs::symlink(&would_be, &store).unwrap();
     refused_at_once(
@@ -2865,7 +2736,7 @@ fn a_master_key_file_that_is_not_a_regular_file_is_io_error_at_once() {
 #[test]
 fn a_master_key_file_over_the_size_limit_is_refused_unread() {
     let f = fixture();
-    let dir = TempDir::new("huge-key");
+    let dir = temp_dir("huge-key");
     let store = dir.join("store.kms");
     write_file(&store, &f.bytes, 0o600);
 

@@ -5,6 +5,8 @@
 //! and starts again; it runs in a binary of its own so that no other test meets
 //! the server down. Under CI it fails when the cluster is missing.
 
+mod common;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -12,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::{Client, ErrorKind};
+
+use common::calls::new_key;
 
 fn cluster(action: &str) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-cluster.sh");
@@ -24,28 +28,9 @@ fn cluster(action: &str) {
 
 #[test]
 fn reads_go_on_while_the_server_is_down_and_changes_resume_after() {
-    let url = match std::env::var("LOCALKMS_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI needs LOCALKMS_TEST_POSTGRES_URL"
-            );
-            eprintln!("store_postgres_restart: LOCALKMS_TEST_POSTGRES_URL is not set; not run");
-            return;
-        }
+    let Some((url, _)) = common::postgres::fresh_database("restart") else {
+        return;
     };
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    let name = format!("localkms_restart_{}", std::process::id());
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    drop(admin);
-    let (base, _) = url.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
     let client = Arc::new(
         Client::open(&OpenOptions {
             keystore_url: Some(&url),
@@ -55,11 +40,7 @@ fn reads_go_on_while_the_server_is_down_and_changes_resume_after() {
         })
         .unwrap(),
     );
-    let key_id = client
-        .create_key(&CreateKeyRequest::default())
-        .unwrap()
-        .value
-        .key_id;
+    let key_id = new_key(&client);
 
     // Load: a thread encrypting and decrypting all along.
     let stop = Arc::new(AtomicBool::new(false));

@@ -38,12 +38,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::calls::{aliases as list_aliases, json, key_ids, seal, unseal, version_ids};
+use common::hex::{hex, unhex};
 use common::stores::{open_location, sidecar, sqlite, Kind, TestStore};
 use localkms::service::{DecryptRequest, EncryptRequest, OpenOptions};
 use localkms::Client;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
 
 // ---------------------------------------------------------------------------
 // Shared helpers
@@ -91,18 +92,6 @@ impl Drop for TempDir {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len().is_multiple_of(2), "odd hex length: {text}");
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 fn new_master_key() -> [u8; 32] {
     rand::random()
 }
@@ -118,79 +107,12 @@ fn open_client(store: &Path, master: &[u8], create: bool) -> Client {
     .unwrap_or_else(|e| panic!("opening {}: {e:?}", store.display()))
 }
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap()
-}
-
-fn list_keys(client: &Client) -> Vec<String> {
-    let doc = json(&client.list_keys().unwrap().to_json());
-    let keys: Vec<String> = doc["Keys"]["Key"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["KeyId"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(doc["TotalCount"].as_u64().unwrap() as usize, keys.len());
-    keys
-}
-
-fn list_versions(client: &Client, key_id: &str) -> Vec<String> {
-    let doc = json(&client.list_key_versions(key_id).unwrap().to_json());
-    let versions: Vec<String> = doc["KeyVersions"]["KeyVersion"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            assert_eq!(v["KeyId"].as_str().unwrap(), key_id);
-            v["KeyVersionId"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    assert_eq!(doc["TotalCount"].as_u64().unwrap() as usize, versions.len());
-    versions
-}
-
-fn list_aliases(client: &Client) -> BTreeMap<String, String> {
-    let doc = json(&client.list_aliases().unwrap().to_json());
-    let list = doc["Aliases"]["Alias"].as_array().unwrap();
-    let aliases: BTreeMap<String, String> = list
-        .iter()
-        .map(|a| {
-            (
-                a["AliasName"].as_str().unwrap().to_owned(),
-                a["KeyId"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(aliases.len(), list.len(), "an alias is listed twice");
-    aliases
-}
-
 fn primary_of(client: &Client, key_id: &str) -> String {
     let doc = json(&client.describe_key(key_id).unwrap().to_json());
     doc["KeyMetadata"]["PrimaryKeyVersion"]
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn seal(client: &Client, key_id: &str, plaintext: &[u8]) -> (Vec<u8>, String) {
-    let out = client
-        .advance_encrypt(&EncryptRequest {
-            key_id,
-            plaintext,
-            ..Default::default()
-        })
-        .unwrap_or_else(|e| panic!("advance_encrypt with {key_id}: {e:?}"));
-    (out.ciphertext_blob, out.key_version_id)
-}
-
-fn open_blob(client: &Client, blob: &[u8]) -> localkms::Result<(Vec<u8>, String)> {
-    client
-        .advance_decrypt(&DecryptRequest {
-            ciphertext_blob: blob,
-            ..Default::default()
-        })
-        .map(|out| (out.plaintext.to_vec(), out.key_version_id))
 }
 
 /// The names in `dir`, sorted.
@@ -419,7 +341,7 @@ fn worker_round_trip() {
                         // the version of the blob, only the decrypt's own re-read of the
                         // store can find that version.
                         let (_, before) = seal(&client, &key_id, b"probe");
-                        match open_blob(&client, &unhex(blob)) {
+                        match unseal(&client, &unhex(blob)) {
                             Ok((plaintext, vid)) => {
                                 report!("DECRYPTED OK {vid} {} {before}", hex(&plaintext))
                             }
@@ -445,7 +367,7 @@ fn worker_round_trip() {
             Err(mpsc::TryRecvError::Empty) => {}
         }
         let (blob, vid) = seal(&client, &key_id, b"own message");
-        let (plaintext, opened_vid) = open_blob(&client, &blob).unwrap();
+        let (plaintext, opened_vid) = unseal(&client, &blob).unwrap();
         assert_eq!(
             (plaintext.as_slice(), opened_vid.as_str()),
             (&b"own message"[..], vid.as_str())
@@ -684,11 +606,11 @@ fn round_trip_across_processes() {
     drop(writer);
 
     // Everything the parent made is decryptable by the parent too.
-    let versions = list_versions(&client, &key_id);
+    let versions = version_ids(&client, &key_id);
     assert_eq!(versions.len(), 3 + FRESHNESS_ROUNDS + RELOAD_ROUNDS);
     for (blob, plaintext, vid) in &blobs {
         assert_eq!(
-            open_blob(&client, blob).unwrap(),
+            unseal(&client, blob).unwrap(),
             (plaintext.clone(), vid.clone())
         );
     }
@@ -801,7 +723,7 @@ fn no_lost_updates_between_processes(kind: Kind) {
 
     // The client opened before the workers ran sees it all within a second.
     let deadline = Instant::now() + Duration::from_secs(1);
-    while list_keys(&client).len() != PROCESSES * CHANGES + 1 {
+    while key_ids(&client).len() != PROCESSES * CHANGES + 1 {
         assert!(
             Instant::now() < deadline,
             "a client open all along did not see the other processes' keys within 1 s"
@@ -812,18 +734,18 @@ fn no_lost_updates_between_processes(kind: Kind) {
     // A fresh client, and the long-lived one, hold exactly what was done.
     let fresh = store.open(&master, false);
     for view in [&fresh, &client] {
-        let listed: BTreeSet<String> = list_keys(view).into_iter().collect();
+        let listed: BTreeSet<String> = key_ids(view).into_iter().collect();
         let mut expected: BTreeSet<String> = keys.keys().cloned().collect();
         expected.insert(shared.clone());
         assert_eq!(listed.len(), PROCESSES * CHANGES + 1);
         assert_eq!(listed, expected, "keys lost or invented");
         for (key, rotated) in &keys {
-            let versions = list_versions(view, key);
+            let versions = version_ids(view, key);
             assert_eq!(versions.len(), 2, "key {key} has versions {versions:?}");
             assert_eq!(&versions[1], rotated);
             assert_eq!(&primary_of(view, key), rotated);
         }
-        let versions = list_versions(view, &shared);
+        let versions = version_ids(view, &shared);
         assert_eq!(
             versions.len(),
             1 + PROCESSES * CHANGES,
@@ -943,7 +865,7 @@ fn check_store(store: &TestStore, master: &[u8], expected: &Expected) {
         }
     }
     let client = store.open(master, false);
-    let keys = list_keys(&client);
+    let keys = key_ids(&client);
     let key_set: BTreeSet<String> = keys.iter().cloned().collect();
     assert_eq!(key_set.len(), keys.len(), "a key is listed twice");
     for key in &expected.keys {
@@ -959,7 +881,7 @@ fn check_store(store: &TestStore, master: &[u8], expected: &Expected) {
         assert_eq!(meta["KeyId"].as_str().unwrap(), key);
         assert_eq!(meta["KeyState"].as_str().unwrap(), "Enabled");
         let primary = meta["PrimaryKeyVersion"].as_str().unwrap();
-        let versions = list_versions(&client, key);
+        let versions = version_ids(&client, key);
         assert!(!versions.is_empty());
         for vid in &versions {
             assert!(
@@ -984,7 +906,7 @@ fn check_store(store: &TestStore, master: &[u8], expected: &Expected) {
         let (blob, vid) = seal(&client, key, plaintext.as_bytes());
         assert_eq!(vid, primary);
         assert_eq!(
-            open_blob(&client, &blob).unwrap(),
+            unseal(&client, &blob).unwrap(),
             (plaintext.clone().into_bytes(), vid)
         );
         let bare = client
@@ -1022,7 +944,7 @@ fn check_store(store: &TestStore, master: &[u8], expected: &Expected) {
         );
     }
     for (blob, vid) in &expected.blobs {
-        let opened = open_blob(&client, blob)
+        let opened = unseal(&client, blob)
             .unwrap_or_else(|e| panic!("a blob of {vid} no longer decrypts: {e:?}"));
         assert_eq!(opened, (CRASH_PLAINTEXT.as_bytes().to_vec(), vid.clone()));
     }
@@ -1164,7 +1086,7 @@ fn worker_double_rotation() {
         "-".to_owned()
     };
     let (blob, vid) = seal(&client, &key_id, b"at the rotation date");
-    assert_eq!(open_blob(&client, &blob).unwrap().1, vid);
+    assert_eq!(unseal(&client, &blob).unwrap().1, vid);
     report!("USED {vid} {described}");
 }
 
@@ -1198,7 +1120,7 @@ fn due_rotation_noticed_by_many_processes_happens_once(kind: Kind) {
     client
         .update_rotation_policy(&key_id, true, Some("7d"))
         .unwrap();
-    assert_eq!(list_versions(&client, &key_id).len(), 1);
+    assert_eq!(version_ids(&client, &key_id).len(), 1);
 
     for round in 1..=ROUNDS {
         let go = store.dir().join(format!("go-{round}"));
@@ -1237,7 +1159,7 @@ fn due_rotation_noticed_by_many_processes_happens_once(kind: Kind) {
             worker.finish();
         }
         let fresh = store.open(&master, false);
-        let versions = list_versions(&fresh, &key_id);
+        let versions = version_ids(&fresh, &key_id);
         assert_eq!(
             versions.len() as i64,
             1 + round,

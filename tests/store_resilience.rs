@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::calls::{seal, unseal};
 use common::stores::{Kind, TestStore};
-use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest};
+use localkms::service::CreateKeyRequest;
 use localkms::{Client, ErrorKind};
 
 const MASTER: [u8; 32] = [0x5a; 32];
@@ -25,28 +26,6 @@ fn with_clock(client: &Client) -> Arc<AtomicI64> {
     let c = clock.clone();
     client.set_clock(Some(Arc::new(move || c.load(Ordering::SeqCst))));
     clock
-}
-
-fn seal(client: &Client, key_id: &str, plaintext: &[u8]) -> (Vec<u8>, String) {
-    let out = client
-        .advance_encrypt(&EncryptRequest {
-            key_id,
-            plaintext,
-            ..Default::default()
-        })
-        .unwrap();
-    (out.ciphertext_blob, out.key_version_id)
-}
-
-fn open_blob(client: &Client, blob: &[u8]) -> Vec<u8> {
-    client
-        .advance_decrypt(&DecryptRequest {
-            ciphertext_blob: blob,
-            ..Default::default()
-        })
-        .unwrap()
-        .plaintext
-        .to_vec()
 }
 
 fn primary(client: &Client, key_id: &str) -> String {
@@ -91,8 +70,8 @@ fn a_due_rotation_that_cannot_be_written_never_fails_a_read(kind: Kind) {
     for _ in 0..3 {
         let (blob, version) = seal(&client, &key_id, b"degraded");
         assert_eq!(version, v1, "no version that is not stored is used");
-        assert_eq!(open_blob(&client, &blob), b"degraded");
-        assert_eq!(open_blob(&client, &old_blob), b"before");
+        assert_eq!(unseal(&client, &blob).unwrap().0, b"degraded");
+        assert_eq!(unseal(&client, &old_blob).unwrap().0, b"before");
         assert_eq!(primary(&client, &key_id), v1);
     }
     // Changes fail, and say why.
@@ -112,7 +91,7 @@ fn a_due_rotation_that_cannot_be_written_never_fails_a_read(kind: Kind) {
     }
     assert_ne!(primary(&client, &key_id), v1);
     client.create_key(&CreateKeyRequest::default()).unwrap();
-    assert_eq!(open_blob(&client, &old_blob), b"before");
+    assert_eq!(unseal(&client, &old_blob).unwrap().0, b"before");
 }
 
 #[test]
@@ -243,9 +222,9 @@ fn a_client_opened_before_fork_works_in_the_child(kind: Kind, name: &str) {
     assert!(pid >= 0, "fork");
     if pid == 0 {
         let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            assert_eq!(open_blob(&client, &blob), b"from the parent");
+            assert_eq!(unseal(&client, &blob).unwrap().0, b"from the parent");
             let (child_blob, _) = seal(&client, &key_id, b"from the child");
-            assert_eq!(open_blob(&client, &child_blob), b"from the child");
+            assert_eq!(unseal(&client, &child_blob).unwrap().0, b"from the child");
             let rotated = client.rotate_key(&key_id).unwrap().value.key_version_id;
             assert_eq!(primary(&client, &key_id), rotated);
             std::fs::write(store.dir().join("child-version"), rotated).unwrap();
@@ -273,6 +252,6 @@ fn a_client_opened_before_fork_works_in_the_child(kind: Kind, name: &str) {
     }
     let (again, version) = seal(&client, &key_id, b"parent again");
     assert_eq!(version, rotated);
-    assert_eq!(open_blob(&client, &again), b"parent again");
+    assert_eq!(unseal(&client, &again).unwrap().0, b"parent again");
     println!("fork: parent and child agree");
 }

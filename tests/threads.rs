@@ -3,6 +3,8 @@
 //! between them. Afterwards every blob still decrypts to its plaintext, with the
 //! version recorded in it, and that version exists.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -11,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use localkms::service::{DecryptRequest, EncryptRequest};
 use localkms::Client;
-use serde_json::Value;
+
+use common::calls::version_ids;
 
 const WORKERS: usize = 4;
 const MUTATIONS: usize = 40;
@@ -27,17 +30,6 @@ struct Record {
     iv: Vec<u8>,
     key_id: String,
     key_version_id: String,
-}
-
-fn versions(client: &Client, key_id: &str) -> Vec<String> {
-    let doc: Value =
-        serde_json::from_str(&client.list_key_versions(key_id).unwrap().to_json()).unwrap();
-    doc["KeyVersions"]["KeyVersion"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["KeyVersionId"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 fn worker(
@@ -136,8 +128,8 @@ fn shared_client_under_concurrent_rotation_and_alias_flips() {
     };
     let key_a = client.create_key(&all_modes).unwrap().value.key_id;
     let key_b = client.create_key(&all_modes).unwrap().value.key_id;
-    let initial_a = versions(&client, &key_a)[0].clone();
-    let initial_b = versions(&client, &key_b)[0].clone();
+    let initial_a = version_ids(&client, &key_a)[0].clone();
+    let initial_b = version_ids(&client, &key_b)[0].clone();
     client.create_alias(ALIAS, &key_a).unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -195,8 +187,8 @@ fn shared_client_under_concurrent_rotation_and_alias_flips() {
         .flat_map(|w| w.join().expect("worker thread panicked"))
         .collect();
 
-    let all_a = versions(&client, &key_a);
-    let all_b = versions(&client, &key_b);
+    let all_a = version_ids(&client, &key_a);
+    let all_b = version_ids(&client, &key_b);
     assert_eq!(all_a.len() + all_b.len(), 2 + MUTATIONS / 2);
     for v in &created {
         assert!(all_a.contains(v) || all_b.contains(v), "{v} was lost");

@@ -4,12 +4,16 @@
 //! vector. See `tests/vectors/wycheproof/README.md` for the source, licence and the
 //! counts asserted here.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest};
 use localkms::{Client, ErrorKind};
 use serde_json::Value;
+
+use common::hex::unhex;
 
 fn vectors_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(
@@ -30,14 +34,6 @@ fn load(file: &str) -> Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len().is_multiple_of(2), "odd-length hex string {s:?}");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or_else(|_| panic!("bad hex {s:?}")))
-        .collect()
 }
 
 fn field<'a>(test: &'a Value, name: &str) -> &'a str {
@@ -127,12 +123,12 @@ fn aes_gcm_vectors() {
         for test in group["tests"].as_array().unwrap() {
             total += 1;
             let tc = test["tcId"].as_u64().unwrap();
-            let key = hex(field(test, "key"));
-            let iv = hex(field(test, "iv"));
-            let aad = hex(field(test, "aad"));
-            let msg = hex(field(test, "msg"));
-            let ct = hex(field(test, "ct"));
-            let tag = hex(field(test, "tag"));
+            let key = unhex(field(test, "key"));
+            let iv = unhex(field(test, "iv"));
+            let aad = unhex(field(test, "aad"));
+            let msg = unhex(field(test, "msg"));
+            let ct = unhex(field(test, "ct"));
+            let tag = unhex(field(test, "tag"));
             let result = field(test, "result");
             assert_eq!(iv.len() * 8, iv_size as usize, "tc {tc}: ivSize");
             let key_id = keys.key_for(key_size, &key);
@@ -265,10 +261,10 @@ fn aes_cbc_pkcs5_vectors() {
         for test in group["tests"].as_array().unwrap() {
             total += 1;
             let tc = test["tcId"].as_u64().unwrap();
-            let key = hex(field(test, "key"));
-            let iv = hex(field(test, "iv"));
-            let msg = hex(field(test, "msg"));
-            let ct = hex(field(test, "ct"));
+            let key = unhex(field(test, "key"));
+            let iv = unhex(field(test, "iv"));
+            let msg = unhex(field(test, "msg"));
+            let ct = unhex(field(test, "ct"));
             let key_id = keys.key_for(key_size, &key);
             let decrypt_req = DecryptRequest {
                 ciphertext_blob: &ct,

@@ -1,4 +1,5 @@
 //! The command line: every subcommand, its options and its help text.
+//! (Over 400 lines because every subcommand's options carry the help text and examples `--help` prints; the file holds no logic.)
 //!
 //! Option names are the service's request parameters in kebab-case (`KeyId` →
 //! `--key-id`, `PendingWindowInDays` → `--pending-window-in-days`).

@@ -1,28 +1,25 @@
 //! Runs one command: opens the store, makes the library call, and builds the JSON
 //! document the service would answer with.
 
-use std::fs::File;
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
-
 use localkms::crypto::blob::BLOB_MAGIC;
 use localkms::crypto::{padding_name, Algorithm, Mode};
 use localkms::service::{
     Client, CreateKeyRequest, DataKeyRequest, DataKeyResponse, DecryptRequest, EncryptRequest,
-    EncryptResponse, OpenOptions, Response, ServiceJson,
+    EncryptResponse, Response, ServiceJson,
 };
-use localkms::{Error, ErrorKind, Result};
+use localkms::{Error, Result};
 use zeroize::Zeroizing;
 
 use crate::cli::{
-    AdvanceEncryptArgs, AliasArgs, BlobFormat, Command, CopyArgs, CreateKeyArgs, DataKeyArgs,
-    DecryptArgs, EncryptArgs, ImportArgs, ImportVersionArgs, InitArgs, KeyArgs, RotationPolicyArgs,
-    StoreArgs, StoreCommand,
+    AdvanceEncryptArgs, AliasArgs, BlobFormat, Command, CreateKeyArgs, DataKeyArgs, DecryptArgs,
+    EncryptArgs, ImportArgs, ImportVersionArgs, InitArgs, KeyArgs, RotationPolicyArgs,
+    StoreCommand,
 };
 use crate::input::{self, KeyFile};
-use crate::location::{absolute, StoreName};
+use crate::location::absolute;
+use crate::open::{open, open_or_create};
 use crate::output::JsonObject;
+use crate::store_copy::store_copy;
 
 /// Runs `command` and returns the document to print on standard output.
 pub fn run(command: Command) -> Result<Zeroizing<String>> {
@@ -56,80 +53,6 @@ pub fn run(command: Command) -> Result<Zeroizing<String>> {
         Command::AdvanceGenerateDataKey(args) => data_key(&args, Client::advance_generate_data_key),
         Command::Store(StoreCommand::Copy(args)) => store_copy(&args),
     }
-}
-
-/// Opens the existing store named by `args`.
-fn open(args: &StoreArgs) -> Result<Client> {
-    open_store(&args.store, &args.master_key_file)
-}
-
-/// Opens the existing store `store`, sealed under the key in `master_key_file`.
-/// A missing file is refused here (the library would say `create_if_missing`); a
-/// URL is left to the library, which tells a database without a store.
-fn open_store(store: &StoreName, master_key_file: &Path) -> Result<Client> {
-    let options = OpenOptions {
-        master_key_file: Some(master_key_file),
-        ..Default::default()
-    };
-    match store {
-        StoreName::Path(path) => {
-            if !path.exists() {
-                return Err(Error::new(
-                    ErrorKind::KeyStoreIo,
-                    format!(
-                        "The key store file {} does not exist; create it with `localkms init`.",
-                        path.display()
-                    ),
-                ));
-            }
-            Client::open(&OpenOptions {
-                keystore_path: Some(path),
-                ..options
-            })
-        }
-        StoreName::Url(url) => Client::open(&OpenOptions {
-            keystore_url: Some(url),
-            ..options
-        })
-        .map_err(in_cli_terms),
-    }
-}
-
-/// Opens the store `store`, creating it (an SQLite file, or the schema in a
-/// PostgreSQL database) when it is missing.
-fn open_or_create(store: &StoreName, master_key_file: &Path) -> Result<Client> {
-    let options = OpenOptions {
-        master_key_file: Some(master_key_file),
-        create_if_missing: true,
-        ..Default::default()
-    };
-    match store {
-        StoreName::Path(path) => Client::open(&OpenOptions {
-            keystore_path: Some(path),
-            ..options
-        }),
-        StoreName::Url(url) => Client::open(&OpenOptions {
-            keystore_url: Some(url),
-            ..options
-        }),
-    }
-}
-
-/// The library's error, with the library option it names (`create_if_missing`)
-/// put as the command that does it, and the library's RequestId.
-fn in_cli_terms(error: Error) -> Error {
-    const LIBRARY_TERMS: &str = "set create_if_missing to create it";
-    if !error.message().contains(LIBRARY_TERMS) {
-        return error;
-    }
-    Error::new(
-        error.kind(),
-        error.message().replace(
-            LIBRARY_TERMS,
-            "create it with `localkms init` or `localkms store copy --to`",
-        ),
-    )
-    .with_request_id(error.request_id())
 }
 
 /// The library's answer as the service's JSON document, with the call's RequestId.
@@ -339,89 +262,5 @@ fn data_key(
         .string("Algorithm", response.algorithm.name())
         .base64("Iv", &response.iv)
         .string("RequestId", &response.request_id)
-        .finish())
-}
-
-/// The first bytes of a sealed store file of localkms 0.1.
-const V1_MAGIC: &[u8; 8] = b"LOCALKMS";
-
-/// Whether `path` is a regular file that starts like a store file of localkms 0.1.
-/// Anything that cannot be read so is left to the library to report.
-fn is_v1_file(path: &Path) -> bool {
-    // O_NONBLOCK: a FIFO planted at the path must not hang the tool.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path);
-    let Ok(file) = file else {
-        return false;
-    };
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return false;
-    }
-    let mut head = [0u8; 8];
-    read_head(file, &mut head).is_ok_and(|n| n == head.len()) && &head == V1_MAGIC
-}
-
-/// Reads up to `head.len()` bytes; the number read.
-fn read_head(mut file: File, head: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < head.len() {
-        match file.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// The master-key file of one side of a copy: its own option, or --master-key-file.
-fn copy_key_file<'a>(
-    own: Option<&'a Path>,
-    shared: Option<&'a Path>,
-    param: &str,
-) -> Result<&'a Path> {
-    own.or(shared)
-        .ok_or_else(|| Error::missing_parameter(param))
-}
-
-fn count(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
-/// `store copy`: everything of the source into a new or empty destination,
-/// verified. The source is opened first, so a source that cannot be read leaves
-/// no destination behind.
-fn store_copy(args: &CopyArgs) -> Result<Zeroizing<String>> {
-    let shared = args.master_key_file.as_deref();
-    let from_key = copy_key_file(
-        args.from_master_key_file.as_deref(),
-        shared,
-        "FromMasterKeyFile",
-    )?;
-    let to_key = copy_key_file(
-        args.to_master_key_file.as_deref(),
-        shared,
-        "ToMasterKeyFile",
-    )?;
-    let source = match &args.from {
-        StoreName::Path(path) if is_v1_file(path) => Client::open_v1_file(&OpenOptions {
-            keystore_path: Some(path),
-            master_key_file: Some(from_key),
-            ..Default::default()
-        })?,
-        from => open_store(from, from_key)?,
-    };
-    let destination = open_or_create(&args.to, to_key)?;
-    let report = source.copy_into(&destination)?;
-    Ok(JsonObject::new()
-        .number("Keys", count(report.keys))
-        .number("Versions", count(report.versions))
-        .number("Aliases", count(report.aliases))
-        .string("From", &args.from.shown())
-        .string("To", &args.to.shown())
-        .string("RequestId", &report.request_id)
         .finish())
 }

@@ -10,7 +10,9 @@ mod cli;
 mod commands;
 mod input;
 mod location;
+mod open;
 mod output;
+mod store_copy;
 
 use std::process::ExitCode;
 

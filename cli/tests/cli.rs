@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::Value;
 
+use common::postgres::{drop_database, fresh_database};
 use common::shapes::is_uuid_v4;
 use common::v1_file::{v1_store_file, V1Key};
 
@@ -3105,47 +3106,6 @@ fn a_store_url_never_shows_its_password() {
     let err = out.error(5, "KeyStore.IOError");
     assert!(!out.stderr.contains("secret"), "{}", out.stderr);
     assert!(s(&err["Message"]).contains("postgresql://"), "{err}");
-}
-
-/// A fresh database on the PostgreSQL test server, as a URL (and its name);
-/// `None` when no server was given (outside CI). As in tests/store_postgres.rs.
-fn fresh_database(label: &str) -> Option<(String, String)> {
-    let url = match std::env::var("LOCALKMS_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but LOCALKMS_TEST_POSTGRES_URL is not: the PostgreSQL tests must run"
-            );
-            eprintln!(
-                "cli: LOCALKMS_TEST_POSTGRES_URL is not set; the PostgreSQL test did not run"
-            );
-            return None;
-        }
-    };
-    let name = format!(
-        "localkms_cli_{}_{}_{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("the test server");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
-    Some((format!("{base}/{name}"), name))
-}
-
-/// Drops a database `fresh_database` made (best effort).
-fn drop_database(name: &str) {
-    if let Ok(url) = std::env::var("LOCALKMS_TEST_POSTGRES_URL") {
-        if let Ok(mut admin) = postgres::Client::connect(&url, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
-    }
 }
 
 #[test]

@@ -3,14 +3,13 @@
 //! back as `InternalFailure`, prints nothing, and leaves the host's panic hook in
 //! place for panics of its own.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, CStr, CString};
 use std::process::Command;
 use std::ptr::{null, null_mut};
 use std::sync::Arc;
 
 use super::client::{kms_client, kms_client_free, kms_client_open, kms_client_set_clock};
 use super::crypto::{kms_advance_encrypt, kms_encrypt_response, kms_encrypt_response_free};
-use super::keys::{kms_create_key, kms_string_free};
 use super::status::{kms_error, kms_status};
 
 fn blank_error() -> kms_error {
@@ -19,42 +18,25 @@ fn blank_error() -> kms_error {
 }
 
 fn text(chars: &[c_char]) -> String {
-    let bytes: Vec<u8> = chars
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8(bytes).unwrap()
+    // SAFETY: the library NUL-terminates every string of kms_error.
+    unsafe { CStr::from_ptr(chars.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// An in-memory client whose clock panics, and one of its keys.
-fn client_with_panicking_clock() -> (*mut kms_client, *mut c_char) {
+fn client_with_panicking_clock() -> (*mut kms_client, CString) {
     let mut client = null_mut();
-    let mut error = blank_error();
-    // SAFETY: NULL options (the defaults) and writable outputs.
-    assert_eq!(
-        unsafe { kms_client_open(null(), &mut client, &mut error) },
-        kms_status::Ok
-    );
-    let mut key_id = null_mut();
-    // SAFETY: a live client, NULL optional strings, writable outputs.
-    let status = unsafe {
-        kms_create_key(
-            client,
-            null(),
-            null(),
-            null(),
-            null(),
-            &mut key_id,
-            &mut error,
-        )
-    };
-    assert_eq!(status, kms_status::Ok);
+    // SAFETY: NULL options (the defaults), a writable output, no error struct.
+    let opened = unsafe { kms_client_open(null(), &mut client, null_mut()) };
+    assert_eq!(opened, kms_status::Ok);
     // SAFETY: a live handle.
-    unsafe { &*client }.client().set_clock(Some(Arc::new(|| {
+    let rust = unsafe { &*client }.client();
+    let created = rust.create_key(&Default::default()).unwrap();
+    rust.set_clock(Some(Arc::new(|| {
         panic!("a clock that fails inside the library")
     })));
-    (client, key_id)
+    (client, CString::new(created.value.key_id).unwrap())
 }
 
 /// AdvanceEncrypt of one byte: its status, response and error.
@@ -85,18 +67,15 @@ fn advance_encrypt(
     (status, response, error)
 }
 
-fn free(client: *mut kms_client, key_id: *mut c_char) {
-    // SAFETY: both came from the library and are freed once.
-    unsafe {
-        kms_string_free(key_id);
-        kms_client_free(client);
-    }
+fn free(client: *mut kms_client) {
+    // SAFETY: a handle of the library, freed once.
+    unsafe { kms_client_free(client) };
 }
 
 #[test]
 fn a_panic_inside_the_library_comes_back_as_internal_failure() {
     let (client, key_id) = client_with_panicking_clock();
-    let (status, response, error) = advance_encrypt(client, key_id);
+    let (status, response, error) = advance_encrypt(client, key_id.as_ptr());
     assert_eq!(status, kms_status::InternalFailure);
     assert_eq!(
         response,
@@ -116,11 +95,11 @@ fn a_panic_inside_the_library_comes_back_as_internal_failure() {
     // SAFETY: a live client; NULL clock, context and error.
     let restored = unsafe { kms_client_set_clock(client, None, null_mut(), null_mut()) };
     assert_eq!(restored, kms_status::Ok);
-    let (status, response, _) = advance_encrypt(client, key_id);
+    let (status, response, _) = advance_encrypt(client, key_id.as_ptr());
     assert_eq!(status, kms_status::Ok);
     // SAFETY: a response of the library, freed once.
     unsafe { kms_encrypt_response_free(response) };
-    free(client, key_id);
+    free(client);
 }
 
 const CHILD: &str = "LOCALKMS_PANIC_CHILD";
@@ -156,12 +135,10 @@ fn a_caught_panic_prints_nothing_and_other_panics_still_reach_the_host_hook() {
         return;
     }
     let (client, key_id) = client_with_panicking_clock();
-    let (status, _, error) = advance_encrypt(client, key_id);
+    let (status, _, error) = advance_encrypt(client, key_id.as_ptr());
     assert_eq!(status, kms_status::InternalFailure);
-    // SAFETY: NUL-terminated by the library.
-    let message = unsafe { CStr::from_ptr(error.message.as_ptr()) };
-    assert!(message.to_string_lossy().contains("panic"));
-    free(client, key_id);
+    assert!(text(&error.message).contains("panic"));
+    free(client);
     println!("internal failure: caught");
     // The host's own panic, outside any kms_* call, still reaches its hook.
     let outside = std::panic::catch_unwind(|| panic!("a panic of the host's own"));

@@ -1,4 +1,5 @@
 //! The plaintext payload of the sealed store file: a [`Model`] as bytes and back.
+//! (Over 400 lines because encoding and decoding of payload versions 1 to 3 stay side by side so that they stay symmetric; its tests are in codec_tests.rs.)
 //!
 //! The file header (written by the file layer) carries the *file* format version; the
 //! payload starts with its own [`PAYLOAD_VERSION`]. A reader opens every payload

@@ -1,4 +1,5 @@
 //! The key model: keys, their versions, states and rotation policies.
+//! (Over 400 lines because a key's types and rules (states, rotation, expiry, permitted modes) are one concept; the last 120 lines are its unit tests.)
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::redacted::Redacted;
+use super::response::Response;
 use crate::error::{Error, Result};
 use crate::keystore::{MasterKey, Snapshot, Store};
 use crate::{ids, random, time};
@@ -243,6 +244,14 @@ impl Client {
         let request_id = ids::new_request_id()?;
         let now = self.now();
         f(&request_id, now).map_err(|e| e.with_request_id(&request_id))
+    }
+
+    /// Runs one change that answers with nothing but its RequestId.
+    pub(super) fn change(&self, f: impl FnOnce(i64) -> Result<()>) -> Result<Response<()>> {
+        self.call(|request_id, now| {
+            f(now)?;
+            Ok(Response::new(request_id, ()))
+        })
     }
 
     /// [`Client::call`] for the encrypt path: one read of the OS generator gives

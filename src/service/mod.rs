@@ -17,11 +17,13 @@
 //! assert_eq!(opened.key_id, key_id);
 //! ```
 
+mod aliases;
 mod client;
 mod copy;
 mod crypto_ops;
 mod data_keys;
 mod describe;
+mod import;
 mod keys;
 mod metadata;
 mod params;

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use super::temp_dir::TempDir;
+
 use localkms::service::OpenOptions;
 use localkms::Client;
 
@@ -28,15 +30,9 @@ pub const PERSISTENT: [Kind; 2] = [Kind::Sqlite, Kind::Postgres];
 /// Every store.
 pub const ALL: [Kind; 3] = [Kind::Memory, Kind::Sqlite, Kind::Postgres];
 
-const URL_VAR: &str = "LOCALKMS_TEST_POSTGRES_URL";
-
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn unique(label: &str) -> String {
-    let label: String = label
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
     format!(
         "{}_{}_{label}",
         std::process::id(),
@@ -46,46 +42,25 @@ fn unique(label: &str) -> String {
 
 /// The test server's URL, or `None` (said) when there is none and CI is not set.
 pub fn postgres_server() -> Option<String> {
-    match std::env::var(URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none_or(|v| v.is_empty()),
-                "CI is set but {URL_VAR} is not: the PostgreSQL store's tests must run"
-            );
-            eprintln!("{URL_VAR} is not set: the PostgreSQL case did not run");
-            None
-        }
-    }
+    super::postgres::server_url(env!("CARGO_CRATE_NAME"))
 }
 
-/// A connection of the test itself to the server's own database.
-fn admin(server: &str) -> postgres::Client {
-    postgres::Client::connect(server, postgres::NoTls).expect("the PostgreSQL test server")
+/// A connection of the test itself to a database of the server.
+fn admin(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("the PostgreSQL test server")
 }
 
 /// A fresh, empty database on the test server, as a URL; `None` without a server
 /// (outside CI).
 pub fn fresh_postgres_database(label: &str) -> Option<String> {
-    let server = postgres_server()?;
-    let name = format!("localkms_t_{}", unique(label)).to_lowercase();
-    let name: String = name.chars().take(63).collect();
-    let mut admin = admin(&server);
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
-    Some(format!("{base}/{name}"))
+    super::postgres::fresh_database(label).map(|(url, _)| url)
 }
 
 /// One fresh store of one kind; its folder (and so an SQLite store) is removed
 /// when it is dropped. A PostgreSQL database is left to the throw-away cluster.
 pub struct TestStore {
     pub kind: Kind,
-    dir: PathBuf,
+    dir: TempDir,
     url: Option<String>,
 }
 
@@ -96,15 +71,13 @@ impl TestStore {
             Kind::Postgres => Some(fresh_postgres_database(label)?),
             _ => None,
         };
-        let dir = std::env::temp_dir().join(format!("localkms-store-{}", unique(label)));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new(label);
         Some(TestStore { kind, dir, url })
     }
 
     /// A folder of the test's own (the SQLite store lives in it).
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     /// The SQLite database's path.
@@ -183,7 +156,7 @@ impl TestStore {
         match self.kind {
             Kind::Memory => panic!("an in-memory store has no backup"),
             Kind::Sqlite => {
-                let path = self.dir.join(format!("backup-{}.db", unique("b")));
+                let path = self.dir.join(&format!("backup-{}.db", unique("b")));
                 sqlite(&self.path())
                     .execute("VACUUM INTO ?1", [path.to_str().unwrap()])
                     .unwrap();
@@ -228,12 +201,6 @@ impl TestStore {
                 admin(&self.location()).batch_execute(&sql).unwrap();
             }
         }
-    }
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
