@@ -240,27 +240,30 @@ impl Client {
     /// Runs one API call: gives it a fresh RequestId, and stamps that RequestId on
     /// its error when it fails.
     pub(super) fn call<T>(&self, f: impl FnOnce(&str, i64) -> Result<T>) -> Result<T> {
-        let request_id = ids::new_request_id()?;
+        let mut id_bytes = [0u8; 16];
+        random::fill_nonce(&mut id_bytes)?;
+        let mut text = [0u8; ids::REQUEST_ID_LEN];
+        let request_id = ids::format_request_id(id_bytes, &mut text);
         let now = self.now();
-        f(&request_id, now).map_err(|e| e.with_request_id(&request_id))
+        f(request_id, now).map_err(|e| e.with_request_id(request_id))
     }
 
-    /// [`Client::call`] for the encrypt path: one read of the OS generator gives
-    /// both the RequestId and 16 bytes for a random IV. The getrandom system call
-    /// is most of the cost of encrypting a small message; this makes one of two.
+    /// [`Client::call`] for the encrypt path: one draw from the thread's CSPRNG
+    /// (no system call) gives both the RequestId and 16 bytes for a random IV.
     pub(super) fn call_with_iv<T>(
         &self,
         f: impl FnOnce(&str, i64, &[u8; 16]) -> Result<T>,
     ) -> Result<T> {
         let mut random = zeroize::Zeroizing::new([0u8; 32]);
-        random::fill_random(&mut random[..])?;
+        random::fill_nonce(&mut random[..])?;
         let mut id_bytes = [0u8; 16];
         let mut iv_bytes = [0u8; 16];
         id_bytes.copy_from_slice(&random[..16]);
         iv_bytes.copy_from_slice(&random[16..]);
-        let request_id = ids::request_id_from(id_bytes);
+        let mut text = [0u8; ids::REQUEST_ID_LEN];
+        let request_id = ids::format_request_id(id_bytes, &mut text);
         let now = self.now();
-        f(&request_id, now, &iv_bytes).map_err(|e| e.with_request_id(&request_id))
+        f(request_id, now, &iv_bytes).map_err(|e| e.with_request_id(request_id))
     }
 
     /// A snapshot in which the key named by `key_id` (an ID or an alias) needs no
