@@ -218,9 +218,13 @@ pub struct Material {
 /// reserved in the store (so that every process and host together stay within the
 /// version's budget) and spent here without a write per call. A range not spent
 /// when the process ends counts as spent.
+///
+/// Threads take from the shared count in batches kept in a slot of their own
+/// (see [`GcmAllowance::take`]), so that two threads encrypting under one version
+/// do not both write one atomic on every call.
 #[derive(Default)]
 pub struct GcmAllowance {
-    left: std::sync::atomic::AtomicI64,
+    left: Arc<std::sync::atomic::AtomicI64>,
     /// Held while a new range is reserved, so that threads out of allowance
     /// reserve one range between them.
     pub reserving: std::sync::Mutex<()>,
@@ -230,15 +234,64 @@ pub struct GcmAllowance {
     pub unrecorded: std::sync::atomic::AtomicU64,
 }
 
+/// What one thread took from one allowance and has not spent yet; given back
+/// when the thread moves to another allowance or ends.
+struct Batch {
+    from: Arc<std::sync::atomic::AtomicI64>,
+    left: i64,
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.from
+            .fetch_add(self.left, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+thread_local! {
+    static BATCH: std::cell::RefCell<Option<Batch>> = const { std::cell::RefCell::new(None) };
+}
+
 impl GcmAllowance {
-    /// Takes one encryption from the allowance; `false` when none is left.
-    pub fn take(&self) -> bool {
+    /// Takes one encryption from the allowance; `false` when none is left. A
+    /// thread takes up to `batch` at a time from the shared count and spends them
+    /// from its own slot (1: every call takes from the shared count, exactly).
+    pub fn take(&self, batch: u64) -> bool {
+        let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
+        BATCH
+            .try_with(|slot| {
+                let mut slot = slot.borrow_mut();
+                if let Some(mine) = slot.as_mut() {
+                    if Arc::ptr_eq(&mine.from, &self.left) && mine.left > 0 {
+                        mine.left -= 1;
+                        return true;
+                    }
+                }
+                // Gives back what is left of another allowance's batch.
+                *slot = None;
+                let got = self.take_shared(batch);
+                if got == 0 {
+                    return false;
+                }
+                *slot = Some(Batch {
+                    from: self.left.clone(),
+                    left: got - 1,
+                });
+                true
+            })
+            // A thread that is ending: one at a time from the shared count.
+            .unwrap_or_else(|_| self.take_shared(1) == 1)
+    }
+
+    /// Takes up to `n` from the shared count; how many it got.
+    fn take_shared(&self, n: i64) -> i64 {
         use std::sync::atomic::Ordering;
-        if self.left.fetch_sub(1, Ordering::AcqRel) > 0 {
-            return true;
+        let before = self.left.fetch_sub(n, Ordering::AcqRel);
+        let got = before.clamp(0, n);
+        if got < n {
+            self.left.fetch_add(n - got, Ordering::AcqRel);
         }
-        self.left.fetch_add(1, Ordering::AcqRel);
-        false
+        got
     }
 
     /// Adds a reserved range.
@@ -247,7 +300,7 @@ impl GcmAllowance {
         self.left.fetch_add(n, std::sync::atomic::Ordering::AcqRel);
     }
 
-    /// Whether any allowance is left.
+    /// Whether any allowance is left in the shared count.
     pub fn has_some(&self) -> bool {
         self.left.load(std::sync::atomic::Ordering::Acquire) > 0
     }

@@ -324,8 +324,25 @@ impl Store {
     /// while callers go on with the snapshot they have.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         let snapshot = self.current.load_full();
+        self.check_freshness();
+        snapshot
+    }
+
+    /// [`Store::snapshot`] for the encrypt and decrypt paths: a guard instead of
+    /// a new reference, so that threads reading the same snapshot do not all
+    /// write its reference count (arc-swap keeps the guard in a slot of the
+    /// thread's own). Held for one call.
+    pub fn snapshot_guard(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        let snapshot = self.current.load();
+        self.check_freshness();
+        snapshot
+    }
+
+    /// At most every 200 ms, starts a background check for other processes'
+    /// changes.
+    fn check_freshness(&self) {
         let Some(db) = &self.db else {
-            return snapshot;
+            return;
         };
         let now_ms = monotonic_ms();
         let last = db.last_check_ms.load(Ordering::Relaxed);
@@ -337,7 +354,6 @@ impl Store {
         {
             self.refresh_in_background(db);
         }
-        snapshot
     }
 
     /// Catches up with the database now (a decrypt met a version it does not know,

@@ -6,7 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::redacted::Redacted;
 use crate::error::{Error, Result};
-use crate::keystore::{MasterKey, Snapshot, Store};
+use crate::keystore::{Key, MasterKey, Snapshot, Store};
 use crate::{ids, random, time};
 
 /// A time source in Unix seconds.
@@ -287,6 +287,30 @@ impl Client {
         // database is down or read only) is tried again later, and the call goes on
         // with the versions that are stored.
         Ok(self.store.maintain_for_read(now))
+    }
+
+    /// Runs `f` on the key `key_id` names (an ID or an alias) in a snapshot where
+    /// it needs no maintenance at `now`: the key is looked up once, and the
+    /// snapshot is held by a guard, not a new reference, so that threads sharing
+    /// it do not write one count (the encrypt and decrypt paths). A key not found,
+    /// or due for maintenance, goes through [`Client::fresh_snapshot_for`] first.
+    pub(super) fn with_fresh_key<T>(
+        &self,
+        key_id: &str,
+        now: i64,
+        f: impl FnOnce(&Key) -> Result<T>,
+    ) -> Result<T> {
+        {
+            let snapshot = self.store.snapshot_guard();
+            if let Ok(key) = snapshot.resolve(key_id, now) {
+                if !key.maintenance_due_at(now) {
+                    return f(key);
+                }
+            }
+        }
+        let snapshot = self.fresh_snapshot_for(key_id, now)?;
+        let key = snapshot.resolve(key_id, now)?;
+        f(key)
     }
 
     /// A snapshot with nothing due for any key at `now`.

@@ -21,13 +21,18 @@ mod client;
 mod copy;
 mod crypto_ops;
 mod data_keys;
+mod decrypt;
 mod describe;
+mod gcm_reserve;
 mod keys;
+mod output;
 mod params;
 mod redacted;
 
 pub use client::{Client, Clock, OpenOptions};
 pub use copy::CopyReport;
+pub(crate) use crypto_ops::Which;
 pub use crypto_ops::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
 pub use data_keys::{DataKeyRequest, DataKeyResponse, DEFAULT_DATA_KEY_LEN, MAX_DATA_KEY_LEN};
 pub use keys::CreateKeyRequest;
+pub(crate) use output::{DecryptOutput, Decrypted, EncryptOutput, Encrypted};
