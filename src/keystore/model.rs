@@ -351,6 +351,18 @@ impl Material {
     }
 }
 
+/// A key's versions, oldest first, each shared between the snapshots that hold
+/// the key: a rotation copies the key (a snapshot is immutable) and adds a
+/// version, and so copies one pointer per version, not the versions themselves
+/// (ids, check values: an allocation each) that a key gathers over thousands of
+/// rotations. A version changed in place ([`Key::version_mut`]) is copied alone.
+///
+/// Not a persistent vector (imbl's, O(log n) to copy): its nodes are built on
+/// the stack and moved to the heap with their unused slots, which carry whatever
+/// the stack held there into freed memory (tests/secrets_in_freed_memory.rs found
+/// key material in them).
+pub type Versions = Vec<Arc<KeyVersion>>;
+
 #[derive(Clone, Debug)]
 pub struct KeyVersion {
     pub key_version_id: String,
@@ -380,7 +392,7 @@ pub struct Key {
     /// When a PendingDeletion key goes away.
     pub delete_date: Option<i64>,
     /// Oldest first: `versions[0]` is the initial version (Encrypt's).
-    pub versions: Vec<KeyVersion>,
+    pub versions: Versions,
     /// Index into `versions` of the primary version (AdvanceEncrypt's).
     pub primary: usize,
     pub automatic_rotation: bool,
@@ -527,6 +539,12 @@ impl Key {
         self.versions
             .iter()
             .find(|v| v.key_version_id == key_version_id)
+            .map(|v| &**v)
+    }
+
+    /// A version to change: copied first if another snapshot shares it.
+    pub fn version_mut(&mut self, index: usize) -> Option<&mut KeyVersion> {
+        self.versions.get_mut(index).map(Arc::make_mut)
     }
 
     /// Whether the key is past its DeleteDate (gone, even if not yet removed).
@@ -610,7 +628,7 @@ impl Key {
     /// Adds a version and makes it primary.
     pub fn add_primary_version(&mut self, version: KeyVersion) {
         self.last_rotation_date = version.creation_date;
-        self.versions.push(version);
+        self.versions.push(Arc::new(version));
         self.primary = self.versions.len() - 1;
     }
 
@@ -705,13 +723,13 @@ mod tests {
             creation_date: 0,
             state: KeyState::Enabled,
             delete_date: None,
-            versions: vec![KeyVersion {
+            versions: vec![Arc::new(KeyVersion {
                 key_version_id: "key-test-v".to_owned(),
                 creation_date: 0,
                 material: Some(Arc::new(material)),
                 check_value: Some(cv),
                 gcm_reserved: 0,
-            }],
+            })],
             primary: 0,
             automatic_rotation: false,
             rotation_interval: None,
@@ -737,6 +755,48 @@ mod tests {
             );
             assert!(!shown.contains("65, 65"), "{shown}");
         }
+    }
+
+    #[test]
+    fn a_rotated_copy_shares_the_versions_it_did_not_change() {
+        let version = |n: usize| KeyVersion {
+            key_version_id: format!("key-test-v{n}"),
+            creation_date: n as i64,
+            material: None,
+            check_value: None,
+            gcm_reserved: 0,
+        };
+        let key = Key {
+            key_id: "key-test".to_owned(),
+            key_spec: KeySpec::Aes256,
+            key_usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::AliyunKms,
+            description: String::new(),
+            creation_date: 0,
+            state: KeyState::Enabled,
+            delete_date: None,
+            versions: (0..100).map(|n| Arc::new(version(n))).collect(),
+            primary: 99,
+            automatic_rotation: false,
+            rotation_interval: None,
+            last_rotation_date: 0,
+            material_expire: None,
+            modes: PermittedModes::GCM_ONLY,
+        };
+        // What a rotation does to the key of a snapshot: copy it, add a version.
+        let mut rotated = key.clone();
+        rotated.add_primary_version(version(100));
+        assert_eq!(rotated.versions.len(), 101);
+        assert_eq!(rotated.primary_version().key_version_id, "key-test-v100");
+        for (old, new) in key.versions.iter().zip(&rotated.versions) {
+            assert!(Arc::ptr_eq(old, new), "{} was copied", old.key_version_id);
+        }
+        // Changing one version copies that one alone.
+        rotated.version_mut(3).unwrap().gcm_reserved = 7;
+        assert_eq!(key.versions[3].gcm_reserved, 0);
+        assert_eq!(rotated.versions[3].gcm_reserved, 7);
+        assert!(!Arc::ptr_eq(&key.versions[3], &rotated.versions[3]));
+        assert!(Arc::ptr_eq(&key.versions[4], &rotated.versions[4]));
     }
 
     #[test]

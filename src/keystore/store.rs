@@ -657,7 +657,7 @@ fn apply_rows(model: &mut Model, row_key: &RowKey, rows: RowChanges) -> Result<(
 /// material already in memory: its cipher is not expanded again, and this
 /// process's GCM allowance under it is kept.
 fn keep_materials(key: &mut Key, old: &Key) {
-    for version in &mut key.versions {
+    for version in key.versions.iter_mut() {
         let Some(previous) = old
             .version(&version.key_version_id)
             .and_then(|v| v.material.as_ref())
@@ -669,7 +669,7 @@ fn keep_materials(key: &mut Key, old: &Key) {
             .as_ref()
             .is_some_and(|m| m.bytes() == previous.bytes())
         {
-            version.material = Some(previous.clone());
+            Arc::make_mut(version).material = Some(previous.clone());
         }
     }
 }
@@ -730,13 +730,13 @@ mod tests {
             creation_date: 0,
             state: KeyState::Enabled,
             delete_date: None,
-            versions: vec![KeyVersion {
+            versions: vec![Arc::new(KeyVersion {
                 key_version_id: format!("{id}-0123456789"),
                 creation_date: 0,
                 material: Some(Arc::new(generate_material(KeySpec::Aes256).unwrap())),
                 check_value: None,
                 gcm_reserved: 0,
-            }],
+            })],
             primary: 0,
             automatic_rotation: false,
             rotation_interval: None,

@@ -61,6 +61,7 @@ impl Client {
                 .versions
                 .iter_mut()
                 .find(|v| v.key_version_id == key_version_id)
+                .map(Arc::make_mut)
             else {
                 return Ok(0);
             };

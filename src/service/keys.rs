@@ -140,7 +140,7 @@ impl Client {
                 creation_date: now,
                 state,
                 delete_date: None,
-                versions: vec![initial],
+                versions: vec![Arc::new(initial)],
                 primary: 0,
                 automatic_rotation: false,
                 rotation_interval: None,
@@ -311,7 +311,9 @@ impl Client {
                     };
                     if never_imported {
                         // The placeholder made with the key becomes the initial version.
-                        key.versions[0].key_version_id = id;
+                        if let Some(initial) = key.version_mut(0) {
+                            initial.key_version_id = id;
+                        }
                         0
                     } else {
                         key.add_primary_version(KeyVersion {
@@ -325,7 +327,9 @@ impl Client {
                     }
                 }
             };
-            let version = &mut key.versions[index];
+            let version = key
+                .version_mut(index)
+                .ok_or_else(|| Error::internal("An indexed version vanished."))?;
             if version.check_value.is_some_and(|cv| cv != check_value) {
                 return Err(Error::invalid_key_material(
                     "This key version already had material; only the same material can be \
