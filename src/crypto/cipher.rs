@@ -23,6 +23,9 @@ use super::wiped_box::WipedBox;
 /// AES or SM4 under one key, ready for GCM, CBC and ECB.
 pub struct KeyCipher {
     inner: Inner,
+    /// With the `aws-lc` feature: the fast GCM for AES-128 and AES-256.
+    #[cfg(feature = "aws-lc")]
+    fast: Option<super::aws_lc_gcm::FastGcm>,
 }
 
 /// Each suite lives in a [`WipedBox`]: the `Drop` of the cipher crates does not
@@ -193,6 +196,16 @@ where
     }
 }
 
+/// Zeroes 16 KiB of the stack below the caller's frame, where the frames it just
+/// returned from were. Volatile, so it is not optimised away. Once per key
+/// version, never per call.
+#[inline(never)]
+fn wipe_stack_below() {
+    let mut area = [0u8; 16 * 1024];
+    area.zeroize();
+    std::hint::black_box(&area);
+}
+
 impl KeyCipher {
     /// Refuses a key of a length its block cipher does not take: AES keys are 16,
     /// 24 or 32 bytes, SM4 keys 16.
@@ -211,13 +224,28 @@ impl KeyCipher {
     /// Expands `key` for every mode (its length checked by [`KeyCipher::check_key_len`]).
     pub fn new(family: CipherFamily, key: &[u8]) -> Result<KeyCipher> {
         KeyCipher::check_key_len(family, key.len())?;
+        let cipher = KeyCipher::expand(family, key);
+        // Key expansion works on the stack (AWS-LC's key setup leaves the first
+        // round key, the key's first 16 bytes, there): the stack it used is wiped,
+        // or a value built there later (an index node with unused slots) would
+        // carry those bytes into the heap (tests/secrets_in_freed_memory.rs).
+        wipe_stack_below();
+        cipher
+    }
+
+    #[inline(never)]
+    fn expand(family: CipherFamily, key: &[u8]) -> Result<KeyCipher> {
         let inner = match (family, key.len()) {
             (CipherFamily::Aes, 16) => Inner::Aes128(WipedBox::new(Suite::new(key)?)),
             (CipherFamily::Aes, 24) => Inner::Aes192(WipedBox::new(Suite::new(key)?)),
             (CipherFamily::Aes, _) => Inner::Aes256(WipedBox::new(Suite::new(key)?)),
             (CipherFamily::Sm4, _) => Inner::Sm4(WipedBox::new(Suite::new(key)?)),
         };
-        Ok(KeyCipher { inner })
+        Ok(KeyCipher {
+            inner,
+            #[cfg(feature = "aws-lc")]
+            fast: super::aws_lc_gcm::FastGcm::new(family, key),
+        })
     }
 
     /// The block cipher of this key.
@@ -242,6 +270,21 @@ impl KeyCipher {
     /// cipher. A wrong IV length cannot get here: the mode carries its IV.
     pub fn seal(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         super::buffer::check_plaintext_len(plaintext.len())?;
+        #[cfg(feature = "aws-lc")]
+        if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
+            let len = plaintext.len();
+            if out.len() != mode.ciphertext_len(len) {
+                return Err(Error::internal(
+                    "The output has not the ciphertext's length.",
+                ));
+            }
+            out[..len].copy_from_slice(plaintext);
+            let sealed = fast.seal(iv, aad, out, len);
+            if sealed.is_err() {
+                out.zeroize();
+            }
+            return sealed;
+        }
         let sealed = match &self.inner {
             Inner::Aes128(s) => s.seal(mode, plaintext, out),
             Inner::Aes192(s) => s.seal(mode, plaintext, out),
@@ -259,6 +302,19 @@ impl KeyCipher {
     /// without the tag) and returns the plaintext's length. Every failure is
     /// `InvalidCiphertext` and leaves no plaintext in `out`.
     pub fn open(&self, mode: &CipherMode<'_>, ciphertext: &[u8], out: &mut [u8]) -> Result<usize> {
+        #[cfg(feature = "aws-lc")]
+        if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
+            if ciphertext.len() < GCM_TAG_LEN {
+                return Err(Error::invalid_ciphertext());
+            }
+            let (body, tag) = ciphertext.split_at(ciphertext.len() - GCM_TAG_LEN);
+            let out = out
+                .get_mut(..body.len())
+                .ok_or_else(|| Error::internal("The output is too short."))?;
+            out.copy_from_slice(body);
+            fast.open(iv, aad, tag, out)?;
+            return Ok(body.len());
+        }
         match &self.inner {
             Inner::Aes128(s) => s.open(mode, ciphertext, out),
             Inner::Aes192(s) => s.open(mode, ciphertext, out),
@@ -381,6 +437,40 @@ mod tests {
             crate::error::ErrorKind::InvalidCiphertext
         );
         assert_eq!(out, [0u8; 16]);
+    }
+
+    /// With the `aws-lc` feature, GCM of 128- and 256-bit keys runs through
+    /// AWS-LC: it must make RustCrypto's bytes exactly, and refuse what it refuses.
+    #[cfg(feature = "aws-lc")]
+    #[test]
+    fn the_fast_gcm_makes_the_same_bytes_as_rustcrypto() {
+        for key_len in [16, 24, 32] {
+            let key = vec![0x3cu8; key_len];
+            let cipher = KeyCipher::new(CipherFamily::Aes, &key).unwrap();
+            assert_eq!(cipher.fast.is_some(), key_len != 24);
+            let mode = CipherMode::Gcm {
+                iv: [9; 12],
+                aad: b"aad",
+            };
+            for len in [0usize, 1, 16, 63, 1024, 70_000] {
+                let msg: Vec<u8> = (0..len).map(|i| i as u8 ^ 0xa5).collect();
+                let fast = cipher.seal_to_vec(&mode, &msg).unwrap();
+                let mut slow = vec![0u8; mode.ciphertext_len(len)];
+                match &cipher.inner {
+                    Inner::Aes128(s) => s.seal(&mode, &msg, &mut slow).unwrap(),
+                    Inner::Aes192(s) => s.seal(&mode, &msg, &mut slow).unwrap(),
+                    Inner::Aes256(s) => s.seal(&mode, &msg, &mut slow).unwrap(),
+                    Inner::Sm4(_) => unreachable!(),
+                }
+                assert_eq!(fast, slow, "AES-{} GCM of {len} bytes", key_len * 8);
+                assert_eq!(&cipher.open_to_vec(&mode, &slow).unwrap()[..], &msg[..]);
+                let mut forged = slow.clone();
+                *forged.last_mut().unwrap() ^= 1;
+                let mut out = vec![0xeeu8; forged.len()];
+                assert!(cipher.open(&mode, &forged, &mut out).is_err());
+                assert!(len == 0 || out[..len] != msg[..], "no plaintext is left");
+            }
+        }
     }
 
     #[test]

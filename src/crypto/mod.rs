@@ -1,5 +1,7 @@
 //! GCM / CBC / ECB over AES and SM4, PKCS#7, the IV rules, and the blob format.
 
+#[cfg(feature = "aws-lc")]
+mod aws_lc_gcm;
 pub mod blob;
 pub mod buffer;
 mod cipher;
