@@ -25,6 +25,9 @@ CC ?= cc
 CFLAGS ?= -std=c11 -Wall -Wextra -Werror -O2
 CARGO ?= cargo
 CARGO_TARGET_DIR ?= target
+# Cargo features of the library, e.g. FEATURES=aws-lc (the fast AES-GCM backend).
+FEATURES ?=
+CARGO_FEATURES = $(if $(FEATURES),--features $(FEATURES))
 
 BUILD = build
 LIBDIR = $(BUILD)/lib
@@ -53,7 +56,7 @@ all: examples
 
 # Always ask cargo (it knows when nothing changed), then refresh the copy.
 $(LIBDIR)/liblocalkms.so.0: FORCE
-	$(CARGO) build --release --target-dir "$(CARGO_TARGET_DIR)"
+	$(CARGO) build --release $(CARGO_FEATURES) --target-dir "$(CARGO_TARGET_DIR)"
 	mkdir -p $(LIBDIR)
 	cp -f $(RELEASE_DIR)/liblocalkms.so $(LIBDIR)/liblocalkms.so.0
 	ln -sf liblocalkms.so.0 $(LIBDIR)/liblocalkms.so
@@ -103,7 +106,7 @@ BENCH_ARGS ?=
 .PHONY: bench
 
 $(BUILD)/kms_vs_evp: bench/kms_vs_evp.c include/localkms.h $(LIBDIR)/liblocalkms.so.0
-	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Iinclude -o $@ bench/kms_vs_evp.c $(LDFLAGS_KMS) -lcrypto -lpthread
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -DKMS_BENCH_BACKEND='"$(or $(FEATURES),rustcrypto)"' -Iinclude -o $@ bench/kms_vs_evp.c $(LDFLAGS_KMS) -lcrypto -lpthread
 
 bench: $(BUILD)/kms_vs_evp
 	./$(BUILD)/kms_vs_evp $(BENCH_ARGS)
@@ -133,7 +136,7 @@ clean:
 	rm -rf $(BUILD)
 
 release:
-	$(CARGO) build --release --target-dir "$(CARGO_TARGET_DIR)"
+	$(CARGO) build --release $(CARGO_FEATURES) --target-dir "$(CARGO_TARGET_DIR)"
 
 install: release
 	$(MAKE) install-files

@@ -53,6 +53,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The cargo features the library was built with (the Makefile passes them). */
+#ifndef KMS_BENCH_BACKEND
+#define KMS_BENCH_BACKEND "unknown"
+#endif
+
 #define HDR_LEN KMS_BLOB_HEADER_LEN /* 39 */
 #define GCM_IV KMS_GCM_IV_LEN       /* 12 */
 #define GCM_TAG KMS_GCM_TAG_LEN     /* 16 */
@@ -630,8 +635,8 @@ static void machine_line(void) {
         fclose(f);
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("Machine: %s, %ld cores online; %s; localkms %s\n", model, cores,
-           OpenSSL_version(OPENSSL_VERSION), kms_version());
+    printf("Machine: %s, %ld cores online; %s; localkms %s, backend %s\n", model, cores,
+           OpenSSL_version(OPENSSL_VERSION), kms_version(), KMS_BENCH_BACKEND);
 }
 
 static void fmt_time(char *buf, size_t len, size_t si, double rate) {

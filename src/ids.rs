@@ -1,7 +1,7 @@
 //! Identifiers (docs/c-api.md §4): KeyIds, KeyVersionIds, aliases, RequestIds.
 
 use crate::error::{Error, Result};
-use crate::random::fill_random;
+use crate::random::{fill_nonce, fill_random};
 
 /// Length of a KeyId: `key-` and 21 characters of `[a-z0-9]`.
 pub const KEY_ID_LEN: usize = 25;
@@ -89,7 +89,10 @@ pub fn is_blob_key_version_id(s: &[u8]) -> bool {
 /// A fresh KeyVersionId in the cloud's UUID form (36 characters), for versions of
 /// a mirrored key whose KeyId is not the library's 25 characters.
 pub fn new_uuid_key_version_id() -> Result<String> {
-    new_request_id()
+    // Long-lived, like KeyIds: from the OS generator.
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes)?;
+    Ok(request_id_from(bytes))
 }
 
 /// Checks an alias name: `alias/` + `[A-Za-z0-9_/-]+`, at most 255 characters in all,
@@ -126,19 +129,30 @@ pub fn check_alias_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// A fresh RequestId: a lowercase UUID v4 from the OS generator.
+/// A fresh RequestId: a lowercase UUID v4 from the thread's CSPRNG
+/// ([`crate::random::fill_nonce`]).
 pub fn new_request_id() -> Result<String> {
     let mut bytes = [0u8; 16];
-    fill_random(&mut bytes)?;
+    fill_nonce(&mut bytes)?;
     Ok(request_id_from(bytes))
 }
 
-/// A RequestId from 16 bytes the caller drew from the OS generator.
+/// Length of a RequestId (a hyphenated UUID).
+pub const REQUEST_ID_LEN: usize = 36;
+
+/// A RequestId from 16 random bytes the caller drew.
 pub fn request_id_from(random: [u8; 16]) -> String {
+    let mut text = [0u8; REQUEST_ID_LEN];
+    format_request_id(random, &mut text).to_owned()
+}
+
+/// The RequestId of 16 random bytes, written into `text` (no allocation: the
+/// encrypt path formats one per call).
+pub fn format_request_id(random: [u8; 16], text: &mut [u8; REQUEST_ID_LEN]) -> &str {
     uuid::Builder::from_random_bytes(random)
         .into_uuid()
         .hyphenated()
-        .to_string()
+        .encode_lower(text)
 }
 
 #[cfg(test)]

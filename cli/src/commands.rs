@@ -158,7 +158,7 @@ fn encrypt(
     // unknown algorithm name is left to the library to report.
     if format == BlobFormat::Gateway {
         if let Some(name) = args.algorithm.as_deref().filter(|a| !a.is_empty()) {
-            if Algorithm::parse(Some(name)).is_ok_and(|a| a.mode() != Mode::Gcm) {
+            if Algorithm::from_name(name).is_some_and(|a| a.mode() != Mode::Gcm) {
                 return Err(gateway_needs_gcm(name));
             }
         }

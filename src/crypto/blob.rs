@@ -9,7 +9,7 @@
 //! The gateway form is the `$` blob of AES_GCM without its first three bytes; it
 //! names no algorithm, so it is always the GCM of the key's block cipher.
 
-use super::{ciphertext_len, Algorithm, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
+use super::{Algorithm, CipherMode, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 use crate::ids::{is_blob_key_version_id, KEY_VERSION_ID_LEN};
 
@@ -48,29 +48,30 @@ fn padding_bits(padding: Option<PaddingMode>) -> u8 {
 }
 
 /// The total blob length for a plaintext of `plaintext_len` bytes.
-pub fn blob_len(algorithm: Algorithm, padding: Option<PaddingMode>, plaintext_len: usize) -> usize {
-    BLOB_HEADER_LEN + algorithm.iv_len() + ciphertext_len(algorithm, padding, plaintext_len)
+pub fn blob_len(mode: &CipherMode<'_>, plaintext_len: usize) -> usize {
+    BLOB_HEADER_LEN + mode.iv().len() + mode.ciphertext_len(plaintext_len)
 }
 
-/// Starts a blob: a buffer with room for all of it, holding the header and the IV.
-/// The caller appends the ciphertext. The plaintext length must be checked
-/// already (`buffer::check_plaintext_len`); the allocation is fallible.
-pub fn start_blob(
+/// Writes the header and the IV at the front of `blob` (at least that long) and
+/// returns where the ciphertext starts. `algorithm` is `mode` in the key's block
+/// cipher; the KeyVersionId is 36 bytes.
+pub fn write_blob_header(
+    blob: &mut [u8],
     algorithm: Algorithm,
-    padding: Option<PaddingMode>,
+    mode: &CipherMode<'_>,
     key_version_id: &str,
-    iv: &[u8],
-    plaintext_len: usize,
-) -> Result<Vec<u8>> {
-    debug_assert_eq!(key_version_id.len(), KEY_VERSION_ID_LEN);
-    debug_assert_eq!(iv.len(), algorithm.iv_len());
-    let mut blob = super::buffer::with_capacity(blob_len(algorithm, padding, plaintext_len))?;
-    blob.push(BLOB_MAGIC);
-    blob.push((BLOB_FORMAT_VERSION << 4) | padding_bits(padding));
-    blob.push(algorithm_byte(algorithm));
-    blob.extend_from_slice(key_version_id.as_bytes());
-    blob.extend_from_slice(iv);
-    Ok(blob)
+) -> Result<usize> {
+    let iv = mode.iv();
+    let start = BLOB_HEADER_LEN + iv.len();
+    if key_version_id.len() != KEY_VERSION_ID_LEN || blob.len() < start {
+        return Err(Error::internal("A blob header does not fit."));
+    }
+    blob[0] = BLOB_MAGIC;
+    blob[1] = (BLOB_FORMAT_VERSION << 4) | padding_bits(mode.padding());
+    blob[2] = algorithm_byte(algorithm);
+    blob[3..BLOB_HEADER_LEN].copy_from_slice(key_version_id.as_bytes());
+    blob[BLOB_HEADER_LEN..start].copy_from_slice(iv);
+    Ok(start)
 }
 
 /// A blob taken apart. Nothing here is authenticated yet: the GCM tag (over the
@@ -87,29 +88,39 @@ pub struct ParsedBlob<'a> {
 
 /// Takes a blob apart. Every malformation is `InvalidCiphertext`.
 pub fn parse_blob(blob: &[u8]) -> Result<ParsedBlob<'_>> {
-    if blob.len() < BLOB_HEADER_LEN || blob[0] != BLOB_MAGIC {
-        return Err(Error::invalid_ciphertext());
-    }
-    let format_version = blob[1] >> 4;
-    let padding_bits = blob[1] & 0x0f;
-    if format_version != BLOB_FORMAT_VERSION {
-        return Err(Error::invalid_ciphertext());
-    }
-    let algorithm = algorithm_of_byte(blob[2]).ok_or_else(Error::invalid_ciphertext)?;
-    let padding = match (algorithm.is_block_mode(), padding_bits) {
-        (false, 0) => None,
-        (false, _) => return Err(Error::invalid_ciphertext()),
-        (true, 0) => Some(PaddingMode::NoPadding),
-        (true, 1) => Some(PaddingMode::Pkcs7),
-        (true, _) => return Err(Error::invalid_ciphertext()),
-    };
-    split_body(algorithm, padding, &blob[3..])
+    read_blob(blob).ok_or_else(Error::invalid_ciphertext)
 }
 
 /// Takes apart the shared-gateway form `KeyVersionId (36) | Iv (12) | ciphertext
 /// || tag`: always GCM (of the key's block cipher: the caller settles which, once
 /// the version is known). Every malformation is `InvalidCiphertext`.
 pub fn parse_gateway_blob(blob: &[u8]) -> Result<ParsedBlob<'_>> {
+    read_gateway_blob(blob).ok_or_else(Error::invalid_ciphertext)
+}
+
+/// [`parse_blob`] without an error to build (the decrypt path tries both forms
+/// on every blob).
+pub fn read_blob(blob: &[u8]) -> Option<ParsedBlob<'_>> {
+    if blob.len() < BLOB_HEADER_LEN || blob[0] != BLOB_MAGIC {
+        return None;
+    }
+    let format_version = blob[1] >> 4;
+    let padding_bits = blob[1] & 0x0f;
+    if format_version != BLOB_FORMAT_VERSION {
+        return None;
+    }
+    let algorithm = algorithm_of_byte(blob[2])?;
+    let padding = match (algorithm.is_block_mode(), padding_bits) {
+        (false, 0) => None,
+        (true, 0) => Some(PaddingMode::NoPadding),
+        (true, 1) => Some(PaddingMode::Pkcs7),
+        _ => return None,
+    };
+    split_body(algorithm, padding, &blob[3..])
+}
+
+/// [`parse_gateway_blob`] without an error to build.
+pub fn read_gateway_blob(blob: &[u8]) -> Option<ParsedBlob<'_>> {
     split_body(Algorithm::AesGcm, None, blob)
 }
 
@@ -118,20 +129,19 @@ fn split_body(
     algorithm: Algorithm,
     padding: Option<PaddingMode>,
     body: &[u8],
-) -> Result<ParsedBlob<'_>> {
+) -> Option<ParsedBlob<'_>> {
     if body.len() < KEY_VERSION_ID_LEN {
-        return Err(Error::invalid_ciphertext());
+        return None;
     }
     let (version_bytes, rest) = body.split_at(KEY_VERSION_ID_LEN);
     if !is_blob_key_version_id(version_bytes) {
-        return Err(Error::invalid_ciphertext());
+        return None;
     }
     // Checked just above: the bytes are printable ASCII.
-    let key_version_id =
-        std::str::from_utf8(version_bytes).map_err(|_| Error::invalid_ciphertext())?;
+    let key_version_id = std::str::from_utf8(version_bytes).ok()?;
     let iv_len = algorithm.iv_len();
     if rest.len() < iv_len {
-        return Err(Error::invalid_ciphertext());
+        return None;
     }
     let (iv, ciphertext) = rest.split_at(iv_len);
     let length_ok = match (algorithm.is_block_mode(), padding) {
@@ -142,9 +152,9 @@ fn split_body(
         (_, _) => ciphertext.len() % BLOCK_LEN == 0,
     };
     if !length_ok {
-        return Err(Error::invalid_ciphertext());
+        return None;
     }
-    Ok(ParsedBlob {
+    Some(ParsedBlob {
         algorithm,
         padding,
         key_version_id,
@@ -159,6 +169,22 @@ mod tests {
 
     const VERSION: &str = "key-abcdefghijklmnopqrstu-0123456789";
 
+    /// A blob of `plaintext_len` bytes' room holding only its header and IV.
+    fn start_blob(
+        algorithm: Algorithm,
+        padding: Option<PaddingMode>,
+        key_version_id: &str,
+        iv: &[u8],
+        plaintext_len: usize,
+    ) -> Result<Vec<u8>> {
+        let mode = CipherMode::new(algorithm.mode(), iv, b"", padding).unwrap();
+        let mut blob = vec![0; blob_len(&mode, plaintext_len)];
+        let start = write_blob_header(&mut blob, algorithm, &mode, key_version_id)?;
+        assert_eq!(blob.len() - start, mode.ciphertext_len(plaintext_len));
+        blob.truncate(start);
+        Ok(blob)
+    }
+
     #[test]
     fn header_layout_matches_the_contract() {
         let blob = start_blob(Algorithm::AesGcm, None, VERSION, &[0xee; 12], 5).unwrap();
@@ -167,7 +193,6 @@ mod tests {
         assert_eq!(blob[2], 2);
         assert_eq!(&blob[3..39], VERSION.as_bytes());
         assert_eq!(&blob[39..51], &[0xee; 12]);
-        assert_eq!(blob.capacity(), 51 + 5 + 16);
 
         let blob = start_blob(
             Algorithm::AesCbc,

@@ -64,6 +64,13 @@ pub fn reserve(buffer: &mut Vec<u8>, additional: usize) -> Result<()> {
     })
 }
 
+/// `len` zero bytes in a fallibly allocated vector.
+pub fn zeroed(len: usize) -> Result<Vec<u8>> {
+    let mut buffer = with_capacity(len)?;
+    buffer.resize(len, 0);
+    Ok(buffer)
+}
+
 /// A copy of `bytes` in a fallibly allocated vector.
 pub fn copy_of(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut buffer = with_capacity(bytes.len())?;

@@ -12,12 +12,10 @@ use aes::{Aes128, Aes192, Aes256};
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::AesGcm;
 use sm4::Sm4;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
-use super::padding::{pkcs7_pad_len, pkcs7_unpadded_len};
-use super::{
-    ciphertext_len, CipherFamily, CipherParams, Mode, PaddingMode, BLOCK_LEN, GCM_TAG_LEN,
-};
+use super::padding::pkcs7_unpadded_len;
+use super::{CipherFamily, CipherMode, PaddingMode, BLOCK_LEN, CBC_IV_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
 use super::wiped_box::WipedBox;
@@ -25,6 +23,9 @@ use super::wiped_box::WipedBox;
 /// AES or SM4 under one key, ready for GCM, CBC and ECB.
 pub struct KeyCipher {
     inner: Inner,
+    /// With the `aws-lc` feature: the fast GCM for AES-128 and AES-256.
+    #[cfg(feature = "aws-lc")]
+    fast: Option<super::aws_lc_gcm::FastGcm>,
 }
 
 /// Each suite lives in a [`WipedBox`]: the `Drop` of the cipher crates does not
@@ -63,55 +64,49 @@ where
         Ok(Suite { gcm, block })
     }
 
-    fn seal(&self, params: &CipherParams<'_>, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        super::buffer::check_plaintext_len(plaintext.len())?;
-        let start = out.len();
-        let room = ciphertext_len(params.algorithm, params.padding, plaintext.len());
-        super::buffer::reserve(out, room)?;
-        out.extend_from_slice(plaintext);
-        match params.algorithm.mode() {
-            Mode::Gcm => {
-                let nonce = GenericArray::from_slice(params.iv);
+    fn seal(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        let len = plaintext.len();
+        if out.len() != mode.ciphertext_len(len) {
+            return Err(Error::internal(
+                "The output has not the ciphertext's length.",
+            ));
+        }
+        match *mode {
+            CipherMode::Gcm { iv, aad } => {
+                let (body, tag_out) = out.split_at_mut(len);
+                body.copy_from_slice(plaintext);
                 let tag = self
                     .gcm
-                    .encrypt_in_place_detached(nonce, params.aad, &mut out[start..])
+                    .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, body)
                     .map_err(|_| {
-                        out.truncate(start);
                         Error::invalid_parameter(
                             "Plaintext",
                             "The plaintext is too long for AES_GCM.",
                         )
                     })?;
-                out.extend_from_slice(&tag);
+                tag_out.copy_from_slice(&tag);
             }
-            Mode::Cbc | Mode::Ecb => {
-                let padded_len = match params.padding {
-                    Some(PaddingMode::Pkcs7) => plaintext.len() + pkcs7_pad_len(plaintext.len()),
-                    _ => plaintext.len(),
-                };
-                out.resize(start + padded_len, 0);
-                let buf = &mut out[start..];
-                let len = plaintext.len();
-                let done = match (params.algorithm.mode(), params.padding) {
-                    (Mode::Cbc, Some(PaddingMode::Pkcs7)) => self
-                        .cbc_encryptor(params.iv)
-                        .encrypt_padded_mut::<Pkcs7>(buf, len)
+            CipherMode::Cbc { padding, .. } | CipherMode::Ecb { padding } => {
+                out[..len].copy_from_slice(plaintext);
+                let done = match (mode, padding) {
+                    (CipherMode::Cbc { iv, .. }, PaddingMode::Pkcs7) => self
+                        .cbc_encryptor(iv)
+                        .encrypt_padded_mut::<Pkcs7>(out, len)
                         .is_ok(),
-                    (Mode::Cbc, _) => self
-                        .cbc_encryptor(params.iv)
-                        .encrypt_padded_mut::<NoPadding>(buf, len)
+                    (CipherMode::Cbc { iv, .. }, PaddingMode::NoPadding) => self
+                        .cbc_encryptor(iv)
+                        .encrypt_padded_mut::<NoPadding>(out, len)
                         .is_ok(),
-                    (_, Some(PaddingMode::Pkcs7)) => self
+                    (_, PaddingMode::Pkcs7) => self
                         .ecb_encryptor()
-                        .encrypt_padded_mut::<Pkcs7>(buf, len)
+                        .encrypt_padded_mut::<Pkcs7>(out, len)
                         .is_ok(),
-                    (_, _) => self
+                    (_, PaddingMode::NoPadding) => self
                         .ecb_encryptor()
-                        .encrypt_padded_mut::<NoPadding>(buf, len)
+                        .encrypt_padded_mut::<NoPadding>(out, len)
                         .is_ok(),
                 };
                 if !done {
-                    out.truncate(start);
                     return Err(Error::invalid_parameter(
                         "Plaintext",
                         "With NO_PADDING the plaintext length must be a multiple of 16 bytes.",
@@ -122,58 +117,73 @@ where
         Ok(())
     }
 
-    fn open(&self, params: &CipherParams<'_>, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        match params.algorithm.mode() {
-            Mode::Gcm => {
+    fn open(&self, mode: &CipherMode<'_>, ciphertext: &[u8], out: &mut [u8]) -> Result<usize> {
+        match *mode {
+            CipherMode::Gcm { iv, aad } => {
                 if ciphertext.len() < GCM_TAG_LEN {
                     return Err(Error::invalid_ciphertext());
                 }
                 let (body, tag) = ciphertext.split_at(ciphertext.len() - GCM_TAG_LEN);
-                let mut out = Zeroizing::new(super::buffer::copy_of(body)?);
+                let out = out
+                    .get_mut(..body.len())
+                    .ok_or_else(|| Error::internal("The output is too short."))?;
+                out.copy_from_slice(body);
+                // aes-gcm leaves `out` as the ciphertext when the tag is wrong: no
+                // plaintext is ever released unauthenticated.
                 self.gcm
                     .decrypt_in_place_detached(
-                        GenericArray::from_slice(params.iv),
-                        params.aad,
-                        &mut out,
+                        GenericArray::from_slice(&iv),
+                        aad,
+                        out,
                         GenericArray::from_slice(tag),
                     )
                     .map_err(|_| Error::invalid_ciphertext())?;
-                Ok(out)
+                Ok(body.len())
             }
-            Mode::Cbc | Mode::Ecb => {
-                let pkcs7 = params.padding == Some(PaddingMode::Pkcs7);
+            CipherMode::Cbc { padding, .. } | CipherMode::Ecb { padding } => {
+                let pkcs7 = padding == PaddingMode::Pkcs7;
                 // Lengths are public: these checks reveal nothing about the plaintext.
                 if !ciphertext.len().is_multiple_of(BLOCK_LEN) || (pkcs7 && ciphertext.is_empty()) {
                     return Err(Error::invalid_ciphertext());
                 }
-                let mut out = Zeroizing::new(super::buffer::copy_of(ciphertext)?);
-                let decrypted = if params.algorithm.mode() == Mode::Cbc {
-                    self.cbc_decryptor(params.iv)
-                        .decrypt_padded_mut::<NoPadding>(&mut out)
-                        .is_ok()
-                } else {
-                    self.ecb_decryptor()
-                        .decrypt_padded_mut::<NoPadding>(&mut out)
-                        .is_ok()
+                let out = out
+                    .get_mut(..ciphertext.len())
+                    .ok_or_else(|| Error::internal("The output is too short."))?;
+                out.copy_from_slice(ciphertext);
+                let decrypted = match mode {
+                    CipherMode::Cbc { iv, .. } => self
+                        .cbc_decryptor(iv)
+                        .decrypt_padded_mut::<NoPadding>(out)
+                        .is_ok(),
+                    _ => self
+                        .ecb_decryptor()
+                        .decrypt_padded_mut::<NoPadding>(out)
+                        .is_ok(),
                 };
-                if !decrypted {
-                    return Err(Error::invalid_ciphertext());
+                let len = if !decrypted {
+                    None
+                } else if pkcs7 {
+                    pkcs7_unpadded_len(out)
+                } else {
+                    Some(out.len())
+                };
+                match len {
+                    Some(len) => Ok(len),
+                    None => {
+                        // A bad padding: what was decrypted goes.
+                        out.zeroize();
+                        Err(Error::invalid_ciphertext())
+                    }
                 }
-                if pkcs7 {
-                    // `out` is wiped on drop when the padding is bad.
-                    let len = pkcs7_unpadded_len(&out).ok_or_else(Error::invalid_ciphertext)?;
-                    out.truncate(len);
-                }
-                Ok(out)
             }
         }
     }
 
-    fn cbc_encryptor(&self, iv: &[u8]) -> cbc::Encryptor<C> {
+    fn cbc_encryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Encryptor<C> {
         cbc::Encryptor::inner_iv_init(self.block.clone(), GenericArray::from_slice(iv))
     }
 
-    fn cbc_decryptor(&self, iv: &[u8]) -> cbc::Decryptor<C> {
+    fn cbc_decryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Decryptor<C> {
         cbc::Decryptor::inner_iv_init(self.block.clone(), GenericArray::from_slice(iv))
     }
 
@@ -184,6 +194,16 @@ where
     fn ecb_decryptor(&self) -> ecb::Decryptor<C> {
         ecb::Decryptor::inner_init(self.block.clone())
     }
+}
+
+/// Zeroes 16 KiB of the stack below the caller's frame, where the frames it just
+/// returned from were. Volatile, so it is not optimised away. Once per key
+/// version, never per call.
+#[inline(never)]
+fn wipe_stack_below() {
+    let mut area = [0u8; 16 * 1024];
+    area.zeroize();
+    std::hint::black_box(&area);
 }
 
 impl KeyCipher {
@@ -204,13 +224,28 @@ impl KeyCipher {
     /// Expands `key` for every mode (its length checked by [`KeyCipher::check_key_len`]).
     pub fn new(family: CipherFamily, key: &[u8]) -> Result<KeyCipher> {
         KeyCipher::check_key_len(family, key.len())?;
+        let cipher = KeyCipher::expand(family, key);
+        // Key expansion works on the stack (AWS-LC's key setup leaves the first
+        // round key, the key's first 16 bytes, there): the stack it used is wiped,
+        // or a value built there later (an index node with unused slots) would
+        // carry those bytes into the heap (tests/secrets_in_freed_memory.rs).
+        wipe_stack_below();
+        cipher
+    }
+
+    #[inline(never)]
+    fn expand(family: CipherFamily, key: &[u8]) -> Result<KeyCipher> {
         let inner = match (family, key.len()) {
             (CipherFamily::Aes, 16) => Inner::Aes128(WipedBox::new(Suite::new(key)?)),
             (CipherFamily::Aes, 24) => Inner::Aes192(WipedBox::new(Suite::new(key)?)),
             (CipherFamily::Aes, _) => Inner::Aes256(WipedBox::new(Suite::new(key)?)),
             (CipherFamily::Sm4, _) => Inner::Sm4(WipedBox::new(Suite::new(key)?)),
         };
-        Ok(KeyCipher { inner })
+        Ok(KeyCipher {
+            inner,
+            #[cfg(feature = "aws-lc")]
+            fast: super::aws_lc_gcm::FastGcm::new(family, key),
+        })
     }
 
     /// The block cipher of this key.
@@ -230,141 +265,212 @@ impl KeyCipher {
         }
     }
 
-    /// Refuses an algorithm of another block cipher (the service layer checks this
-    /// first; this keeps a mistake there from running AES parameters through SM4).
-    fn check_family(&self, params: &CipherParams<'_>) -> Result<()> {
-        if params.algorithm.family() == self.family() {
-            Ok(())
-        } else {
-            Err(Error::internal(format!(
-                "{} was asked of a key of another block cipher.",
-                params.algorithm.name()
-            )))
+    /// Encrypts `plaintext` into `out`, which has exactly the ciphertext's length
+    /// ([`CipherMode::ciphertext_len`]; GCM: with its tag), in this key's block
+    /// cipher. A wrong IV length cannot get here: the mode carries its IV.
+    pub fn seal(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        super::buffer::check_plaintext_len(plaintext.len())?;
+        #[cfg(feature = "aws-lc")]
+        if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
+            let len = plaintext.len();
+            if out.len() != mode.ciphertext_len(len) {
+                return Err(Error::internal(
+                    "The output has not the ciphertext's length.",
+                ));
+            }
+            out[..len].copy_from_slice(plaintext);
+            let sealed = fast.seal(iv, aad, out, len);
+            if sealed.is_err() {
+                out.zeroize();
+            }
+            return sealed;
+        }
+        let sealed = match &self.inner {
+            Inner::Aes128(s) => s.seal(mode, plaintext, out),
+            Inner::Aes192(s) => s.seal(mode, plaintext, out),
+            Inner::Aes256(s) => s.seal(mode, plaintext, out),
+            Inner::Sm4(s) => s.seal(mode, plaintext, out),
+        };
+        if sealed.is_err() {
+            // The plaintext was copied in to be encrypted in place.
+            out.zeroize();
+        }
+        sealed
+    }
+
+    /// Decrypts into the front of `out` (at least the ciphertext's length, GCM:
+    /// without the tag) and returns the plaintext's length. Every failure is
+    /// `InvalidCiphertext` and leaves no plaintext in `out`.
+    pub fn open(&self, mode: &CipherMode<'_>, ciphertext: &[u8], out: &mut [u8]) -> Result<usize> {
+        #[cfg(feature = "aws-lc")]
+        if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
+            if ciphertext.len() < GCM_TAG_LEN {
+                return Err(Error::invalid_ciphertext());
+            }
+            let (body, tag) = ciphertext.split_at(ciphertext.len() - GCM_TAG_LEN);
+            let out = out
+                .get_mut(..body.len())
+                .ok_or_else(|| Error::internal("The output is too short."))?;
+            out.copy_from_slice(body);
+            fast.open(iv, aad, tag, out)?;
+            return Ok(body.len());
+        }
+        match &self.inner {
+            Inner::Aes128(s) => s.open(mode, ciphertext, out),
+            Inner::Aes192(s) => s.open(mode, ciphertext, out),
+            Inner::Aes256(s) => s.open(mode, ciphertext, out),
+            Inner::Sm4(s) => s.open(mode, ciphertext, out),
         }
     }
 
-    /// Encrypts `plaintext` and appends the ciphertext (GCM: with its tag) to `out`.
-    /// `params` must be checked already: the IV has the algorithm's length. On error
-    /// `out` is left as it was.
-    pub fn seal(
+    /// [`KeyCipher::seal`] into a new vector.
+    pub fn seal_to_vec(&self, mode: &CipherMode<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let mut out = super::buffer::zeroed(mode.ciphertext_len(plaintext.len()))?;
+        self.seal(mode, plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`KeyCipher::open`] into a new vector, wiped when dropped.
+    pub fn open_to_vec(
         &self,
-        params: &CipherParams<'_>,
-        plaintext: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<()> {
-        self.check_family(params)?;
-        match &self.inner {
-            Inner::Aes128(s) => s.seal(params, plaintext, out),
-            Inner::Aes192(s) => s.seal(params, plaintext, out),
-            Inner::Aes256(s) => s.seal(params, plaintext, out),
-            Inner::Sm4(s) => s.seal(params, plaintext, out),
-        }
-    }
-
-    /// Decrypts; every failure is `InvalidCiphertext` and yields no plaintext.
-    pub fn open(&self, params: &CipherParams<'_>, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        // A wrong family is a blob relabelled by someone: one answer for all of it.
-        self.check_family(params)
-            .map_err(|_| Error::invalid_ciphertext())?;
-        match &self.inner {
-            Inner::Aes128(s) => s.open(params, ciphertext),
-            Inner::Aes192(s) => s.open(params, ciphertext),
-            Inner::Aes256(s) => s.open(params, ciphertext),
-            Inner::Sm4(s) => s.open(params, ciphertext),
-        }
+        mode: &CipherMode<'_>,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let mut out = Zeroizing::new(super::buffer::zeroed(ciphertext.len())?);
+        let len = self.open(mode, ciphertext, &mut out)?;
+        out.truncate(len);
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::Algorithm;
-
-    fn params<'a>(
-        algorithm: Algorithm,
-        padding: Option<PaddingMode>,
-        iv: &'a [u8],
-        aad: &'a [u8],
-    ) -> CipherParams<'a> {
-        CipherParams {
-            algorithm,
-            padding,
-            iv,
-            aad,
-        }
-    }
 
     #[test]
     fn round_trips_every_mode_and_key_size() {
         for key_len in [16, 24, 32] {
             let cipher = KeyCipher::new(CipherFamily::Aes, &vec![7u8; key_len]).unwrap();
             assert_eq!(cipher.key_len(), key_len);
-            for (alg, pad, iv) in [
-                (Algorithm::AesGcm, None, &[1u8; 12][..]),
-                (Algorithm::AesCbc, Some(PaddingMode::Pkcs7), &[2u8; 16][..]),
-                (
-                    Algorithm::AesCbc,
-                    Some(PaddingMode::NoPadding),
-                    &[2u8; 16][..],
-                ),
-                (Algorithm::AesEcb, Some(PaddingMode::Pkcs7), &[][..]),
-                (Algorithm::AesEcb, Some(PaddingMode::NoPadding), &[][..]),
+            for mode in [
+                CipherMode::Gcm {
+                    iv: [1; 12],
+                    aad: b"context",
+                },
+                CipherMode::Cbc {
+                    iv: [2; 16],
+                    padding: PaddingMode::Pkcs7,
+                },
+                CipherMode::Cbc {
+                    iv: [2; 16],
+                    padding: PaddingMode::NoPadding,
+                },
+                CipherMode::Ecb {
+                    padding: PaddingMode::Pkcs7,
+                },
+                CipherMode::Ecb {
+                    padding: PaddingMode::NoPadding,
+                },
             ] {
-                let aad: &[u8] = if alg == Algorithm::AesGcm {
-                    b"context"
-                } else {
-                    b""
-                };
-                let p = params(alg, pad, iv, aad);
                 let msg = [0x5au8; 32];
-                let mut out = vec![9u8; 3];
-                cipher.seal(&p, &msg, &mut out).unwrap();
-                assert_eq!(&out[..3], &[9, 9, 9]);
-                assert_eq!(
-                    out.len() - 3,
-                    super::super::ciphertext_len(alg, pad, msg.len())
-                );
-                assert_ne!(&out[3..35], &msg[..]);
-                assert_eq!(&cipher.open(&p, &out[3..]).unwrap()[..], &msg[..]);
+                let out = cipher.seal_to_vec(&mode, &msg).unwrap();
+                assert_eq!(out.len(), mode.ciphertext_len(msg.len()));
+                assert_ne!(&out[..32], &msg[..]);
+                assert_eq!(&cipher.open_to_vec(&mode, &out).unwrap()[..], &msg[..]);
             }
         }
     }
 
     #[test]
-    fn no_padding_refuses_partial_blocks_and_leaves_output_alone() {
+    fn no_padding_refuses_partial_blocks() {
         let cipher = KeyCipher::new(CipherFamily::Aes, &[1u8; 32]).unwrap();
-        let p = params(
-            Algorithm::AesCbc,
-            Some(PaddingMode::NoPadding),
-            &[0u8; 16],
-            b"",
-        );
-        let mut out = vec![1, 2, 3];
-        let err = cipher.seal(&p, &[0u8; 17], &mut out).unwrap_err();
+        let mode = CipherMode::Cbc {
+            iv: [0; 16],
+            padding: PaddingMode::NoPadding,
+        };
+        let err = cipher.seal_to_vec(&mode, &[0u8; 17]).unwrap_err();
         assert_eq!(err.kind(), crate::error::ErrorKind::InvalidParameter);
-        assert_eq!(out, vec![1, 2, 3]);
+        let mut short = [0u8; 16];
+        let err = cipher.seal(&mode, &[0u8; 32], &mut short).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::InternalFailure);
     }
 
     #[test]
-    fn wrong_key_or_aad_is_invalid_ciphertext() {
+    fn wrong_key_aad_or_padding_is_invalid_ciphertext_and_leaves_no_plaintext() {
         let a = KeyCipher::new(CipherFamily::Aes, &[1u8; 16]).unwrap();
         let b = KeyCipher::new(CipherFamily::Aes, &[2u8; 16]).unwrap();
-        let p = params(Algorithm::AesGcm, None, &[0u8; 12], b"aad");
-        let mut out = Vec::new();
-        a.seal(&p, b"hello", &mut out).unwrap();
+        let gcm = CipherMode::Gcm {
+            iv: [0; 12],
+            aad: b"aad",
+        };
+        let sealed = a.seal_to_vec(&gcm, b"hello").unwrap();
         assert_eq!(
-            b.open(&p, &out).unwrap_err().kind(),
+            b.open_to_vec(&gcm, &sealed).unwrap_err().kind(),
             crate::error::ErrorKind::InvalidCiphertext
         );
-        let other = params(Algorithm::AesGcm, None, &[0u8; 12], b"aaD");
+        let other = CipherMode::Gcm {
+            iv: [0; 12],
+            aad: b"aaD",
+        };
         assert_eq!(
-            a.open(&other, &out).unwrap_err().kind(),
+            a.open_to_vec(&other, &sealed).unwrap_err().kind(),
             crate::error::ErrorKind::InvalidCiphertext
         );
         assert_eq!(
-            a.open(&p, &out[..15]).unwrap_err().kind(),
+            a.open_to_vec(&gcm, &sealed[..15]).unwrap_err().kind(),
             crate::error::ErrorKind::InvalidCiphertext
         );
+        // A CBC ciphertext whose padding is bad after decryption: the output buffer
+        // holds nothing of the decrypted block.
+        let cbc = CipherMode::Cbc {
+            iv: [3; 16],
+            padding: PaddingMode::NoPadding,
+        };
+        let block = a.seal_to_vec(&cbc, &[0x41u8; 16]).unwrap();
+        let pkcs7 = CipherMode::Cbc {
+            iv: [3; 16],
+            padding: PaddingMode::Pkcs7,
+        };
+        let mut out = [0xeeu8; 16];
+        assert_eq!(
+            a.open(&pkcs7, &block, &mut out).unwrap_err().kind(),
+            crate::error::ErrorKind::InvalidCiphertext
+        );
+        assert_eq!(out, [0u8; 16]);
+    }
+
+    /// With the `aws-lc` feature, GCM of 128- and 256-bit keys runs through
+    /// AWS-LC: it must make RustCrypto's bytes exactly, and refuse what it refuses.
+    #[cfg(feature = "aws-lc")]
+    #[test]
+    fn the_fast_gcm_makes_the_same_bytes_as_rustcrypto() {
+        for key_len in [16, 24, 32] {
+            let key = vec![0x3cu8; key_len];
+            let cipher = KeyCipher::new(CipherFamily::Aes, &key).unwrap();
+            assert_eq!(cipher.fast.is_some(), key_len != 24);
+            let mode = CipherMode::Gcm {
+                iv: [9; 12],
+                aad: b"aad",
+            };
+            for len in [0usize, 1, 16, 63, 1024, 70_000] {
+                let msg: Vec<u8> = (0..len).map(|i| i as u8 ^ 0xa5).collect();
+                let fast = cipher.seal_to_vec(&mode, &msg).unwrap();
+                let mut slow = vec![0u8; mode.ciphertext_len(len)];
+                match &cipher.inner {
+                    Inner::Aes128(s) => s.seal(&mode, &msg, &mut slow).unwrap(),
+                    Inner::Aes192(s) => s.seal(&mode, &msg, &mut slow).unwrap(),
+                    Inner::Aes256(s) => s.seal(&mode, &msg, &mut slow).unwrap(),
+                    Inner::Sm4(_) => unreachable!(),
+                }
+                assert_eq!(fast, slow, "AES-{} GCM of {len} bytes", key_len * 8);
+                assert_eq!(&cipher.open_to_vec(&mode, &slow).unwrap()[..], &msg[..]);
+                let mut forged = slow.clone();
+                *forged.last_mut().unwrap() ^= 1;
+                let mut out = vec![0xeeu8; forged.len()];
+                assert!(cipher.open(&mode, &forged, &mut out).is_err());
+                assert!(len == 0 || out[..len] != msg[..], "no plaintext is left");
+            }
+        }
     }
 
     #[test]

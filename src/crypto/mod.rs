@@ -1,5 +1,7 @@
 //! GCM / CBC / ECB over AES and SM4, PKCS#7, the IV rules, and the blob format.
 
+#[cfg(feature = "aws-lc")]
+mod aws_lc_gcm;
 pub mod blob;
 pub mod buffer;
 mod cipher;
@@ -10,8 +12,6 @@ mod wiped_box;
 
 pub use buffer::{MAX_CIPHERTEXT_LEN, MAX_PLAINTEXT_LEN};
 pub use cipher::KeyCipher;
-
-use crate::error::{Error, Result};
 
 /// Length of an AES-GCM IV (the only one accepted).
 pub const GCM_IV_LEN: usize = 12;
@@ -103,23 +103,9 @@ impl Algorithm {
         }
     }
 
-    /// Parses the `Algorithm` parameter; `None` or `""` is the default, the GCM of
-    /// the key's block cipher (AES_GCM until the key is known: the rules for its
-    /// IV, Aad and padding are those of every GCM).
-    pub fn parse(value: Option<&str>) -> Result<Algorithm> {
-        match value.unwrap_or("") {
-            "" => Ok(Algorithm::AesGcm),
-            other => Algorithm::ALL
-                .into_iter()
-                .find(|a| a.name() == other)
-                .ok_or_else(|| {
-                    Error::invalid_parameter(
-                        "Algorithm",
-                        "Use AES_GCM, AES_CBC or AES_ECB for an AES key, SM4_GCM, SM4_CBC or \
-                         SM4_ECB for an SM4 key.",
-                    )
-                }),
-        }
+    /// The algorithm of this name (`"AES_GCM"`, …), exactly as the service spells it.
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        Algorithm::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// The IV length this algorithm takes (0: it takes none).
@@ -135,70 +121,6 @@ impl Algorithm {
     pub fn is_block_mode(self) -> bool {
         self.mode() != Mode::Gcm
     }
-
-    /// Checks a caller's IV for this algorithm. Empty means "none given".
-    pub fn check_iv(self, iv: &[u8]) -> Result<()> {
-        if iv.is_empty() || iv.len() == self.iv_len() {
-            return Ok(());
-        }
-        Err(match self.mode() {
-            Mode::Gcm | Mode::Cbc => Error::invalid_parameter(
-                "Iv",
-                format!(
-                    "{} takes a {}-byte Iv; {} bytes were given.",
-                    self.name(),
-                    self.iv_len(),
-                    iv.len()
-                ),
-            ),
-            Mode::Ecb => Error::invalid_parameter(
-                "Iv",
-                format!("{} takes no Iv; leave it out.", self.name()),
-            ),
-        })
-    }
-
-    /// Checks the Aad for this algorithm: only AES_GCM takes one, of at most 8192 bytes.
-    pub fn check_aad(self, aad: &[u8]) -> Result<()> {
-        if aad.is_empty() {
-            return Ok(());
-        }
-        if self.mode() != Mode::Gcm {
-            return Err(Error::invalid_parameter(
-                "Aad",
-                format!("Aad is only used with GCM, not with {}.", self.name()),
-            ));
-        }
-        if aad.len() > MAX_AAD_LEN {
-            return Err(Error::invalid_parameter(
-                "Aad",
-                format!(
-                    "Aad is at most {MAX_AAD_LEN} bytes; {} bytes were given.",
-                    aad.len()
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Resolves the `PaddingMode` parameter for this algorithm: GCM takes none, CBC
-    /// and ECB default to PKCS7_PADDING.
-    pub fn padding(self, value: Option<&str>) -> Result<Option<PaddingMode>> {
-        let value = value.unwrap_or("");
-        if !self.is_block_mode() {
-            if value.is_empty() {
-                return Ok(None);
-            }
-            return Err(Error::invalid_parameter(
-                "PaddingMode",
-                "PaddingMode is only used with CBC and ECB.",
-            ));
-        }
-        match value {
-            "" => Ok(Some(PaddingMode::Pkcs7)),
-            named => PaddingMode::parse(named).map(Some),
-        }
-    }
 }
 
 /// The padding of a block mode.
@@ -209,16 +131,11 @@ pub enum PaddingMode {
 }
 
 impl PaddingMode {
-    /// Parses a named padding: `PKCS7_PADDING` or `NO_PADDING`.
-    pub fn parse(value: &str) -> Result<PaddingMode> {
-        match value {
-            "PKCS7_PADDING" => Ok(PaddingMode::Pkcs7),
-            "NO_PADDING" => Ok(PaddingMode::NoPadding),
-            _ => Err(Error::invalid_parameter(
-                "PaddingMode",
-                "Use PKCS7_PADDING or NO_PADDING.",
-            )),
-        }
+    /// The padding of this name: `PKCS7_PADDING` or `NO_PADDING`.
+    pub fn from_name(name: &str) -> Option<PaddingMode> {
+        [PaddingMode::Pkcs7, PaddingMode::NoPadding]
+            .into_iter()
+            .find(|p| p.name() == name)
     }
 
     pub fn name(self) -> &'static str {
@@ -234,22 +151,83 @@ pub fn padding_name(padding: Option<PaddingMode>) -> &'static str {
     padding.map_or("", PaddingMode::name)
 }
 
-/// How one message is encrypted or decrypted: checked and complete (the IV has the
-/// algorithm's length).
-#[derive(Clone, Copy, Debug)]
-pub struct CipherParams<'a> {
-    pub algorithm: Algorithm,
-    pub padding: Option<PaddingMode>,
-    pub iv: &'a [u8],
-    pub aad: &'a [u8],
+/// How one message is encrypted or decrypted: the mode with everything it takes,
+/// its IV at the mode's fixed length (so a wrong IV length cannot reach a cipher)
+/// and, for the block modes, the padding. The block cipher is the key's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CipherMode<'a> {
+    Gcm {
+        iv: [u8; GCM_IV_LEN],
+        aad: &'a [u8],
+    },
+    Cbc {
+        iv: [u8; CBC_IV_LEN],
+        padding: PaddingMode,
+    },
+    Ecb {
+        padding: PaddingMode,
+    },
 }
 
-/// The length of the ciphertext (with the GCM tag) for a plaintext of `len` bytes.
-pub fn ciphertext_len(algorithm: Algorithm, padding: Option<PaddingMode>, len: usize) -> usize {
-    match (algorithm.mode(), padding) {
-        (Mode::Gcm, _) => len + GCM_TAG_LEN,
-        (_, Some(PaddingMode::Pkcs7)) => (len / BLOCK_LEN + 1) * BLOCK_LEN,
-        (_, _) => len,
+impl<'a> CipherMode<'a> {
+    /// `mode` with the IV, Aad and padding it takes (an IV of another length,
+    /// Aad outside GCM or a missing padding is `None`: the service checks those
+    /// first, with the caller's messages).
+    pub fn new(
+        mode: Mode,
+        iv: &[u8],
+        aad: &'a [u8],
+        padding: Option<PaddingMode>,
+    ) -> Option<CipherMode<'a>> {
+        match (mode, padding) {
+            (Mode::Gcm, None) => Some(CipherMode::Gcm {
+                iv: iv.try_into().ok()?,
+                aad,
+            }),
+            (Mode::Cbc, Some(padding)) if aad.is_empty() => Some(CipherMode::Cbc {
+                iv: iv.try_into().ok()?,
+                padding,
+            }),
+            (Mode::Ecb, Some(padding)) if aad.is_empty() && iv.is_empty() => {
+                Some(CipherMode::Ecb { padding })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        match self {
+            CipherMode::Gcm { .. } => Mode::Gcm,
+            CipherMode::Cbc { .. } => Mode::Cbc,
+            CipherMode::Ecb { .. } => Mode::Ecb,
+        }
+    }
+
+    /// The IV (empty for ECB).
+    pub fn iv(&self) -> &[u8] {
+        match self {
+            CipherMode::Gcm { iv, .. } => iv,
+            CipherMode::Cbc { iv, .. } => iv,
+            CipherMode::Ecb { .. } => &[],
+        }
+    }
+
+    /// The padding of a block mode; `None` for GCM.
+    pub fn padding(&self) -> Option<PaddingMode> {
+        match *self {
+            CipherMode::Gcm { .. } => None,
+            CipherMode::Cbc { padding, .. } | CipherMode::Ecb { padding } => Some(padding),
+        }
+    }
+
+    /// The length of the ciphertext (GCM: with its tag) of a plaintext of `len`
+    /// bytes.
+    pub fn ciphertext_len(&self, len: usize) -> usize {
+        match self.padding() {
+            None => len + GCM_TAG_LEN,
+            Some(PaddingMode::Pkcs7) => len + padding::pkcs7_pad_len(len),
+            Some(PaddingMode::NoPadding) => len,
+        }
     }
 }
 
@@ -258,62 +236,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parameters_parse_with_service_defaults() {
-        assert_eq!(Algorithm::parse(None).unwrap(), Algorithm::AesGcm);
-        assert_eq!(Algorithm::parse(Some("")).unwrap(), Algorithm::AesGcm);
-        assert_eq!(
-            Algorithm::parse(Some("AES_ECB")).unwrap(),
-            Algorithm::AesEcb
-        );
-        assert!(Algorithm::parse(Some("aes_gcm")).is_err());
-        assert_eq!(
-            Algorithm::parse(Some("SM4_GCM")).unwrap(),
-            Algorithm::Sm4Gcm
-        );
-        assert!(Algorithm::parse(Some("sm4_gcm")).is_err());
+    fn names_round_trip() {
         for a in Algorithm::ALL {
+            assert_eq!(Algorithm::from_name(a.name()), Some(a));
             assert_eq!(Algorithm::of(a.family(), a.mode()), a);
         }
+        assert_eq!(Algorithm::from_name("aes_gcm"), None);
         assert_eq!(
-            Algorithm::AesCbc.padding(None).unwrap(),
-            Some(PaddingMode::Pkcs7)
-        );
-        assert_eq!(
-            Algorithm::AesEcb.padding(Some("NO_PADDING")).unwrap(),
+            PaddingMode::from_name("NO_PADDING"),
             Some(PaddingMode::NoPadding)
         );
-        assert_eq!(Algorithm::AesGcm.padding(Some("")).unwrap(), None);
-        assert!(Algorithm::AesGcm.padding(Some("PKCS7_PADDING")).is_err());
-        assert!(Algorithm::AesCbc.padding(Some("PKCS5")).is_err());
-    }
-
-    #[test]
-    fn iv_and_aad_rules() {
-        assert!(Algorithm::AesGcm.check_iv(&[0; 12]).is_ok());
-        assert!(Algorithm::AesGcm.check_iv(&[0; 16]).is_err());
-        assert!(Algorithm::AesCbc.check_iv(&[0; 12]).is_err());
-        assert!(Algorithm::AesEcb.check_iv(&[0; 16]).is_err());
-        assert!(Algorithm::AesEcb.check_iv(&[]).is_ok());
-        assert!(Algorithm::AesGcm.check_aad(&[0; MAX_AAD_LEN]).is_ok());
-        assert!(Algorithm::AesGcm.check_aad(&[0; MAX_AAD_LEN + 1]).is_err());
-        assert!(Algorithm::AesCbc.check_aad(b"x").is_err());
-        assert!(Algorithm::AesCbc.check_aad(b"").is_ok());
+        assert_eq!(PaddingMode::from_name("PKCS5"), None);
     }
 
     #[test]
     fn ciphertext_lengths() {
-        assert_eq!(ciphertext_len(Algorithm::AesGcm, None, 5), 21);
-        assert_eq!(
-            ciphertext_len(Algorithm::AesCbc, Some(PaddingMode::Pkcs7), 0),
-            16
-        );
-        assert_eq!(
-            ciphertext_len(Algorithm::AesCbc, Some(PaddingMode::Pkcs7), 16),
-            32
-        );
-        assert_eq!(
-            ciphertext_len(Algorithm::AesEcb, Some(PaddingMode::NoPadding), 32),
-            32
-        );
+        let gcm = CipherMode::new(Mode::Gcm, &[0; 12], b"", None).unwrap();
+        assert_eq!(gcm.ciphertext_len(5), 21);
+        let cbc = CipherMode::new(Mode::Cbc, &[0; 16], b"", Some(PaddingMode::Pkcs7)).unwrap();
+        assert_eq!(cbc.ciphertext_len(0), 16);
+        assert_eq!(cbc.ciphertext_len(16), 32);
+        let ecb = CipherMode::new(Mode::Ecb, &[], b"", Some(PaddingMode::NoPadding)).unwrap();
+        assert_eq!(ecb.ciphertext_len(32), 32);
+    }
+
+    #[test]
+    fn a_mode_takes_only_its_own_iv_length() {
+        assert!(CipherMode::new(Mode::Gcm, &[0; 16], b"", None).is_none());
+        assert!(CipherMode::new(Mode::Cbc, &[0; 12], b"", Some(PaddingMode::Pkcs7)).is_none());
+        assert!(CipherMode::new(Mode::Ecb, &[0; 16], b"", Some(PaddingMode::Pkcs7)).is_none());
+        assert!(CipherMode::new(Mode::Cbc, &[0; 16], b"x", Some(PaddingMode::Pkcs7)).is_none());
+        assert!(CipherMode::new(Mode::Gcm, &[0; 12], b"", Some(PaddingMode::Pkcs7)).is_none());
     }
 }

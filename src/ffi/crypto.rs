@@ -6,16 +6,15 @@ use std::ptr::null_mut;
 
 use super::client::client_ref;
 use super::client::kms_client;
-use super::convert::{
-    bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, opt_str, req_str,
-    secret_into_c_bytes,
-};
+use super::convert::{bytes, opt_str, req_str};
 use super::guard::guard_void;
-use super::response::{self, CResponse};
+use super::response::{self, Block};
 use super::status::{kms_error, kms_status};
 use crate::crypto::padding_name;
 use crate::error::Result;
-use crate::service::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
+use crate::service::{
+    DecryptOutput, DecryptRequest, Decrypted, EncryptOutput, EncryptRequest, Encrypted, Which,
+};
 
 /// What `kms_advance_encrypt` and `kms_encrypt` return. Owned by the caller; free
 /// the whole of it, fields included, with `kms_encrypt_response_free`. Byte fields
@@ -58,125 +57,92 @@ pub struct kms_decrypt_response {
     pub request_id: *mut c_char,
 }
 
-impl CResponse for kms_encrypt_response {
-    fn empty() -> Self {
-        kms_encrypt_response {
-            ciphertext_blob: null_mut(),
-            ciphertext_blob_len: 0,
-            key_id: null_mut(),
-            key_version_id: null_mut(),
-            algorithm: null_mut(),
-            iv: null_mut(),
-            iv_len: 0,
-            padding_mode: null_mut(),
-            request_id: null_mut(),
-        }
+/// An encrypt response in one block ([`Block`]): the struct, its strings, the IV
+/// and the ciphertext, which the service writes into it directly.
+#[derive(Default)]
+struct EncryptBlock(Option<Block<kms_encrypt_response>>);
+
+impl EncryptOutput for EncryptBlock {
+    fn room(&mut self, e: &Encrypted<'_>, len: usize) -> Result<&mut [u8]> {
+        type B = Block<kms_encrypt_response>;
+        let algorithm = e.algorithm.name();
+        let padding = padding_name(e.padding_mode);
+        let strings = B::str_len(e.key_id)
+            + B::str_len(e.key_version_id)
+            + B::str_len(algorithm)
+            + B::str_len(padding)
+            + B::str_len(e.request_id);
+        let mut block = B::new(strings + e.iv.len() + len, false)?;
+        let blob = block.reserve(len)?;
+        let fields = kms_encrypt_response {
+            ciphertext_blob: blob,
+            ciphertext_blob_len: len,
+            key_id: block.put_str(e.key_id)?,
+            key_version_id: block.put_str(e.key_version_id)?,
+            algorithm: block.put_str(algorithm)?,
+            iv: block.put_bytes(e.iv)?,
+            iv_len: e.iv.len(),
+            padding_mode: block.put_str(padding)?,
+            request_id: block.put_str(e.request_id)?,
+        };
+        *block.response() = fields;
+        Ok(self.0.insert(block).bytes_mut(blob, len))
+    }
+}
+
+impl EncryptBlock {
+    fn done(self) -> Result<Block<kms_encrypt_response>> {
+        self.0
+            .ok_or_else(|| crate::Error::internal("The call returned without a response."))
+    }
+}
+
+/// A decrypt response in one block: the struct, its strings and the plaintext,
+/// all wiped when freed.
+#[derive(Default)]
+struct DecryptBlock(Option<Block<kms_decrypt_response>>);
+
+impl DecryptOutput for DecryptBlock {
+    fn room(&mut self, d: &Decrypted<'_>, max_len: usize) -> Result<&mut [u8]> {
+        type B = Block<kms_decrypt_response>;
+        let algorithm = d.algorithm.name();
+        let padding = padding_name(d.padding_mode);
+        let strings = B::str_len(d.key_id)
+            + B::str_len(d.key_version_id)
+            + B::str_len(algorithm)
+            + B::str_len(padding)
+            + B::str_len(d.request_id);
+        let mut block = B::new(strings + max_len, true)?;
+        let plaintext = block.reserve(max_len)?;
+        let fields = kms_decrypt_response {
+            plaintext,
+            plaintext_len: max_len,
+            key_id: block.put_str(d.key_id)?,
+            key_version_id: block.put_str(d.key_version_id)?,
+            algorithm: block.put_str(algorithm)?,
+            padding_mode: block.put_str(padding)?,
+            request_id: block.put_str(d.request_id)?,
+        };
+        *block.response() = fields;
+        Ok(self.0.insert(block).bytes_mut(plaintext, max_len))
     }
 
-    unsafe fn free_fields(&mut self) {
-        // SAFETY: the trait's contract.
-        unsafe {
-            free_c_bytes(self.ciphertext_blob, self.ciphertext_blob_len, false);
-            free_c_bytes(self.iv, self.iv_len, false);
-            free_c_string(self.key_id);
-            free_c_string(self.key_version_id);
-            free_c_string(self.algorithm);
-            free_c_string(self.padding_mode);
-            free_c_string(self.request_id);
+    fn set_len(&mut self, len: usize) {
+        if let Some(block) = &mut self.0 {
+            let response = block.response();
+            response.plaintext_len = len.min(response.plaintext_len);
+            if response.plaintext_len == 0 {
+                // The header's rule: an empty plaintext is NULL.
+                response.plaintext = null_mut();
+            }
         }
     }
 }
 
-impl CResponse for kms_decrypt_response {
-    fn empty() -> Self {
-        kms_decrypt_response {
-            plaintext: null_mut(),
-            plaintext_len: 0,
-            key_id: null_mut(),
-            key_version_id: null_mut(),
-            algorithm: null_mut(),
-            padding_mode: null_mut(),
-            request_id: null_mut(),
-        }
-    }
-
-    unsafe fn free_fields(&mut self) {
-        // SAFETY: the trait's contract.
-        unsafe {
-            free_c_bytes(self.plaintext, self.plaintext_len, true);
-            free_c_string(self.key_id);
-            free_c_string(self.key_version_id);
-            free_c_string(self.algorithm);
-            free_c_string(self.padding_mode);
-            free_c_string(self.request_id);
-        }
-    }
-}
-
-fn encrypt_response_into_c(r: EncryptResponse) -> Result<Box<kms_encrypt_response>> {
-    response::build(|out: &mut kms_encrypt_response| {
-        out.key_id = into_c_string(r.key_id)?;
-        out.key_version_id = into_c_string(r.key_version_id)?;
-        out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
-        out.padding_mode = into_c_string(padding_name(r.padding_mode).to_owned())?;
-        out.request_id = into_c_string(r.request_id)?;
-        (out.iv, out.iv_len) = into_c_bytes(r.iv);
-        (out.ciphertext_blob, out.ciphertext_blob_len) = into_c_bytes(r.ciphertext_blob);
-        Ok(())
-    })
-}
-
-fn decrypt_response_into_c(r: DecryptResponse) -> Result<Box<kms_decrypt_response>> {
-    response::build(|out: &mut kms_decrypt_response| {
-        out.key_id = into_c_string(r.key_id)?;
-        out.key_version_id = into_c_string(r.key_version_id)?;
-        out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
-        out.padding_mode = into_c_string(padding_name(r.padding_mode).to_owned())?;
-        out.request_id = into_c_string(r.request_id)?;
-        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext)?;
-        Ok(())
-    })
-}
-
-/// The arguments shared by `kms_advance_encrypt` and `kms_encrypt`.
-///
-/// # Safety
-/// As documented on `kms_advance_encrypt`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn encrypt_call(
-    advance: bool,
-    client: *mut kms_client,
-    key_id: *const c_char,
-    plaintext: *const u8,
-    plaintext_len: usize,
-    algorithm: *const c_char,
-    iv: *const u8,
-    iv_len: usize,
-    aad: *const u8,
-    aad_len: usize,
-    padding_mode: *const c_char,
-    response_out: *mut *mut kms_encrypt_response,
-    error: *mut kms_error,
-) -> kms_status {
-    // SAFETY (whole function): the pointer rules of docs/c-api.md §1, which the caller
-    // promises (see kms_advance_encrypt).
-    unsafe {
-        response::respond(error, response_out, || {
-            let client = client_ref(client)?;
-            let request = EncryptRequest {
-                key_id: req_str(key_id, "KeyId")?,
-                plaintext: bytes(plaintext, plaintext_len, "Plaintext")?,
-                algorithm: opt_str(algorithm, "Algorithm")?,
-                iv: bytes(iv, iv_len, "Iv")?,
-                aad: bytes(aad, aad_len, "Aad")?,
-                padding_mode: opt_str(padding_mode, "PaddingMode")?,
-            };
-            encrypt_response_into_c(if advance {
-                client.advance_encrypt(&request)?
-            } else {
-                client.encrypt(&request)?
-            })
-        })
+impl DecryptBlock {
+    fn done(self) -> Result<Block<kms_decrypt_response>> {
+        self.0
+            .ok_or_else(|| crate::Error::internal("The call returned without a response."))
     }
 }
 
@@ -232,23 +198,23 @@ pub unsafe extern "C" fn kms_advance_encrypt(
     response_out: *mut *mut kms_encrypt_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY: forwarded contract.
+    // SAFETY (whole body): the pointer rules of the header's top, which the caller
+    // promises (see above).
     unsafe {
-        encrypt_call(
-            true,
-            client,
-            key_id,
-            plaintext,
-            plaintext_len,
-            algorithm,
-            iv,
-            iv_len,
-            aad,
-            aad_len,
-            padding_mode,
-            response_out,
-            error,
-        )
+        response::respond_block(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = EncryptRequest {
+                key_id: req_str(key_id, "KeyId")?,
+                plaintext: bytes(plaintext, plaintext_len, "Plaintext")?,
+                algorithm: opt_str(algorithm, "Algorithm")?,
+                iv: bytes(iv, iv_len, "Iv")?,
+                aad: bytes(aad, aad_len, "Aad")?,
+                padding_mode: opt_str(padding_mode, "PaddingMode")?,
+            };
+            let mut out = EncryptBlock::default();
+            client.encrypt_into(&request, Which::Primary, &mut out)?;
+            out.done()
+        })
     }
 }
 
@@ -279,23 +245,23 @@ pub unsafe extern "C" fn kms_encrypt(
     response_out: *mut *mut kms_encrypt_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY: forwarded contract.
+    // SAFETY (whole body): the pointer rules of the header's top, which the caller
+    // promises (see above).
     unsafe {
-        encrypt_call(
-            false,
-            client,
-            key_id,
-            plaintext,
-            plaintext_len,
-            algorithm,
-            iv,
-            iv_len,
-            aad,
-            aad_len,
-            padding_mode,
-            response_out,
-            error,
-        )
+        response::respond_block(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = EncryptRequest {
+                key_id: req_str(key_id, "KeyId")?,
+                plaintext: bytes(plaintext, plaintext_len, "Plaintext")?,
+                algorithm: opt_str(algorithm, "Algorithm")?,
+                iv: bytes(iv, iv_len, "Iv")?,
+                aad: bytes(aad, aad_len, "Aad")?,
+                padding_mode: opt_str(padding_mode, "PaddingMode")?,
+            };
+            let mut out = EncryptBlock::default();
+            client.encrypt_into(&request, Which::Initial, &mut out)?;
+            out.done()
+        })
     }
 }
 
@@ -306,48 +272,7 @@ pub unsafe extern "C" fn kms_encrypt(
 #[no_mangle]
 pub unsafe extern "C" fn kms_encrypt_response_free(response: *mut kms_encrypt_response) {
     // SAFETY: forwarded contract.
-    guard_void(|| unsafe { response::free(response) })
-}
-
-/// The arguments shared by `kms_advance_decrypt` and `kms_decrypt`.
-///
-/// # Safety
-/// As documented on `kms_advance_decrypt`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn decrypt_call(
-    advance: bool,
-    client: *mut kms_client,
-    ciphertext_blob: *const u8,
-    ciphertext_blob_len: usize,
-    key_id: *const c_char,
-    algorithm: *const c_char,
-    iv: *const u8,
-    iv_len: usize,
-    aad: *const u8,
-    aad_len: usize,
-    padding_mode: *const c_char,
-    response_out: *mut *mut kms_decrypt_response,
-    error: *mut kms_error,
-) -> kms_status {
-    // SAFETY (whole function): the pointer rules of docs/c-api.md §1.
-    unsafe {
-        response::respond(error, response_out, || {
-            let client = client_ref(client)?;
-            let request = DecryptRequest {
-                ciphertext_blob: bytes(ciphertext_blob, ciphertext_blob_len, "CiphertextBlob")?,
-                key_id: opt_str(key_id, "KeyId")?,
-                algorithm: opt_str(algorithm, "Algorithm")?,
-                iv: bytes(iv, iv_len, "Iv")?,
-                aad: bytes(aad, aad_len, "Aad")?,
-                padding_mode: opt_str(padding_mode, "PaddingMode")?,
-            };
-            decrypt_response_into_c(if advance {
-                client.advance_decrypt(&request)?
-            } else {
-                client.decrypt(&request)?
-            })
-        })
-    }
+    guard_void(|| unsafe { response::free_block(response, false) })
 }
 
 /// AdvanceDecrypt.
@@ -398,23 +323,23 @@ pub unsafe extern "C" fn kms_advance_decrypt(
     response_out: *mut *mut kms_decrypt_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY: forwarded contract.
+    // SAFETY (whole body): the pointer rules of the header's top, which the caller
+    // promises (see kms_advance_encrypt).
     unsafe {
-        decrypt_call(
-            true,
-            client,
-            ciphertext_blob,
-            ciphertext_blob_len,
-            key_id,
-            algorithm,
-            iv,
-            iv_len,
-            aad,
-            aad_len,
-            padding_mode,
-            response_out,
-            error,
-        )
+        response::respond_block(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = DecryptRequest {
+                ciphertext_blob: bytes(ciphertext_blob, ciphertext_blob_len, "CiphertextBlob")?,
+                key_id: opt_str(key_id, "KeyId")?,
+                algorithm: opt_str(algorithm, "Algorithm")?,
+                iv: bytes(iv, iv_len, "Iv")?,
+                aad: bytes(aad, aad_len, "Aad")?,
+                padding_mode: opt_str(padding_mode, "PaddingMode")?,
+            };
+            let mut out = DecryptBlock::default();
+            client.decrypt_into(&request, Which::Primary, &mut out)?;
+            out.done()
+        })
     }
 }
 
@@ -441,23 +366,23 @@ pub unsafe extern "C" fn kms_decrypt(
     response_out: *mut *mut kms_decrypt_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY: forwarded contract.
+    // SAFETY (whole body): the pointer rules of the header's top, which the caller
+    // promises (see kms_advance_encrypt).
     unsafe {
-        decrypt_call(
-            false,
-            client,
-            ciphertext_blob,
-            ciphertext_blob_len,
-            key_id,
-            algorithm,
-            iv,
-            iv_len,
-            aad,
-            aad_len,
-            padding_mode,
-            response_out,
-            error,
-        )
+        response::respond_block(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = DecryptRequest {
+                ciphertext_blob: bytes(ciphertext_blob, ciphertext_blob_len, "CiphertextBlob")?,
+                key_id: opt_str(key_id, "KeyId")?,
+                algorithm: opt_str(algorithm, "Algorithm")?,
+                iv: bytes(iv, iv_len, "Iv")?,
+                aad: bytes(aad, aad_len, "Aad")?,
+                padding_mode: opt_str(padding_mode, "PaddingMode")?,
+            };
+            let mut out = DecryptBlock::default();
+            client.decrypt_into(&request, Which::Initial, &mut out)?;
+            out.done()
+        })
     }
 }
 
@@ -469,5 +394,5 @@ pub unsafe extern "C" fn kms_decrypt(
 #[no_mangle]
 pub unsafe extern "C" fn kms_decrypt_response_free(response: *mut kms_decrypt_response) {
     // SAFETY: forwarded contract.
-    guard_void(|| unsafe { response::free(response) })
+    guard_void(|| unsafe { response::free_block(response, true) })
 }

@@ -691,7 +691,7 @@ fn read_key(r: &mut Reader<'_>, payload_version: u32) -> Result<Key> {
         creation_date,
         state,
         delete_date,
-        versions,
+        versions: versions.into_iter().map(Arc::new).collect(),
         primary: usize::try_from(primary).unwrap_or(usize::MAX),
         automatic_rotation,
         rotation_interval,

@@ -34,7 +34,7 @@ fn plain_key(spec: KeySpec, n_versions: usize) -> Key {
         state: KeyState::Enabled,
         delete_date: None,
         primary: n_versions - 1,
-        versions,
+        versions: versions.into_iter().map(Arc::new).collect(),
         automatic_rotation: false,
         rotation_interval: None,
         last_rotation_date: NOW,
@@ -48,10 +48,10 @@ fn external_key(imported: bool) -> Key {
     key.origin = Origin::External;
     if imported {
         let material = key.versions[0].material.as_ref().unwrap();
-        key.versions[0].check_value = Some(material.check_value());
+        Arc::make_mut(&mut key.versions[0]).check_value = Some(material.check_value());
         key.material_expire = Some(NOW + 30 * DAY);
     } else {
-        key.versions[0].material = None;
+        Arc::make_mut(&mut key.versions[0]).material = None;
         key.state = KeyState::PendingImport;
     }
     key.description = String::new();
@@ -291,7 +291,8 @@ fn primary_out_of_range_is_refused() {
 #[test]
 fn wrong_material_length_is_refused() {
     let mut key = plain_key(KeySpec::Aes256, 2);
-    key.versions[1].material = Some(Arc::new(generate_material(KeySpec::Aes128).unwrap()));
+    Arc::make_mut(&mut key.versions[1]).material =
+        Some(Arc::new(generate_material(KeySpec::Aes128).unwrap()));
     assert_corrupt(&encode(&single_key_model(key)), "is 16 bytes");
 }
 
@@ -340,15 +341,15 @@ fn duplicate_key_is_refused() {
 #[test]
 fn version_id_rules_are_enforced() {
     let mut key = plain_key(KeySpec::Aes256, 2);
-    key.versions[1].key_version_id = key.versions[0].key_version_id.clone();
+    Arc::make_mut(&mut key.versions[1]).key_version_id = key.versions[0].key_version_id.clone();
     assert_corrupt(&encode(&single_key_model(key)), "appears more than once");
 
     let mut key = plain_key(KeySpec::Aes256, 1);
-    key.versions[0].key_version_id = format!("{}-01234567\u{7f}9", key.key_id);
+    Arc::make_mut(&mut key.versions[0]).key_version_id = format!("{}-01234567\u{7f}9", key.key_id);
     assert_corrupt(&encode(&single_key_model(key)), "KeyVersionId form");
 
     let mut key = plain_key(KeySpec::Aes256, 1);
-    key.versions[0].key_version_id = format!("{}-SHORT", key.key_id);
+    Arc::make_mut(&mut key.versions[0]).key_version_id = format!("{}-SHORT", key.key_id);
     assert_corrupt(&encode(&single_key_model(key)), "KeyVersionId form");
 
     let mut key = plain_key(KeySpec::Aes256, 1);
@@ -367,7 +368,7 @@ fn key_invariants_are_enforced() {
     assert_corrupt(&encode(&single_key_model(key)), "has no versions");
 
     let mut key = plain_key(KeySpec::Aes256, 2);
-    key.versions[0].material = None;
+    Arc::make_mut(&mut key.versions[0]).material = None;
     assert_corrupt(&encode(&single_key_model(key)), "only EXTERNAL keys");
 
     let mut key = plain_key(KeySpec::Aes256, 1);
@@ -376,7 +377,7 @@ fn key_invariants_are_enforced() {
 
     let mut key = external_key(true);
     let second = version(&key.key_id, NOW, None);
-    key.versions.push(second);
+    key.versions.push(Arc::new(second));
     key.primary = 1;
     let mut model = single_key_model(key);
     model.reindex();
@@ -390,11 +391,12 @@ fn key_invariants_are_enforced() {
     assert_corrupt(&encode(&single_key_model(key)), "asymmetric and EXTERNAL");
 
     let mut key = plain_key(KeySpec::EcP256, 1);
-    key.versions[0].material = None;
+    Arc::make_mut(&mut key.versions[0]).material = None;
     assert_corrupt(&encode(&single_key_model(key)), "only EXTERNAL keys");
 
     let mut key = plain_key(KeySpec::EcP256, 1);
-    key.versions[0].material = Some(Arc::new(Material::asymmetric(Zeroizing::new(vec![]))));
+    Arc::make_mut(&mut key.versions[0]).material =
+        Some(Arc::new(Material::asymmetric(Zeroizing::new(vec![]))));
     assert_corrupt(&encode(&single_key_model(key)), "is empty");
 
     let mut key = plain_key(KeySpec::Aes256, 1);
@@ -484,10 +486,11 @@ fn v1_check_value_is_recomputed_from_present_material() {
     for spec in [KeySpec::Aes128, KeySpec::Aes192, KeySpec::Aes256] {
         let mut key = external_key(true);
         key.key_spec = spec;
-        key.versions[0].material = Some(Arc::new(generate_material(spec).unwrap()));
+        Arc::make_mut(&mut key.versions[0]).material =
+            Some(Arc::new(generate_material(spec).unwrap()));
         let material = key.versions[0].material.clone().unwrap();
         let h = ghash_key(material.bytes());
-        key.versions[0].check_value = Some(KeyCheckValue::from_bytes(h));
+        Arc::make_mut(&mut key.versions[0]).check_value = Some(KeyCheckValue::from_bytes(h));
         let payload = v1_payload(&single_key_model(key));
         assert!(
             contains(&payload, &h),
@@ -522,10 +525,10 @@ fn v1_check_value_of_expired_material_is_dropped() {
     // After expiry, version 1 kept H although the material was wiped.
     let mut key = external_key(true);
     let h = ghash_key(key.versions[0].material.as_ref().unwrap().bytes());
-    key.versions[0].material = None;
+    Arc::make_mut(&mut key.versions[0]).material = None;
     key.material_expire = None;
     key.state = KeyState::PendingImport;
-    key.versions[0].check_value = Some(KeyCheckValue::from_bytes(h));
+    Arc::make_mut(&mut key.versions[0]).check_value = Some(KeyCheckValue::from_bytes(h));
     let payload = v1_payload(&single_key_model(key));
     assert!(contains(&payload, &h));
 
@@ -544,7 +547,7 @@ fn v1_check_value_on_a_key_that_is_not_external_is_dropped() {
     // Version 1 never wrote one there; whatever a file says is not kept.
     let mut key = plain_key(KeySpec::Aes256, 2);
     let h = ghash_key(key.versions[0].material.as_ref().unwrap().bytes());
-    key.versions[0].check_value = Some(KeyCheckValue::from_bytes(h));
+    Arc::make_mut(&mut key.versions[0]).check_value = Some(KeyCheckValue::from_bytes(h));
     let decoded = decode(&v1_payload(&single_key_model(key))).unwrap();
     assert_eq!(only_key(&decoded.model).versions[0].check_value, None);
 }
@@ -565,7 +568,8 @@ fn v1_sample_model_decodes_like_v2_apart_from_check_values() {
 #[test]
 fn v2_check_values_are_kept_as_stored_and_its_keys_permit_every_mode() {
     let mut key = external_key(true);
-    key.versions[0].check_value = Some(KeyCheckValue::from_bytes([0x5a; CHECK_VALUE_LEN]));
+    Arc::make_mut(&mut key.versions[0]).check_value =
+        Some(KeyCheckValue::from_bytes([0x5a; CHECK_VALUE_LEN]));
     key.modes = PermittedModes::GCM_ONLY;
     let legacy = encode_legacy(&single_key_model(key), KEY_LEVEL_CHECK_VALUE_VERSION);
     let decoded = decode(&legacy).unwrap();
@@ -592,15 +596,16 @@ fn v2_check_values_are_kept_as_stored_and_its_keys_permit_every_mode() {
 fn v3_keeps_modes_mirrored_ids_and_per_version_check_values() {
     let mut key = external_key(true);
     key.key_id = "1e3304fd-68ac-4d5b-8886-ae5f01a1abcd".to_owned();
-    key.versions[0].key_version_id = "key-hzz62f1cb66fa42qoabcd-20v29babcd".to_owned();
+    Arc::make_mut(&mut key.versions[0]).key_version_id =
+        "key-hzz62f1cb66fa42qoabcd-20v29babcd".to_owned();
     let second = generate_material(KeySpec::Aes256).unwrap();
-    key.versions.push(KeyVersion {
+    key.versions.push(Arc::new(KeyVersion {
         key_version_id: "2f4405fe-79bd-4e6c-9997-bf6f12b2abcd".to_owned(),
         creation_date: NOW + DAY,
         check_value: Some(second.check_value()),
         material: Some(Arc::new(second)),
         gcm_reserved: 1 << 20,
-    });
+    }));
     key.primary = 1;
     key.modes = PermittedModes::parse(CipherFamily::Aes, Some("AES_GCM,AES_CBC")).unwrap();
     let mut sm4 = plain_key(KeySpec::Sm4, 2);
@@ -632,7 +637,7 @@ fn v3_keeps_modes_mirrored_ids_and_per_version_check_values() {
 fn a_version_id_in_two_keys_is_corrupt() {
     let a = plain_key(KeySpec::Aes256, 1);
     let mut b = plain_key(KeySpec::Aes128, 1);
-    b.versions[0].key_version_id = a.versions[0].key_version_id.clone();
+    Arc::make_mut(&mut b.versions[0]).key_version_id = a.versions[0].key_version_id.clone();
     let mut model = single_key_model(a);
     model.insert_key(b);
     let e = decode(&encode(&model))

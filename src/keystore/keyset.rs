@@ -283,8 +283,8 @@ impl Model {
             };
             let key = Arc::make_mut(key);
             if key.material_expired_at(now) {
-                for version in &mut key.versions {
-                    version.material = None;
+                for version in key.versions.iter_mut() {
+                    Arc::make_mut(version).material = None;
                 }
                 key.material_expire = None;
                 if key.state != KeyState::PendingDeletion {

@@ -70,13 +70,13 @@ fn external_key(material: Option<[u8; 32]>, legacy_check_value: [u8; 16]) -> Key
         KeyState::PendingImport
     };
     Key {
-        versions: vec![KeyVersion {
+        versions: vec![Arc::new(KeyVersion {
             key_version_id: ids::new_key_version_id(&key_id).unwrap(),
             creation_date: NOW,
             material,
             check_value: Some(KeyCheckValue::from_bytes(legacy_check_value)),
             gcm_reserved: 0,
-        }],
+        })],
         key_id,
         key_spec: KeySpec::Aes256,
         key_usage: KeyUsage::EncryptDecrypt,

@@ -219,9 +219,13 @@ pub struct Material {
 /// reserved in the store (so that every process and host together stay within the
 /// version's budget) and spent here without a write per call. A range not spent
 /// when the process ends counts as spent.
+///
+/// Threads take from the shared count in batches kept in a slot of their own
+/// (see [`GcmAllowance::take`]), so that two threads encrypting under one version
+/// do not both write one atomic on every call.
 #[derive(Default)]
 pub struct GcmAllowance {
-    left: std::sync::atomic::AtomicI64,
+    left: Arc<std::sync::atomic::AtomicI64>,
     /// Held while a new range is reserved, so that threads out of allowance
     /// reserve one range between them.
     pub reserving: std::sync::Mutex<()>,
@@ -231,15 +235,64 @@ pub struct GcmAllowance {
     pub unrecorded: std::sync::atomic::AtomicU64,
 }
 
+/// What one thread took from one allowance and has not spent yet; given back
+/// when the thread moves to another allowance or ends.
+struct Batch {
+    from: Arc<std::sync::atomic::AtomicI64>,
+    left: i64,
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.from
+            .fetch_add(self.left, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+thread_local! {
+    static BATCH: std::cell::RefCell<Option<Batch>> = const { std::cell::RefCell::new(None) };
+}
+
 impl GcmAllowance {
-    /// Takes one encryption from the allowance; `false` when none is left.
-    pub fn take(&self) -> bool {
+    /// Takes one encryption from the allowance; `false` when none is left. A
+    /// thread takes up to `batch` at a time from the shared count and spends them
+    /// from its own slot (1: every call takes from the shared count, exactly).
+    pub fn take(&self, batch: u64) -> bool {
+        let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
+        BATCH
+            .try_with(|slot| {
+                let mut slot = slot.borrow_mut();
+                if let Some(mine) = slot.as_mut() {
+                    if Arc::ptr_eq(&mine.from, &self.left) && mine.left > 0 {
+                        mine.left -= 1;
+                        return true;
+                    }
+                }
+                // Gives back what is left of another allowance's batch.
+                *slot = None;
+                let got = self.take_shared(batch);
+                if got == 0 {
+                    return false;
+                }
+                *slot = Some(Batch {
+                    from: self.left.clone(),
+                    left: got - 1,
+                });
+                true
+            })
+            // A thread that is ending: one at a time from the shared count.
+            .unwrap_or_else(|_| self.take_shared(1) == 1)
+    }
+
+    /// Takes up to `n` from the shared count; how many it got.
+    fn take_shared(&self, n: i64) -> i64 {
         use std::sync::atomic::Ordering;
-        if self.left.fetch_sub(1, Ordering::AcqRel) > 0 {
-            return true;
+        let before = self.left.fetch_sub(n, Ordering::AcqRel);
+        let got = before.clamp(0, n);
+        if got < n {
+            self.left.fetch_add(n - got, Ordering::AcqRel);
         }
-        self.left.fetch_add(1, Ordering::AcqRel);
-        false
+        got
     }
 
     /// Adds a reserved range.
@@ -248,7 +301,7 @@ impl GcmAllowance {
         self.left.fetch_add(n, std::sync::atomic::Ordering::AcqRel);
     }
 
-    /// Whether any allowance is left.
+    /// Whether any allowance is left in the shared count.
     pub fn has_some(&self) -> bool {
         self.left.load(std::sync::atomic::Ordering::Acquire) > 0
     }
@@ -299,6 +352,18 @@ impl Material {
     }
 }
 
+/// A key's versions, oldest first, each shared between the snapshots that hold
+/// the key: a rotation copies the key (a snapshot is immutable) and adds a
+/// version, and so copies one pointer per version, not the versions themselves
+/// (ids, check values: an allocation each) that a key gathers over thousands of
+/// rotations. A version changed in place ([`Key::version_mut`]) is copied alone.
+///
+/// Not a persistent vector (imbl's, O(log n) to copy): its nodes are built on
+/// the stack and moved to the heap with their unused slots, which carry whatever
+/// the stack held there into freed memory (tests/secrets_in_freed_memory.rs found
+/// key material in them).
+pub type Versions = Vec<Arc<KeyVersion>>;
+
 #[derive(Clone, Debug)]
 pub struct KeyVersion {
     pub key_version_id: String,
@@ -328,7 +393,7 @@ pub struct Key {
     /// When a PendingDeletion key goes away.
     pub delete_date: Option<i64>,
     /// Oldest first: `versions[0]` is the initial version (Encrypt's).
-    pub versions: Vec<KeyVersion>,
+    pub versions: Versions,
     /// Index into `versions` of the primary version (AdvanceEncrypt's).
     pub primary: usize,
     pub automatic_rotation: bool,
@@ -475,6 +540,12 @@ impl Key {
         self.versions
             .iter()
             .find(|v| v.key_version_id == key_version_id)
+            .map(|v| &**v)
+    }
+
+    /// A version to change: copied first if another snapshot shares it.
+    pub fn version_mut(&mut self, index: usize) -> Option<&mut KeyVersion> {
+        self.versions.get_mut(index).map(Arc::make_mut)
     }
 
     /// Whether the key is past its DeleteDate (gone, even if not yet removed).
@@ -558,7 +629,7 @@ impl Key {
     /// Adds a version and makes it primary.
     pub fn add_primary_version(&mut self, version: KeyVersion) {
         self.last_rotation_date = version.creation_date;
-        self.versions.push(version);
+        self.versions.push(Arc::new(version));
         self.primary = self.versions.len() - 1;
     }
 
@@ -653,13 +724,13 @@ mod tests {
             creation_date: 0,
             state: KeyState::Enabled,
             delete_date: None,
-            versions: vec![KeyVersion {
+            versions: vec![Arc::new(KeyVersion {
                 key_version_id: "key-test-v".to_owned(),
                 creation_date: 0,
                 material: Some(Arc::new(material)),
                 check_value: Some(cv),
                 gcm_reserved: 0,
-            }],
+            })],
             primary: 0,
             automatic_rotation: false,
             rotation_interval: None,
@@ -685,6 +756,48 @@ mod tests {
             );
             assert!(!shown.contains("65, 65"), "{shown}");
         }
+    }
+
+    #[test]
+    fn a_rotated_copy_shares_the_versions_it_did_not_change() {
+        let version = |n: usize| KeyVersion {
+            key_version_id: format!("key-test-v{n}"),
+            creation_date: n as i64,
+            material: None,
+            check_value: None,
+            gcm_reserved: 0,
+        };
+        let key = Key {
+            key_id: "key-test".to_owned(),
+            key_spec: KeySpec::Aes256,
+            key_usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::AliyunKms,
+            description: String::new(),
+            creation_date: 0,
+            state: KeyState::Enabled,
+            delete_date: None,
+            versions: (0..100).map(|n| Arc::new(version(n))).collect(),
+            primary: 99,
+            automatic_rotation: false,
+            rotation_interval: None,
+            last_rotation_date: 0,
+            material_expire: None,
+            modes: PermittedModes::GCM_ONLY,
+        };
+        // What a rotation does to the key of a snapshot: copy it, add a version.
+        let mut rotated = key.clone();
+        rotated.add_primary_version(version(100));
+        assert_eq!(rotated.versions.len(), 101);
+        assert_eq!(rotated.primary_version().key_version_id, "key-test-v100");
+        for (old, new) in key.versions.iter().zip(&rotated.versions) {
+            assert!(Arc::ptr_eq(old, new), "{} was copied", old.key_version_id);
+        }
+        // Changing one version copies that one alone.
+        rotated.version_mut(3).unwrap().gcm_reserved = 7;
+        assert_eq!(key.versions[3].gcm_reserved, 0);
+        assert_eq!(rotated.versions[3].gcm_reserved, 7);
+        assert!(!Arc::ptr_eq(&key.versions[3], &rotated.versions[3]));
+        assert!(Arc::ptr_eq(&key.versions[4], &rotated.versions[4]));
     }
 
     #[test]

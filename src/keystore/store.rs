@@ -337,8 +337,25 @@ impl Store {
     /// go on with the snapshot they have.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         let snapshot = self.current.load_full();
+        self.check_freshness();
+        snapshot
+    }
+
+    /// [`Store::snapshot`] for the encrypt and decrypt paths: a guard instead of
+    /// a new reference, so that threads reading the same snapshot do not all
+    /// write its reference count (arc-swap keeps the guard in a slot of the
+    /// thread's own). Held for one call.
+    pub fn snapshot_guard(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        let snapshot = self.current.load();
+        self.check_freshness();
+        snapshot
+    }
+
+    /// At most every 200 ms, starts a background check for other processes'
+    /// changes.
+    fn check_freshness(&self) {
         let Some(db) = &self.db else {
-            return snapshot;
+            return;
         };
         let now_ms = monotonic_ms();
         let last = db.last_check_ms.load(Ordering::Relaxed);
@@ -354,7 +371,6 @@ impl Store {
         {
             self.refresh_in_background(db);
         }
-        snapshot
     }
 
     /// Catches up with the database now (a decrypt met a version it does not know,
@@ -657,7 +673,7 @@ fn apply_rows(model: &mut Model, row_key: &RowKey, rows: RowChanges) -> Result<(
 /// material already in memory: its cipher is not expanded again, and this
 /// process's GCM allowance under it is kept.
 fn keep_materials(key: &mut Key, old: &Key) {
-    for version in &mut key.versions {
+    for version in key.versions.iter_mut() {
         let Some(previous) = old
             .version(&version.key_version_id)
             .and_then(|v| v.material.as_ref())
@@ -669,7 +685,7 @@ fn keep_materials(key: &mut Key, old: &Key) {
             .as_ref()
             .is_some_and(|m| m.bytes() == previous.bytes())
         {
-            version.material = Some(previous.clone());
+            Arc::make_mut(version).material = Some(previous.clone());
         }
     }
 }
@@ -730,13 +746,13 @@ mod tests {
             creation_date: 0,
             state: KeyState::Enabled,
             delete_date: None,
-            versions: vec![KeyVersion {
+            versions: vec![Arc::new(KeyVersion {
                 key_version_id: format!("{id}-0123456789"),
                 creation_date: 0,
                 material: Some(Arc::new(generate_material(KeySpec::Aes256).unwrap())),
                 check_value: None,
                 gcm_reserved: 0,
-            }],
+            })],
             primary: 0,
             automatic_rotation: false,
             rotation_interval: None,

@@ -7,7 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use super::redacted::Redacted;
 use super::response::Response;
 use crate::error::{Error, Result};
-use crate::keystore::{MasterKey, Snapshot, Store};
+use crate::keystore::{Key, MasterKey, Snapshot, Store};
 use crate::{ids, random, time};
 
 /// A time source in Unix seconds.
@@ -241,9 +241,12 @@ impl Client {
     /// Runs one API call: gives it a fresh RequestId, and stamps that RequestId on
     /// its error when it fails.
     pub(super) fn call<T>(&self, f: impl FnOnce(&str, i64) -> Result<T>) -> Result<T> {
-        let request_id = ids::new_request_id()?;
+        let mut id_bytes = [0u8; 16];
+        random::fill_nonce(&mut id_bytes)?;
+        let mut text = [0u8; ids::REQUEST_ID_LEN];
+        let request_id = ids::format_request_id(id_bytes, &mut text);
         let now = self.now();
-        f(&request_id, now).map_err(|e| e.with_request_id(&request_id))
+        f(request_id, now).map_err(|e| e.with_request_id(request_id))
     }
 
     /// Runs one change that answers with nothing but its RequestId.
@@ -254,22 +257,22 @@ impl Client {
         })
     }
 
-    /// [`Client::call`] for the encrypt path: one read of the OS generator gives
-    /// both the RequestId and 16 bytes for a random IV. The getrandom system call
-    /// is most of the cost of encrypting a small message; this makes one of two.
+    /// [`Client::call`] for the encrypt path: one draw from the thread's CSPRNG
+    /// (no system call) gives both the RequestId and 16 bytes for a random IV.
     pub(super) fn call_with_iv<T>(
         &self,
         f: impl FnOnce(&str, i64, &[u8; 16]) -> Result<T>,
     ) -> Result<T> {
         let mut random = zeroize::Zeroizing::new([0u8; 32]);
-        random::fill_random(&mut random[..])?;
+        random::fill_nonce(&mut random[..])?;
         let mut id_bytes = [0u8; 16];
         let mut iv_bytes = [0u8; 16];
         id_bytes.copy_from_slice(&random[..16]);
         iv_bytes.copy_from_slice(&random[16..]);
-        let request_id = ids::request_id_from(id_bytes);
+        let mut text = [0u8; ids::REQUEST_ID_LEN];
+        let request_id = ids::format_request_id(id_bytes, &mut text);
         let now = self.now();
-        f(&request_id, now, &iv_bytes).map_err(|e| e.with_request_id(&request_id))
+        f(request_id, now, &iv_bytes).map_err(|e| e.with_request_id(request_id))
     }
 
     /// A snapshot in which the key named by `key_id` (an ID or an alias) needs no
@@ -293,6 +296,30 @@ impl Client {
         // database is down or read only) is tried again later, and the call goes on
         // with the versions that are stored.
         Ok(self.store.maintain_for_read(now))
+    }
+
+    /// Runs `f` on the key `key_id` names (an ID or an alias) in a snapshot where
+    /// it needs no maintenance at `now`: the key is looked up once, and the
+    /// snapshot is held by a guard, not a new reference, so that threads sharing
+    /// it do not write one count (the encrypt and decrypt paths). A key not found,
+    /// or due for maintenance, goes through [`Client::fresh_snapshot_for`] first.
+    pub(super) fn with_fresh_key<T>(
+        &self,
+        key_id: &str,
+        now: i64,
+        f: impl FnOnce(&Key) -> Result<T>,
+    ) -> Result<T> {
+        {
+            let snapshot = self.store.snapshot_guard();
+            if let Ok(key) = snapshot.resolve(key_id, now) {
+                if !key.maintenance_due_at(now) {
+                    return f(key);
+                }
+            }
+        }
+        let snapshot = self.fresh_snapshot_for(key_id, now)?;
+        let key = snapshot.resolve(key_id, now)?;
+        f(key)
     }
 
     /// A snapshot with nothing due for any key at `now`.

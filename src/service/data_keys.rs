@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use super::client::Client;
 use super::crypto_ops::{EncryptRequest, Which};
+use super::output::EncryptResponseOutput;
 use super::redacted::Redacted;
 use crate::crypto::Algorithm;
 use crate::error::{Error, Result};
@@ -94,7 +95,8 @@ impl Client {
         }
         let mut plaintext = Zeroizing::new(vec![0u8; len]);
         fill_random(&mut plaintext)?;
-        let sealed = self.encrypt_with(
+        let mut sealed = EncryptResponseOutput::default();
+        self.encrypt_with(
             &EncryptRequest {
                 key_id: request.key_id,
                 plaintext: &plaintext,
@@ -108,7 +110,9 @@ impl Client {
             request_id,
             now,
             iv_random,
+            &mut sealed,
         )?;
+        let sealed = sealed.into_response()?;
         Ok(DataKeyResponse {
             plaintext,
             ciphertext_blob: sealed.ciphertext_blob,

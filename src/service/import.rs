@@ -169,7 +169,9 @@ impl Client {
                     };
                     if never_imported {
                         // The placeholder made with the key becomes the initial version.
-                        key.versions[0].key_version_id = id;
+                        if let Some(initial) = key.version_mut(0) {
+                            initial.key_version_id = id;
+                        }
                         0
                     } else {
                         key.add_primary_version(KeyVersion {
@@ -183,7 +185,10 @@ impl Client {
                     }
                 }
             };
-            let version = &mut key.versions[index];
+            let owner = key.key_id.clone();
+            let version = key
+                .version_mut(index)
+                .ok_or_else(|| Error::internal("An indexed version vanished."))?;
             if version.check_value.is_some_and(|cv| cv != check_value) {
                 return Err(Error::invalid_key_material(
                     "This key version already had material; only the same material can be \
@@ -193,7 +198,7 @@ impl Client {
             version.check_value = Some(check_value);
             version.material = Some(Arc::new(material));
             let filled = KeyVersionRef {
-                key_id: key.key_id.clone(),
+                key_id: owner,
                 key_version_id: version.key_version_id.clone(),
             };
             key.material_expire = (expire_unix != 0).then_some(expire_unix);

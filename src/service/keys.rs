@@ -132,7 +132,7 @@ impl Client {
                 creation_date: now,
                 state,
                 delete_date: None,
-                versions: vec![initial],
+                versions: vec![Arc::new(initial)],
                 primary: 0,
                 automatic_rotation: false,
                 rotation_interval: None,

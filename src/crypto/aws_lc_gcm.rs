@@ -1,0 +1,77 @@
+//! The opt-in fast backend (cargo feature `aws-lc`): AES-GCM with 128- and
+//! 256-bit keys through aws-lc-rs (AWS-LC's assembly GCM: AES-NI/VAES with
+//! CLMUL/VPCLMULQDQ, encryption and GHASH interleaved). The same algorithm, so
+//! the same blobs, byte for byte: `KeyCipher` picks it for GCM when the key size
+//! has it, and RustCrypto for everything else (AES-192, SM4, CBC, ECB).
+//!
+//! The key schedule lives in AWS-LC's own allocation (`EVP_AEAD_CTX`), which
+//! AWS-LC's `OPENSSL_free` wipes before freeing it.
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_256_GCM};
+use zeroize::Zeroize;
+
+use super::{CipherFamily, GCM_IV_LEN, GCM_TAG_LEN};
+use crate::error::{Error, Result};
+
+pub(crate) struct FastGcm(LessSafeKey);
+
+impl FastGcm {
+    /// The fast GCM for an AES key of 16 or 32 bytes; `None` for any other key
+    /// (RustCrypto serves it).
+    pub(crate) fn new(family: CipherFamily, key: &[u8]) -> Option<FastGcm> {
+        let algorithm = match (family, key.len()) {
+            (CipherFamily::Aes, 16) => &AES_128_GCM,
+            (CipherFamily::Aes, 32) => &AES_256_GCM,
+            _ => return None,
+        };
+        UnboundKey::new(algorithm, key)
+            .ok()
+            .map(|k| FastGcm(LessSafeKey::new(k)))
+    }
+
+    /// Encrypts `out[..len]` (the plaintext, copied in) in place and writes the tag
+    /// after it.
+    pub(crate) fn seal(
+        &self,
+        iv: &[u8; GCM_IV_LEN],
+        aad: &[u8],
+        out: &mut [u8],
+        len: usize,
+    ) -> Result<()> {
+        let (body, tag_out) = out.split_at_mut(len);
+        let tag = self
+            .0
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*iv), Aad::from(aad), body)
+            .map_err(|_| {
+                Error::invalid_parameter("Plaintext", "The plaintext is too long for AES_GCM.")
+            })?;
+        tag_out.copy_from_slice(tag.as_ref());
+        Ok(())
+    }
+
+    /// Decrypts `out` (the ciphertext without its tag, copied in) in place;
+    /// `out` holds nothing of the plaintext when the tag is wrong (AWS-LC may
+    /// have decrypted before it compared).
+    pub(crate) fn open(
+        &self,
+        iv: &[u8; GCM_IV_LEN],
+        aad: &[u8],
+        tag: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        if tag.len() != GCM_TAG_LEN {
+            return Err(Error::invalid_ciphertext());
+        }
+        let opened = self.0.open_in_place_separate_tag(
+            Nonce::assume_unique_for_key(*iv),
+            Aad::from(aad),
+            tag,
+            out,
+        );
+        if opened.is_err() {
+            out.zeroize();
+            return Err(Error::invalid_ciphertext());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! Where the result of an encryption or decryption is written: the service says
+//! what describes it and how many bytes it needs, and the caller gives room for
+//! them, so the ciphertext or plaintext is written once, straight into what the
+//! caller returns (the C layer: one block with the response struct and its
+//! strings; the Rust API: the vectors of its response).
+
+use zeroize::Zeroizing;
+
+use super::crypto_ops::{DecryptResponse, EncryptResponse};
+use crate::crypto::{buffer, Algorithm, PaddingMode};
+use crate::error::{Error, Result};
+
+/// What describes a ciphertext being made, borrowed for the call.
+#[derive(Clone, Copy, Debug)]
+pub struct Encrypted<'a> {
+    pub key_id: &'a str,
+    pub key_version_id: &'a str,
+    pub algorithm: Algorithm,
+    /// Empty for ECB.
+    pub iv: &'a [u8],
+    pub padding_mode: Option<PaddingMode>,
+    pub request_id: &'a str,
+}
+
+/// What describes a plaintext being recovered, borrowed for the call.
+#[derive(Clone, Copy, Debug)]
+pub struct Decrypted<'a> {
+    pub key_id: &'a str,
+    pub key_version_id: &'a str,
+    pub algorithm: Algorithm,
+    pub padding_mode: Option<PaddingMode>,
+    pub request_id: &'a str,
+}
+
+/// Receives an encryption.
+pub trait EncryptOutput {
+    /// Room for exactly `len` bytes of ciphertext (AdvanceEncrypt: the whole blob),
+    /// which the service fills next. Called at most once per call.
+    fn room(&mut self, encrypted: &Encrypted<'_>, len: usize) -> Result<&mut [u8]>;
+}
+
+/// Receives a decryption.
+pub trait DecryptOutput {
+    /// Room for up to `max_len` bytes of plaintext. Called at most once per call;
+    /// on failure the service leaves no plaintext in it.
+    fn room(&mut self, decrypted: &Decrypted<'_>, max_len: usize) -> Result<&mut [u8]>;
+    /// The plaintext's length, once it is authenticated.
+    fn set_len(&mut self, len: usize);
+}
+
+fn missing() -> Error {
+    Error::internal("The operation returned without output.")
+}
+
+/// The Rust API's output: an [`EncryptResponse`].
+#[derive(Default)]
+pub(super) struct EncryptResponseOutput(Option<EncryptResponse>);
+
+impl EncryptResponseOutput {
+    pub(super) fn into_response(self) -> Result<EncryptResponse> {
+        self.0.ok_or_else(missing)
+    }
+}
+
+impl EncryptOutput for EncryptResponseOutput {
+    fn room(&mut self, e: &Encrypted<'_>, len: usize) -> Result<&mut [u8]> {
+        let response = self.0.insert(EncryptResponse {
+            ciphertext_blob: buffer::zeroed(len)?,
+            key_id: e.key_id.to_owned(),
+            key_version_id: e.key_version_id.to_owned(),
+            algorithm: e.algorithm,
+            iv: e.iv.to_vec(),
+            padding_mode: e.padding_mode,
+            request_id: e.request_id.to_owned(),
+        });
+        Ok(&mut response.ciphertext_blob)
+    }
+}
+
+/// The Rust API's output: a [`DecryptResponse`].
+#[derive(Default)]
+pub(super) struct DecryptResponseOutput(Option<DecryptResponse>);
+
+impl DecryptResponseOutput {
+    pub(super) fn into_response(self) -> Result<DecryptResponse> {
+        self.0.ok_or_else(missing)
+    }
+}
+
+impl DecryptOutput for DecryptResponseOutput {
+    fn room(&mut self, d: &Decrypted<'_>, max_len: usize) -> Result<&mut [u8]> {
+        let response = self.0.insert(DecryptResponse {
+            plaintext: Zeroizing::new(buffer::zeroed(max_len)?),
+            key_id: d.key_id.to_owned(),
+            key_version_id: d.key_version_id.to_owned(),
+            algorithm: d.algorithm,
+            padding_mode: d.padding_mode,
+            request_id: d.request_id.to_owned(),
+        });
+        Ok(&mut response.plaintext)
+    }
+
+    fn set_len(&mut self, len: usize) {
+        if let Some(response) = &mut self.0 {
+            // Truncating a Zeroizing vector leaves the cut bytes in its capacity,
+            // wiped with the rest on drop.
+            response.plaintext.truncate(len);
+        }
+    }
+}
