@@ -1,3 +1,0 @@
-module localkms.example/localkms
-
-go 1.19
