@@ -6,7 +6,8 @@
 #                     examples, see tests/c_examples.rs), and the Go, Java and
 #                     Python bindings (bindings/*/run-tests.sh) against the debug
 #                     and the release library, each installed into a temporary
-#                     prefix
+#                     prefix; then each binding README's install commands and
+#                     first program (bindings/install-test.sh)
 #   make java         bindings/java as build/java/localkms-<version>.jar and its .pom
 #   make bench        build the release library and bench/kms_vs_evp.c, and run it
 #                     (localkms against OpenSSL EVP; BENCH_ARGS=--quick for a short run)
@@ -146,7 +147,9 @@ $(JAR): $(JAVA_SOURCES) bindings/java/pom.xml.in Cargo.toml
 # release build), then the Go, Java and Python bindings against the
 # freshly built shared library, debug and then release (the optimiser turns some
 # ABI mismatches that debug tolerates, such as a flag that is not 0 or 1, into
-# wrong results).
+# wrong results). Last, bindings/install-test.sh runs each binding README's
+# commands (make install into a temporary prefix, the binding built from it, its
+# first program run).
 test:
 	bash scripts/install-deps.sh
 	bash scripts/pg-cluster.sh run $(CARGO) test --target-dir "$(CARGO_TARGET_DIR)"
@@ -159,6 +162,7 @@ test:
 	bash bindings/go/run-tests.sh "$(CARGO_TARGET_DIR)/release"
 	bash bindings/java/run-tests.sh "$(CARGO_TARGET_DIR)/release"
 	bash bindings/python/run-tests.sh "$(CARGO_TARGET_DIR)/release"
+	CARGO_TARGET_DIR="$(CARGO_TARGET_DIR)" bash bindings/install-test.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -56,7 +56,8 @@ esac
 
 cd "$here"
 echo "+ $(go version)"
-echo "+ go vet ./..."
+echo "+ go vet ./... (and examples/go, the README's first program)"
 go vet ./...
+(cd "$repo/examples/go" && go vet ./...)
 echo "+ ${GODEBUG:+GODEBUG=$GODEBUG }go test -v -count=1 ${race[*]} ./..."
 go test -v -count=1 "${race[@]}" ./...
