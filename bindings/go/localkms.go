@@ -1,3 +1,7 @@
+// Over 400 lines because it holds one method per function of
+// include/localkms.h (about thirty) with their input and output types; the
+// errors (errors.go) and the clock callback (clock.go) are apart.
+
 // Package localkms is a Go binding (cgo) of liblocalkms, the offline,
 // in-process re-implementation of Alibaba Cloud KMS symmetric encryption
 // (AdvanceEncrypt, AdvanceDecrypt, Encrypt, Decrypt, data keys, key versions and

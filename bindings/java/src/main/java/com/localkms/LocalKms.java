@@ -1,3 +1,6 @@
+// Over 400 lines because LocalKms has one method per function of
+// include/localkms.h (about thirty, with their overloads and Javadoc); the
+// requests, results and JNA declarations are in their own files.
 package com.localkms;
 
 import com.sun.jna.Memory;
