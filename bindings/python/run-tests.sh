@@ -32,8 +32,11 @@ set -x
 "$python" -m venv "$tmp/venv"
 "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check "$tmp/src[test]" mypy
 { set +x; } 2>/dev/null
-# mypy checks the source tree's package (its config is in pyproject.toml).
+# mypy checks the source tree's package (its config is in pyproject.toml), and
+# the first program against the installed package: py.typed makes its types
+# those of a user's code.
 (cd "$here" && "$tmp/venv/bin/mypy")
+(cd "$tmp" && "$tmp/venv/bin/mypy" --strict "$repo/examples/python/quickstart.py")
 # The tests import the installed package: run them from outside the source tree,
 # so that bindings/python/localkms cannot shadow it.
 cd "$tmp"
