@@ -1,3 +1,11 @@
+// The Go binding's tests keep to what is the binding's own: marshalling of
+// inputs and documents, ownership (copies, Wipe, frees), errors as *Error,
+// Close and the finalizer, the clock callback, the C ABI's int flags, goroutines
+// through cgo, and blobs exchanged with examples/interop/interop.c. What the
+// library does with versions, rotation schedules, expiry and deletion is tested
+// once, in the Rust suite (tests/service_behaviour.rs, tests/threads.rs); each
+// area has at most one smoke test here.
+
 package localkms_test
 
 import (

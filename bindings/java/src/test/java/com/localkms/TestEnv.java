@@ -11,7 +11,17 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Shared helpers: a scratch folder, master-key files, the C helper program. */
+/**
+ * Shared helpers: a scratch folder, master-key files, the C helper program.
+ *
+ * <p>The Java binding's tests keep to what is the binding's own: JNA struct
+ * layouts, status to {@link KmsException}, builders, wiping, close and the
+ * cleaner, the clock callback, threads through JNA, blobs exchanged with
+ * examples/interop/interop.c. What the library does with versions, rotation
+ * schedules, expiry and deletion is tested once, in the Rust suite
+ * (tests/service_behaviour.rs, tests/threads.rs); each area has at most one
+ * smoke test here.
+ */
 final class TestEnv {
     static final SecureRandom RANDOM = new SecureRandom();
     private static final AtomicInteger COUNTER = new AtomicInteger();
