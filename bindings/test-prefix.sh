@@ -39,7 +39,7 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/localkms-binding.XXXXXX")"
 if [ "${KEEP_TMP:-0}" = 1 ]; then
     echo "scratch folder kept: $tmp"
 else
-    trap 'rm -rf "$tmp"' EXIT
+    trap '{ set +x; } 2>/dev/null; rm -rf "$tmp"' EXIT
 fi
 
 export LOCALKMS_PREFIX="$tmp/prefix"
