@@ -64,6 +64,9 @@ EOF
         continue
     fi
 
+    # As in a fresh clone: no build/ or *.egg-info that an earlier
+    # `pip install ./bindings/python` left (a stale build/lib could be packaged).
+    rm -rf "$repo/bindings/python/build" "$repo"/bindings/python/*.egg-info
     home="$tmp/home-$lang"
     mkdir -p "$home"
     echo "+ $lang: from $readme, with HOME=$home"
