@@ -4,8 +4,11 @@
 #   make examples     build and run all the C examples
 #   make test         every test: scripts/install-deps.sh, cargo test (also the C
 #                     examples, see tests/c_examples.rs), and the Go, Java and
-#                     Python bindings (examples/*/run-tests.sh) against the debug
-#                     and the release library
+#                     Python bindings (bindings/*/run-tests.sh) against the debug
+#                     and the release library, each installed into a temporary
+#                     prefix; then each binding README's install commands and
+#                     first program (bindings/install-test.sh)
+#   make java         bindings/java as build/java/localkms-<version>.jar and its .pom
 #   make bench        build the release library and bench/kms_vs_evp.c, and run it
 #                     (localkms against OpenSSL EVP; BENCH_ARGS=--quick for a short run)
 #   make clean        remove build/ (cargo's target/ stays; `cargo clean` for that)
@@ -111,6 +114,35 @@ $(BUILD)/kms_vs_evp: bench/kms_vs_evp.c include/localkms.h $(LIBDIR)/liblocalkms
 bench: $(BUILD)/kms_vs_evp
 	./$(BUILD)/kms_vs_evp $(BENCH_ARGS)
 
+# The Java binding (bindings/java/README.md): localkms-<version>.jar of its
+# classes, compiled against JNA_JAR, and localkms-<version>.pom declaring JNA
+# (from bindings/java/pom.xml.in; also inside the jar, as Maven does), in
+# JAVA_BUILD. The native library is not in the jar: `make install` puts it in
+# PREFIX/lib, which the JVM is told with -Djna.library.path.
+JAVA_BUILD ?= $(BUILD)/java
+JAR = $(JAVA_BUILD)/localkms-$(VERSION).jar
+JNA_JAR ?= /usr/share/java/jna.jar
+# The version of JNA_JAR (Debian 12's libjna-java), which the pom declares.
+JNA_VERSION ?= 5.13.0
+JAVA_SOURCES := $(sort $(wildcard bindings/java/src/main/java/com/localkms/*.java))
+.PHONY: java
+
+java: $(JAR)
+
+$(JAR): $(JAVA_SOURCES) bindings/java/pom.xml.in Cargo.toml
+	rm -rf "$(JAVA_BUILD)/classes"
+	mkdir -p "$(JAVA_BUILD)/classes/META-INF/maven/com.localkms/localkms"
+	javac -Xlint:all -Werror -encoding UTF-8 --release 17 -cp "$(JNA_JAR)" -d "$(JAVA_BUILD)/classes" $(JAVA_SOURCES)
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@JNA_VERSION@|$(JNA_VERSION)|g' \
+	    bindings/java/pom.xml.in > "$(JAVA_BUILD)/localkms-$(VERSION).pom"
+	cp "$(JAVA_BUILD)/localkms-$(VERSION).pom" "$(JAVA_BUILD)/classes/META-INF/maven/com.localkms/localkms/pom.xml"
+	printf 'groupId=com.localkms\nartifactId=localkms\nversion=$(VERSION)\n' \
+	    > "$(JAVA_BUILD)/classes/META-INF/maven/com.localkms/localkms/pom.properties"
+	printf 'Automatic-Module-Name: com.localkms\nImplementation-Title: localkms\nImplementation-Version: $(VERSION)\n' \
+	    > "$(JAVA_BUILD)/manifest.txt"
+	rm -f "$@"
+	jar --create --file "$@" --manifest "$(JAVA_BUILD)/manifest.txt" -C "$(JAVA_BUILD)/classes" .
+
 # Every test: installs what is missing (apt-get), starts a throw-away PostgreSQL
 # cluster for the PostgreSQL store's tests (scripts/pg-cluster.sh, stopped after),
 # then the Rust, C ABI and C
@@ -118,19 +150,22 @@ bench: $(BUILD)/kms_vs_evp
 # release build), then the Go, Java and Python bindings against the
 # freshly built shared library, debug and then release (the optimiser turns some
 # ABI mismatches that debug tolerates, such as a flag that is not 0 or 1, into
-# wrong results).
+# wrong results). Last, bindings/install-test.sh runs each binding README's
+# commands (make install into a temporary prefix, the binding built from it, its
+# first program run).
 test:
 	bash scripts/install-deps.sh
 	bash scripts/pg-cluster.sh run $(CARGO) test --target-dir "$(CARGO_TARGET_DIR)"
 	$(CARGO) test --release --target-dir "$(CARGO_TARGET_DIR)" --test abi_hostile --test ffi_contract --test c_examples
 	$(CARGO) build --target-dir "$(CARGO_TARGET_DIR)"
-	bash examples/go/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
-	bash examples/java/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
-	bash examples/python/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
+	bash bindings/go/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
+	bash bindings/java/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
+	bash bindings/python/run-tests.sh "$(CARGO_TARGET_DIR)/debug"
 	$(CARGO) build --release --target-dir "$(CARGO_TARGET_DIR)"
-	bash examples/go/run-tests.sh "$(CARGO_TARGET_DIR)/release"
-	bash examples/java/run-tests.sh "$(CARGO_TARGET_DIR)/release"
-	bash examples/python/run-tests.sh "$(CARGO_TARGET_DIR)/release"
+	bash bindings/go/run-tests.sh "$(CARGO_TARGET_DIR)/release"
+	bash bindings/java/run-tests.sh "$(CARGO_TARGET_DIR)/release"
+	bash bindings/python/run-tests.sh "$(CARGO_TARGET_DIR)/release"
+	CARGO_TARGET_DIR="$(CARGO_TARGET_DIR)" bash bindings/install-test.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,7 @@
 //! `make install-files` into a temporary prefix, then a C program built with
-//! nothing but `pkg-config --cflags --libs localkms` and run.
+//! nothing but `pkg-config --cflags --libs localkms` and run. The Go, Java and
+//! Python bindings' install test is `bindings/install-test.sh` (run by `make
+//! test`): it needs their toolchains and PyPI, which `cargo test` does not.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,3 @@
+module localkms.dev/localkms/bindings/go
+
+go 1.19
