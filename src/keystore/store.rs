@@ -1,5 +1,8 @@
 //! The store: immutable snapshots behind an atomic swap, the one way to change
 //! them, and for a database store the sync with the database.
+//! (Over 400 lines because the snapshot, the one way to change it and the sync with
+//! the database share one protocol, publish only after commit, which splitting
+//! would spread over files that reach into `Snapshot`.)
 //!
 //! Readers never wait: [`Store::snapshot`] is an atomic load, and at most every
 //! 200 ms it starts a background check of the database's change counter, which
@@ -18,7 +21,8 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
-use super::backend::postgres::{listen, Listener, PostgresConnector, PostgresLocation};
+use super::backend::postgres::{PostgresConnector, PostgresLocation};
+use super::backend::postgres_listener::{listen, Listener};
 use super::backend::sqlite::{SqliteConnector, SqliteLocation};
 use super::fork_gate;
 use super::keyset::Model;

@@ -1,6 +1,9 @@
 //! The shared store: one PostgreSQL database, one sealed row per key and alias
 //! (see `rows.rs`), the schema of the SQLite store with BYTEA for BLOB and
 //! BIGINT counters.
+//! (Over 400 lines because it is the one place that speaks PostgreSQL: the URL
+//! parsed as libpq does, the schema, and every statement of the `Database`
+//! interface; the listener is in postgres_listener.rs, the tests in postgres_tests.rs.)
 //!
 //! The store is named by a `postgresql://` (or `postgres://`) URL, parsed as libpq
 //! does: `postgresql://user:password@host:port/dbname?param=value&...`. A host that
@@ -17,16 +20,14 @@
 //! and hosts; each of its statements sees what the writer before it committed.
 //! Creating the schema runs under a transaction-level advisory lock, so two
 //! processes creating it at once end with one metadata row. A committed change is
-//! announced with `NOTIFY localkms_changes`; [`listen`] follows that channel.
+//! announced with `NOTIFY localkms_changes` inside its transaction;
+//! `postgres_listener.rs` follows that channel.
 
 use std::cell::Cell;
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
@@ -38,7 +39,7 @@ use crate::keystore::rows::{Database, Head, Meta, Row, RowChanges, LOG_KEPT, MAX
 use crate::keystore::sealed::SALT_LEN;
 
 /// How long a connection attempt may take when the URL sets no `connect_timeout`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a writer waits for another process's transaction (as SQLite's busy
 /// timeout), and the schema's creator for another creator.
@@ -83,7 +84,7 @@ const SCHEMA: &str = "
     );
 ";
 
-fn io(what: &str, shown: &str, e: impl fmt::Display) -> Error {
+pub(super) fn io(what: &str, shown: &str, e: impl fmt::Display) -> Error {
     Error::new(
         ErrorKind::KeyStoreIo,
         format!("The key store {shown} {what}: {e}"),
@@ -99,7 +100,7 @@ fn corrupt(shown: &str, why: impl fmt::Display) -> Error {
 
 /// What went wrong, from the server's report or the client's error and its
 /// cause (a refused connection, a missing socket). Neither holds the password.
-fn describe(e: &postgres::Error) -> String {
+pub(super) fn describe(e: &postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return format!(
             "{}: {} (SQLSTATE {})",
@@ -244,7 +245,10 @@ impl PostgresLocation {
         &self.shown
     }
 
-    fn open(&self, application_name: &str) -> std::result::Result<Client, postgres::Error> {
+    pub(super) fn open(
+        &self,
+        application_name: &str,
+    ) -> std::result::Result<Client, postgres::Error> {
         let mut config = self.config.clone();
         if config.get_application_name().is_none() {
             config.application_name(application_name);
@@ -593,171 +597,6 @@ impl Database for PostgresDatabase {
             .batch_execute(&format!("NOTIFY {CHANNEL}"))
             .map_err(|e| self.err(e))?;
         Ok(())
-    }
-}
-
-/// How long the listener waits for a notification before it looks at its stop
-/// flag again.
-const LISTEN_POLL: Duration = Duration::from_millis(200);
-/// How long an idle listener goes before it checks that its connection lives
-/// (a server that vanished without closing the connection).
-const LISTEN_CHECK: Duration = Duration::from_secs(30);
-const RECONNECT_FIRST: Duration = Duration::from_millis(100);
-const RECONNECT_MAX: Duration = Duration::from_secs(5);
-
-/// A thread following [`CHANNEL`]; see [`listen`]. Dropping it asks the thread
-/// to stop without waiting for it.
-#[cfg_attr(not(test), allow(dead_code))] // stop() and is_running() serve the tests
-pub(crate) struct Listener {
-    stop: Arc<AtomicBool>,
-    /// True while LISTEN is in force on a live connection.
-    healthy: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-#[cfg_attr(not(test), allow(dead_code))]
-impl Listener {
-    /// Stops the thread and waits for it: at most [`LISTEN_POLL`], or the
-    /// connection timeout when it is reconnecting.
-    pub(crate) fn stop(mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            if thread.thread().id() != std::thread::current().id() {
-                let _ = thread.join();
-            }
-        }
-    }
-
-    /// Whether the thread still runs (it ends only when stopped).
-    pub(crate) fn is_running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
-    }
-
-    /// A flag that is true while the listener hears every change: its connection
-    /// is up with LISTEN in force (false from the moment the connection is lost
-    /// until it is made again and the changes missed meanwhile were announced).
-    pub(crate) fn health(&self) -> Arc<AtomicBool> {
-        self.healthy.clone()
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-/// A connection that listens on [`CHANNEL`].
-fn listen_connection(location: &PostgresLocation) -> Result<Client> {
-    let mut client = location
-        .open("localkms-listen")
-        .map_err(|e| io("cannot be reached", &location.shown, describe(&e)))?;
-    client
-        .batch_execute(&format!("LISTEN {CHANNEL}"))
-        .map_err(|e| io("cannot be listened to", &location.shown, describe(&e)))?;
-    Ok(client)
-}
-
-/// Calls `on_change` for each change another client announces, on a thread of its
-/// own with a connection of its own. The first connection is made before this
-/// returns (its failure is the error; LISTEN is in force on return). When the
-/// connection drops, the thread reconnects with back-off (100 ms doubling to 5 s)
-/// and calls `on_change` once after reconnecting, as changes may have been
-/// missed meanwhile. A panic in `on_change` is caught. The thread runs until
-/// [`Listener::stop`] (or until the `Listener` is dropped).
-pub(crate) fn listen(
-    location: &PostgresLocation,
-    on_change: impl Fn() + Send + 'static,
-) -> Result<Listener> {
-    let client = listen_connection(location)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let healthy = Arc::new(AtomicBool::new(true));
-    let shown = location.shown.clone();
-    let location = location.clone();
-    let (flag, health) = (stop.clone(), healthy.clone());
-    let thread = std::thread::Builder::new()
-        .name("localkms-pg-listen".to_owned())
-        .spawn(move || run_listener(&location, client, &flag, &health, &on_change))
-        .map_err(|e| io("cannot be listened to", &shown, e))?;
-    Ok(Listener {
-        stop,
-        healthy,
-        thread: Some(thread),
-    })
-}
-
-fn call(on_change: &impl Fn()) {
-    let _ = catch_unwind(AssertUnwindSafe(on_change));
-}
-
-fn run_listener(
-    location: &PostgresLocation,
-    mut client: Client,
-    stop: &AtomicBool,
-    healthy: &AtomicBool,
-    on_change: &impl Fn(),
-) {
-    loop {
-        follow(&mut client, stop, on_change);
-        healthy.store(false, Ordering::SeqCst);
-        drop(client);
-        let mut delay = RECONNECT_FIRST;
-        client = loop {
-            if sleep_unless_stopped(delay, stop) {
-                return;
-            }
-            match listen_connection(location) {
-                Ok(client) => break client,
-                Err(_) => delay = (delay * 2).min(RECONNECT_MAX),
-            }
-        };
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        call(on_change);
-        healthy.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Calls `on_change` for each notification until the connection is lost or the
-/// listener is stopped.
-fn follow(client: &mut Client, stop: &AtomicBool, on_change: &impl Fn()) {
-    let mut last_seen = Instant::now();
-    while !stop.load(Ordering::SeqCst) {
-        let next = client.notifications().timeout_iter(LISTEN_POLL).next();
-        match next {
-            Ok(Some(_)) => {
-                last_seen = Instant::now();
-                call(on_change);
-            }
-            Ok(None) => {
-                if client.is_closed() {
-                    return;
-                }
-                if last_seen.elapsed() >= LISTEN_CHECK {
-                    if client.is_valid(CONNECT_TIMEOUT).is_err() {
-                        return;
-                    }
-                    last_seen = Instant::now();
-                }
-            }
-            Err(_) => return,
-        }
-    }
-}
-
-/// Sleeps `delay` in short steps; true when the listener was stopped meanwhile.
-fn sleep_unless_stopped(delay: Duration, stop: &AtomicBool) -> bool {
-    let until = Instant::now() + delay;
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            return true;
-        }
-        let now = Instant::now();
-        if now >= until {
-            return false;
-        }
-        std::thread::sleep((until - now).min(LISTEN_POLL));
     }
 }
 

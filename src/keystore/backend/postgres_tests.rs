@@ -3,6 +3,7 @@
 //! throw-away one and prints its URL; `make test` does that). Without the
 //! variable these tests say once that they did not run and pass, except under CI
 //! (`CI` set), where they fail.
+//! (Over 400 lines: one test per behaviour of the backend against a real server.)
 //!
 //! Each test works in a database of its own, created and dropped through the
 //! URL's role (which must be allowed to create databases and to end other
@@ -20,6 +21,7 @@ use postgres::config::Host;
 use postgres::Client;
 
 use super::*;
+use crate::keystore::backend::postgres_listener::{listen, Listener};
 use crate::keystore::rows::ROW_FORMAT;
 
 const URL_VAR: &str = "LOCALKMS_TEST_POSTGRES_URL";

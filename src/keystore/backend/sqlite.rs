@@ -1,5 +1,8 @@
 //! The embedded store: one SQLite database file (bundled SQLite, WAL,
 //! `synchronous=FULL`), one sealed row per key and alias (see `rows.rs`).
+//! (Over 400 lines because the path's resolution with its file checks and every
+//! statement of the `Database` interface are one backend, each needing the other's
+//! error wording.)
 //!
 //! The file is made safe before SQLite sees it: the path is absolute and resolved
 //! once at open; the database and its `-wal` / `-shm` must be regular files (not
