@@ -35,4 +35,4 @@ pub(crate) use crypto_ops::Which;
 pub use crypto_ops::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
 pub use data_keys::{DataKeyRequest, DataKeyResponse, DEFAULT_DATA_KEY_LEN, MAX_DATA_KEY_LEN};
 pub use keys::CreateKeyRequest;
-pub(crate) use output::{DecryptOutput, Decrypted, EncryptOutput, Encrypted};
+pub(crate) use output::{DataKeyOutput, DecryptOutput, Decrypted, EncryptOutput, Encrypted};
