@@ -158,6 +158,54 @@ fn encrypt_and_decrypt_allocate_one_block_each() {
     assert_eq!(unsafe { CStr::from_ptr(o.key_id) }, unsafe {
         CStr::from_ptr(key_id)
     });
+    // A data key: the key and its encryption in one block too.
+    let data_key = |response: &mut *mut kms_data_key_response| unsafe {
+        let mut error = std::mem::zeroed::<kms_error>();
+        kms_advance_generate_data_key(client, key_id, 0, null(), 0, response, &mut error)
+    };
+    let mut warm = null_mut();
+    assert_eq!(data_key(&mut warm), kms_status::Ok);
+    unsafe { kms_data_key_response_free(warm) };
+    let mut generated = null_mut();
+    let n = allocations_in(|| assert_eq!(data_key(&mut generated), kms_status::Ok));
+    assert_eq!(n, 1, "kms_advance_generate_data_key allocated {n} times");
+    let d = unsafe { &*generated };
+    assert_eq!(d.plaintext_len, 32);
+    let (start, end) = (generated as usize, generated as usize + 512);
+    assert!(inside(d.plaintext, d.plaintext_len, start, end));
+    assert!(inside(d.ciphertext_blob, d.ciphertext_blob_len, start, end));
+    assert!(inside(d.iv, d.iv_len, start, end));
+    let key = unsafe { std::slice::from_raw_parts(d.plaintext, 32) }.to_vec();
+    assert!(key.iter().any(|&b| b != 0));
+    // The blob opens to the data key.
+    let mut opened_key = null_mut();
+    let status = unsafe {
+        kms_advance_decrypt(
+            client,
+            d.ciphertext_blob,
+            d.ciphertext_blob_len,
+            null(),
+            null(),
+            null(),
+            0,
+            null(),
+            0,
+            null(),
+            &mut opened_key,
+            &mut error,
+        )
+    };
+    assert_eq!(status, kms_status::Ok);
+    let k = unsafe { &*opened_key };
+    assert_eq!(
+        unsafe { std::slice::from_raw_parts(k.plaintext, k.plaintext_len) },
+        &key[..]
+    );
+    unsafe {
+        kms_decrypt_response_free(opened_key);
+        kms_data_key_response_free(generated);
+    }
+
     unsafe {
         kms_decrypt_response_free(opened);
         kms_encrypt_response_free(response);

@@ -2,8 +2,6 @@
 
 use std::ffi::{c_char, CStr, CString};
 
-use zeroize::{Zeroize, Zeroizing};
-
 use crate::error::{Error, Result};
 
 /// An optional C string: NULL is `None`; not UTF-8 is InvalidParameter.
@@ -80,50 +78,4 @@ pub(crate) unsafe fn free_c_string(ptr: *mut c_char) {
         // SAFETY: per the contract, `ptr` came from CString::into_raw.
         drop(unsafe { CString::from_raw(ptr) });
     }
-}
-
-/// A library-owned byte buffer as (pointer, length); NULL for an empty one.
-pub(crate) fn into_c_bytes(v: Vec<u8>) -> (*mut u8, usize) {
-    if v.is_empty() {
-        return (std::ptr::null_mut(), 0);
-    }
-    let boxed = v.into_boxed_slice();
-    let len = boxed.len();
-    (Box::into_raw(boxed).cast::<u8>(), len)
-}
-
-/// Frees a buffer from [`into_c_bytes`], wiping it first when `wipe`.
-///
-/// # Safety
-/// `(ptr, len)` is `(NULL, _)` or came from [`into_c_bytes`] and was not freed.
-pub(crate) unsafe fn free_c_bytes(ptr: *mut u8, len: usize, wipe: bool) {
-    if ptr.is_null() {
-        return;
-    }
-    let slice = std::ptr::slice_from_raw_parts_mut(ptr, len);
-    // SAFETY: per the contract, this is the Box<[u8]> that into_c_bytes leaked.
-    let mut boxed = unsafe { Box::from_raw(slice) };
-    if wipe {
-        boxed.zeroize();
-    }
-}
-
-/// Secret bytes as a library-owned buffer of exactly their length, wiped by
-/// [`free_c_bytes`] with `wipe`. When the vector has no spare capacity its buffer
-/// is handed over as it is; otherwise the bytes are copied into an exact buffer
-/// (allocated fallibly: the length is the caller's) and the vector is wiped on
-/// drop, so no reallocation leaves an unwiped copy.
-pub(crate) fn secret_into_c_bytes(mut secret: Zeroizing<Vec<u8>>) -> Result<(*mut u8, usize)> {
-    if secret.is_empty() {
-        return Ok((std::ptr::null_mut(), 0));
-    }
-    let exact = if secret.capacity() == secret.len() {
-        std::mem::take(&mut *secret)
-    } else {
-        crate::crypto::buffer::copy_of(&secret)?
-    };
-    // into_boxed_slice does not reallocate when there is no spare capacity.
-    let boxed: Box<[u8]> = exact.into_boxed_slice();
-    let len = boxed.len();
-    Ok((Box::into_raw(boxed).cast::<u8>(), len))
 }

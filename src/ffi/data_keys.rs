@@ -1,18 +1,15 @@
 //! GenerateDataKey and AdvanceGenerateDataKey over the C ABI.
 
 use std::ffi::c_char;
-use std::ptr::null_mut;
 
 use super::client::client_ref;
 use super::client::kms_client;
-use super::convert::{
-    bytes, free_c_bytes, free_c_string, into_c_bytes, into_c_string, req_str, secret_into_c_bytes,
-};
+use super::convert::{bytes, req_str};
 use super::guard::guard_void;
-use super::response::{self, CResponse};
+use super::response::{self, Block};
 use super::status::{kms_error, kms_status};
 use crate::error::Result;
-use crate::service::{DataKeyRequest, DataKeyResponse};
+use crate::service::{DataKeyOutput, DataKeyRequest, Encrypted, Which};
 
 /// The default length of a data key (`number_of_bytes` 0).
 pub const KMS_DEFAULT_DATA_KEY_LEN: usize = 32;
@@ -44,76 +41,67 @@ pub struct kms_data_key_response {
     pub request_id: *mut c_char,
 }
 
-impl CResponse for kms_data_key_response {
-    fn empty() -> Self {
-        kms_data_key_response {
-            plaintext: null_mut(),
-            plaintext_len: 0,
-            ciphertext_blob: null_mut(),
-            ciphertext_blob_len: 0,
-            key_id: null_mut(),
-            key_version_id: null_mut(),
-            algorithm: null_mut(),
-            iv: null_mut(),
-            iv_len: 0,
-            request_id: null_mut(),
-        }
-    }
+/// A data-key response in one block ([`Block`]): the struct, its strings, the
+/// IV, the encrypted data key and the data key, all wiped when freed.
+#[derive(Default)]
+struct DataKeyBlock(Option<Block<kms_data_key_response>>);
 
-    unsafe fn free_fields(&mut self) {
-        // SAFETY: the trait's contract.
-        unsafe {
-            free_c_bytes(self.plaintext, self.plaintext_len, true);
-            free_c_bytes(self.ciphertext_blob, self.ciphertext_blob_len, false);
-            free_c_bytes(self.iv, self.iv_len, false);
-            free_c_string(self.key_id);
-            free_c_string(self.key_version_id);
-            free_c_string(self.algorithm);
-            free_c_string(self.request_id);
-        }
+impl DataKeyOutput for DataKeyBlock {
+    fn room(
+        &mut self,
+        e: &Encrypted<'_>,
+        blob_len: usize,
+        key_len: usize,
+    ) -> Result<(&mut [u8], &mut [u8])> {
+        type B = Block<kms_data_key_response>;
+        let algorithm = e.algorithm.name();
+        let strings = B::str_len(e.key_id)
+            + B::str_len(e.key_version_id)
+            + B::str_len(algorithm)
+            + B::str_len(e.request_id);
+        let mut block = B::new(strings + e.iv.len() + blob_len + key_len, true)?;
+        let blob = block.reserve(blob_len)?;
+        let key = block.reserve(key_len)?;
+        let fields = kms_data_key_response {
+            plaintext: key,
+            plaintext_len: key_len,
+            ciphertext_blob: blob,
+            ciphertext_blob_len: blob_len,
+            key_id: block.put_str(e.key_id)?,
+            key_version_id: block.put_str(e.key_version_id)?,
+            algorithm: block.put_str(algorithm)?,
+            iv: block.put_bytes(e.iv)?,
+            iv_len: e.iv.len(),
+            request_id: block.put_str(e.request_id)?,
+        };
+        *block.response() = fields;
+        Ok(self.0.insert(block).two_mut(blob, blob_len, key, key_len))
     }
 }
 
-fn response_into_c(r: DataKeyResponse) -> Result<Box<kms_data_key_response>> {
-    response::build(|out: &mut kms_data_key_response| {
-        out.key_id = into_c_string(r.key_id)?;
-        out.key_version_id = into_c_string(r.key_version_id)?;
-        out.algorithm = into_c_string(r.algorithm.name().to_owned())?;
-        out.request_id = into_c_string(r.request_id)?;
-        (out.iv, out.iv_len) = into_c_bytes(r.iv);
-        (out.ciphertext_blob, out.ciphertext_blob_len) = into_c_bytes(r.ciphertext_blob);
-        (out.plaintext, out.plaintext_len) = secret_into_c_bytes(r.plaintext)?;
-        Ok(())
-    })
+impl DataKeyBlock {
+    fn done(self) -> Result<Block<kms_data_key_response>> {
+        self.0
+            .ok_or_else(|| crate::Error::internal("The call returned without a response."))
+    }
 }
 
+/// The body of both exported functions.
+///
 /// # Safety
 /// As documented on `kms_advance_generate_data_key`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn data_key_call(
-    advance: bool,
-    client: *mut kms_client,
+unsafe fn data_key_request<'a>(
     key_id: *const c_char,
     number_of_bytes: u32,
     aad: *const u8,
     aad_len: usize,
-    response_out: *mut *mut kms_data_key_response,
-    error: *mut kms_error,
-) -> kms_status {
-    // SAFETY (whole function): the pointer rules of docs/c-api.md §1.
+) -> Result<DataKeyRequest<'a>> {
+    // SAFETY: the pointer rules of the header's top, which the caller promises.
     unsafe {
-        response::respond(error, response_out, || {
-            let client = client_ref(client)?;
-            let request = DataKeyRequest {
-                key_id: req_str(key_id, "KeyId")?,
-                number_of_bytes: (number_of_bytes != 0).then_some(number_of_bytes as usize),
-                aad: bytes(aad, aad_len, "Aad")?,
-            };
-            response_into_c(if advance {
-                client.advance_generate_data_key(&request)?
-            } else {
-                client.generate_data_key(&request)?
-            })
+        Ok(DataKeyRequest {
+            key_id: req_str(key_id, "KeyId")?,
+            number_of_bytes: (number_of_bytes != 0).then_some(number_of_bytes as usize),
+            aad: bytes(aad, aad_len, "Aad")?,
         })
     }
 }
@@ -148,18 +136,15 @@ pub unsafe extern "C" fn kms_advance_generate_data_key(
     response_out: *mut *mut kms_data_key_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: the contract above.
     unsafe {
-        data_key_call(
-            true,
-            client,
-            key_id,
-            number_of_bytes,
-            aad,
-            aad_len,
-            response_out,
-            error,
-        )
+        response::respond_block(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = data_key_request(key_id, number_of_bytes, aad, aad_len)?;
+            let mut out = DataKeyBlock::default();
+            client.generate_data_key_into(&request, Which::Primary, &mut out)?;
+            out.done()
+        })
     }
 }
 
@@ -183,18 +168,15 @@ pub unsafe extern "C" fn kms_generate_data_key(
     response_out: *mut *mut kms_data_key_response,
     error: *mut kms_error,
 ) -> kms_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: the contract above.
     unsafe {
-        data_key_call(
-            false,
-            client,
-            key_id,
-            number_of_bytes,
-            aad,
-            aad_len,
-            response_out,
-            error,
-        )
+        response::respond_block(error, response_out, || {
+            let client = client_ref(client)?;
+            let request = data_key_request(key_id, number_of_bytes, aad, aad_len)?;
+            let mut out = DataKeyBlock::default();
+            client.generate_data_key_into(&request, Which::Initial, &mut out)?;
+            out.done()
+        })
     }
 }
 
@@ -206,5 +188,5 @@ pub unsafe extern "C" fn kms_generate_data_key(
 #[no_mangle]
 pub unsafe extern "C" fn kms_data_key_response_free(response: *mut kms_data_key_response) {
     // SAFETY: forwarded contract.
-    guard_void(|| unsafe { response::free(response) })
+    guard_void(|| unsafe { response::free_block(response, true) })
 }

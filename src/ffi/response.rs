@@ -1,76 +1,12 @@
 //! Building, handing over and freeing the C response structs, once for all of
-//! them.
+//! them: each response is one allocation.
 
 use super::convert::out_ptr;
 use super::guard::guard;
 use super::status::{kms_error, kms_status, ErrorOut};
 use crate::error::Result;
 
-/// A `#[repr(C)]` response of library-owned pointers and lengths.
-pub(crate) trait CResponse: Sized {
-    /// Every pointer NULL and every length 0.
-    fn empty() -> Self;
-
-    /// Frees every field that is not NULL, wiping secret ones first.
-    ///
-    /// # Safety
-    /// Every pointer field is NULL or was allocated by this library for this
-    /// response and not freed before.
-    unsafe fn free_fields(&mut self);
-}
-
-/// Builds a response: `fill` sets its fields one by one; if it fails half-way,
-/// what it set is freed and nothing leaks.
-pub(crate) fn build<T: CResponse>(fill: impl FnOnce(&mut T) -> Result<()>) -> Result<Box<T>> {
-    let mut out = Box::new(T::empty());
-    match fill(&mut out) {
-        Ok(()) => Ok(out),
-        Err(e) => {
-            // SAFETY: the fields are NULL or were just set by `fill` from this
-            // library's allocations.
-            unsafe { out.free_fields() };
-            Err(e)
-        }
-    }
-}
-
-/// The body of every function that returns a response: inside the panic guard,
-/// checks `response_out`, runs `call`, and hands its response over only on
-/// success.
-///
-/// # Safety
-/// `response_out` is NULL or writable; `error` is NULL or writable.
-pub(crate) unsafe fn respond<T: CResponse>(
-    error: *mut kms_error,
-    response_out: *mut *mut T,
-    call: impl FnOnce() -> Result<Box<T>>,
-) -> kms_status {
-    // SAFETY: `error` is NULL or writable, per this function's contract.
-    let error = unsafe { ErrorOut::new(error) };
-    guard(error, || {
-        out_ptr(response_out, "response_out")?;
-        let response = call()?;
-        // SAFETY: checked non-NULL; writable per the contract above.
-        unsafe { *response_out = Box::into_raw(response) };
-        Ok(())
-    })
-}
-
-/// Frees a response the caller got from [`respond`]; NULL is a no-op.
-///
-/// # Safety
-/// `response` is NULL or came from [`respond`] and was not freed before.
-pub(crate) unsafe fn free<T: CResponse>(response: *mut T) {
-    if response.is_null() {
-        return;
-    }
-    // SAFETY: per the contract above, from Box::into_raw in `respond`.
-    let mut boxed = unsafe { Box::from_raw(response) };
-    // SAFETY: the fields were allocated by this library for this response.
-    unsafe { boxed.free_fields() };
-}
-
-/// The response of an encrypt or decrypt call in one allocation: a hidden header
+/// The response of an encrypt, decrypt or data-key call in one allocation: a hidden header
 /// (the block's size), the `#[repr(C)]` struct the caller sees, then its strings,
 /// IV and ciphertext or plaintext. The caller gets a pointer to the struct and
 /// frees the whole with one `kms_*_free` ([`free_block`]), which needs none of the
@@ -165,6 +101,21 @@ impl<T> Block<T> {
         // SAFETY: inside the block (checked), initialised, and reached only
         // through this `&mut self`.
         unsafe { std::slice::from_raw_parts_mut(ptr, len) }
+    }
+
+    /// Two regions [`Block::reserve`] gave, at once (they do not overlap).
+    pub(crate) fn two_mut(
+        &mut self,
+        first: *mut u8,
+        first_len: usize,
+        second: *mut u8,
+        second_len: usize,
+    ) -> (&mut [u8], &mut [u8]) {
+        let a = self.bytes_mut(first, first_len) as *mut [u8];
+        let b = self.bytes_mut(second, second_len);
+        // SAFETY: both are inside the block (checked by bytes_mut) and disjoint:
+        // reserve hands out each byte once.
+        (unsafe { &mut *a }, b)
     }
 
     /// Copies `bytes` into the tail; NULL when empty.

@@ -268,7 +268,24 @@ impl Client {
                 let cipher = version_cipher(version)?;
                 if algorithm.mode() == Mode::Gcm {
                     if let Some(material) = &version.material {
-                        if !material.gcm_allowance.take(batch) {
+                        // An in-memory store grants a version's whole budget at
+                        // once, with no write: granted here, on the version this
+                        // call found, a key that another thread rotates without
+                        // pause still encrypts (a retry would meet a newer version
+                        // with nothing granted yet, round after round).
+                        let taken = material.gcm_allowance.take(batch)
+                            || (!self.store.is_persistent()
+                                && matches!(
+                                    self.reserve_gcm(
+                                        &key.key_id,
+                                        &version.key_version_id,
+                                        material,
+                                        now
+                                    )?,
+                                    Reservation::More
+                                )
+                                && material.gcm_allowance.take(batch));
+                        if !taken {
                             return Ok(Step::Reserve {
                                 key_id: key.key_id.clone(),
                                 key_version_id: version.key_version_id.clone(),
@@ -376,6 +393,46 @@ mod tests {
                 assert!(seen.insert(id_hex.into_bytes()), "a RequestId repeated");
             }
         }
+    }
+
+    #[test]
+    fn encryption_goes_on_while_another_thread_rotates_without_pause() {
+        let client = std::sync::Arc::new(Client::in_memory());
+        let key_id = client
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .value
+            .key_id;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let rotator = {
+            let (client, key_id, stop) = (client.clone(), key_id.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut rotations = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    client.rotate_key(&key_id).unwrap();
+                    rotations += 1;
+                }
+                rotations
+            })
+        };
+        for _ in 0..3000 {
+            let sealed = client
+                .advance_encrypt(&EncryptRequest {
+                    key_id: &key_id,
+                    plaintext: b"x",
+                    ..Default::default()
+                })
+                .unwrap();
+            let opened = client
+                .advance_decrypt(&DecryptRequest {
+                    ciphertext_blob: &sealed.ciphertext_blob,
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(&opened.plaintext[..], b"x");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(rotator.join().unwrap() > 0);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::client::Client;
 use super::crypto_ops::{EncryptRequest, Which};
-use super::output::EncryptResponseOutput;
+use super::output::{DataKeyOutput, DataKeyResponseOutput, WithDataKey};
 use super::redacted::Redacted;
 use crate::crypto::Algorithm;
 use crate::error::{Error, Result};
@@ -65,62 +65,58 @@ impl Client {
         &self,
         request: &DataKeyRequest<'_>,
     ) -> Result<DataKeyResponse> {
-        self.call_with_iv(|request_id, now, iv_random| {
-            self.generate_data_key_with(request, Which::Primary, request_id, now, iv_random)
-        })
+        let mut out = DataKeyResponseOutput::default();
+        self.generate_data_key_into(request, Which::Primary, &mut out)?;
+        out.into_response()
     }
 
     /// GenerateDataKey: a data key encrypted with the key's initial version
     /// (bare ciphertext, AES_GCM).
     pub fn generate_data_key(&self, request: &DataKeyRequest<'_>) -> Result<DataKeyResponse> {
-        self.call_with_iv(|request_id, now, iv_random| {
-            self.generate_data_key_with(request, Which::Initial, request_id, now, iv_random)
-        })
+        let mut out = DataKeyResponseOutput::default();
+        self.generate_data_key_into(request, Which::Initial, &mut out)?;
+        out.into_response()
     }
 
-    fn generate_data_key_with(
+    /// AdvanceGenerateDataKey ([`Which::Primary`]) or GenerateDataKey
+    /// ([`Which::Initial`]) into `out`: the C layer's one-block responses.
+    pub(crate) fn generate_data_key_into(
         &self,
         request: &DataKeyRequest<'_>,
         which: Which,
-        request_id: &str,
-        now: i64,
-        iv_random: &[u8; 16],
-    ) -> Result<DataKeyResponse> {
-        let len = request.number_of_bytes.unwrap_or(DEFAULT_DATA_KEY_LEN);
-        if !(1..=MAX_DATA_KEY_LEN).contains(&len) {
-            return Err(Error::invalid_parameter(
-                "NumberOfBytes",
-                format!("A data key is 1 to {MAX_DATA_KEY_LEN} bytes; {len} were asked for."),
-            ));
-        }
-        let mut plaintext = Zeroizing::new(vec![0u8; len]);
-        fill_random(&mut plaintext)?;
-        let mut sealed = EncryptResponseOutput::default();
-        self.encrypt_with(
-            &EncryptRequest {
-                key_id: request.key_id,
-                plaintext: &plaintext,
-                // The GCM of the key's block cipher (AES_GCM, SM4_GCM).
-                algorithm: None,
-                iv: &[],
-                aad: request.aad,
-                padding_mode: None,
-            },
-            which,
-            request_id,
-            now,
-            iv_random,
-            &mut sealed,
-        )?;
-        let sealed = sealed.into_response()?;
-        Ok(DataKeyResponse {
-            plaintext,
-            ciphertext_blob: sealed.ciphertext_blob,
-            key_id: sealed.key_id,
-            key_version_id: sealed.key_version_id,
-            algorithm: sealed.algorithm,
-            iv: sealed.iv,
-            request_id: sealed.request_id,
+        out: &mut impl DataKeyOutput,
+    ) -> Result<()> {
+        self.call_with_iv(|request_id, now, iv_random| {
+            let len = request.number_of_bytes.unwrap_or(DEFAULT_DATA_KEY_LEN);
+            if !(1..=MAX_DATA_KEY_LEN).contains(&len) {
+                return Err(Error::invalid_parameter(
+                    "NumberOfBytes",
+                    format!("A data key is 1 to {MAX_DATA_KEY_LEN} bytes; {len} were asked for."),
+                ));
+            }
+            // Key material: from the OS generator, into a buffer wiped on return,
+            // then copied once, into the response beside its encryption.
+            let mut key = Zeroizing::new([0u8; MAX_DATA_KEY_LEN]);
+            fill_random(&mut key[..len])?;
+            self.encrypt_with(
+                &EncryptRequest {
+                    key_id: request.key_id,
+                    plaintext: &key[..len],
+                    // The GCM of the key's block cipher (AES_GCM, SM4_GCM).
+                    algorithm: None,
+                    iv: &[],
+                    aad: request.aad,
+                    padding_mode: None,
+                },
+                which,
+                request_id,
+                now,
+                iv_random,
+                &mut WithDataKey {
+                    out,
+                    key: &key[..len],
+                },
+            )
         })
     }
 }

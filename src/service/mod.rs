@@ -41,6 +41,6 @@ pub use crypto_ops::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptRes
 pub use data_keys::{DataKeyRequest, DataKeyResponse, DEFAULT_DATA_KEY_LEN, MAX_DATA_KEY_LEN};
 pub use keys::CreateKeyRequest;
 pub use metadata::{AliasSummary, KeyMetadata, KeySummary, KeyVersionRef, KeyVersionSummary};
-pub(crate) use output::{DecryptOutput, Decrypted, EncryptOutput, Encrypted};
+pub(crate) use output::{DataKeyOutput, DecryptOutput, Decrypted, EncryptOutput, Encrypted};
 pub use response::Response;
 pub use service_json::ServiceJson;

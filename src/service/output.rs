@@ -7,6 +7,7 @@
 use zeroize::Zeroizing;
 
 use super::crypto_ops::{DecryptResponse, EncryptResponse};
+use super::data_keys::DataKeyResponse;
 use crate::crypto::{buffer, Algorithm, PaddingMode};
 use crate::error::{Error, Result};
 
@@ -46,6 +47,33 @@ pub trait DecryptOutput {
     fn room(&mut self, decrypted: &Decrypted<'_>, max_len: usize) -> Result<&mut [u8]>;
     /// The plaintext's length, once it is authenticated.
     fn set_len(&mut self, len: usize);
+}
+
+/// Receives a data key and its encryption.
+pub trait DataKeyOutput {
+    /// Room for exactly `blob_len` bytes of the encrypted data key and `key_len`
+    /// bytes of the data key itself (wiped with the response). Called at most once.
+    fn room(
+        &mut self,
+        encrypted: &Encrypted<'_>,
+        blob_len: usize,
+        key_len: usize,
+    ) -> Result<(&mut [u8], &mut [u8])>;
+}
+
+/// The encryption of a data key into a [`DataKeyOutput`]: the room for the
+/// ciphertext, with the data key copied beside it.
+pub(super) struct WithDataKey<'o, 'k, D> {
+    pub(super) out: &'o mut D,
+    pub(super) key: &'k [u8],
+}
+
+impl<D: DataKeyOutput> EncryptOutput for WithDataKey<'_, '_, D> {
+    fn room(&mut self, encrypted: &Encrypted<'_>, len: usize) -> Result<&mut [u8]> {
+        let (blob, key) = self.out.room(encrypted, len, self.key.len())?;
+        key.copy_from_slice(self.key);
+        Ok(blob)
+    }
 }
 
 fn missing() -> Error {
@@ -106,5 +134,35 @@ impl DecryptOutput for DecryptResponseOutput {
             // wiped with the rest on drop.
             response.plaintext.truncate(len);
         }
+    }
+}
+
+/// The Rust API's output: a [`DataKeyResponse`].
+#[derive(Default)]
+pub(super) struct DataKeyResponseOutput(Option<DataKeyResponse>);
+
+impl DataKeyResponseOutput {
+    pub(super) fn into_response(self) -> Result<DataKeyResponse> {
+        self.0.ok_or_else(missing)
+    }
+}
+
+impl DataKeyOutput for DataKeyResponseOutput {
+    fn room(
+        &mut self,
+        e: &Encrypted<'_>,
+        blob_len: usize,
+        key_len: usize,
+    ) -> Result<(&mut [u8], &mut [u8])> {
+        let response = self.0.insert(DataKeyResponse {
+            plaintext: Zeroizing::new(buffer::zeroed(key_len)?),
+            ciphertext_blob: buffer::zeroed(blob_len)?,
+            key_id: e.key_id.to_owned(),
+            key_version_id: e.key_version_id.to_owned(),
+            algorithm: e.algorithm,
+            iv: e.iv.to_vec(),
+            request_id: e.request_id.to_owned(),
+        });
+        Ok((&mut response.ciphertext_blob, &mut response.plaintext))
     }
 }
