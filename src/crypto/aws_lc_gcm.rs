@@ -10,7 +10,8 @@
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_256_GCM};
 use zeroize::Zeroize;
 
-use super::{CipherFamily, GCM_IV_LEN, GCM_TAG_LEN};
+use super::algorithm::CipherFamily;
+use super::lengths::{GCM_IV_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
 pub(crate) struct FastGcm(LessSafeKey);

@@ -9,7 +9,10 @@
 //! The gateway form is the `$` blob of AES_GCM without its first three bytes; it
 //! names no algorithm, so it is always the GCM of the key's block cipher.
 
-use super::{Algorithm, CipherMode, PaddingMode, BLOCK_LEN, GCM_TAG_LEN};
+use super::algorithm::Algorithm;
+use super::cipher_mode::CipherMode;
+use super::lengths::{BLOCK_LEN, GCM_TAG_LEN};
+use super::padding::PaddingMode;
 use crate::error::{Error, Result};
 use crate::ids::{is_blob_key_version_id, KEY_VERSION_ID_LEN};
 

@@ -6,7 +6,7 @@
 //! status, not SIGABRT.
 
 use super::blob::BLOB_HEADER_LEN;
-use super::{BLOCK_LEN, CBC_IV_LEN, GCM_TAG_LEN};
+use super::lengths::{BLOCK_LEN, CBC_IV_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
 /// The largest plaintext one call encrypts: AES-GCM's limit of 2^36 - 32 bytes

@@ -14,8 +14,11 @@ use aes_gcm::AesGcm;
 use sm4::Sm4;
 use zeroize::{Zeroize, Zeroizing};
 
+use super::algorithm::CipherFamily;
+use super::cipher_mode::CipherMode;
+use super::lengths::{BLOCK_LEN, CBC_IV_LEN, GCM_TAG_LEN};
 use super::padding::pkcs7_unpadded_len;
-use super::{CipherFamily, CipherMode, PaddingMode, BLOCK_LEN, CBC_IV_LEN, GCM_TAG_LEN};
+use super::padding::PaddingMode;
 use crate::error::{Error, Result};
 
 use super::wiped_box::WipedBox;

@@ -1,10 +1,39 @@
-//! PKCS#7, checked without a data-dependent early exit.
+//! The paddings of the block modes, and PKCS#7 checked without a data-dependent
+//! early exit.
 //!
 //! A decryption that tells a bad padding apart from a bad key (by its code, its
 //! message or its timing) is a padding oracle. The check below looks at the same
 //! sixteen bytes whatever they hold and folds every condition into one mask.
 
-use super::BLOCK_LEN;
+use super::lengths::BLOCK_LEN;
+
+/// The padding of a block mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PaddingMode {
+    NoPadding,
+    Pkcs7,
+}
+
+impl PaddingMode {
+    /// The padding of this name: `PKCS7_PADDING` or `NO_PADDING`.
+    pub fn from_name(name: &str) -> Option<PaddingMode> {
+        [PaddingMode::Pkcs7, PaddingMode::NoPadding]
+            .into_iter()
+            .find(|p| p.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PaddingMode::NoPadding => "NO_PADDING",
+            PaddingMode::Pkcs7 => "PKCS7_PADDING",
+        }
+    }
+}
+
+/// The service's spelling of an optional padding: `""` when there is none.
+pub fn padding_name(padding: Option<PaddingMode>) -> &'static str {
+    padding.map_or("", PaddingMode::name)
+}
 
 /// All ones when `a < b`, else zero, without branching on the values.
 fn ct_lt_mask(a: u32, b: u32) -> u8 {
