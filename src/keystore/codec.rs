@@ -83,10 +83,10 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::check_value::{KeyCheckValue, CHECK_VALUE_LEN};
+use super::keyset::Model;
 use super::model::{
     Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin, PermittedModes,
 };
-use super::Model;
 use crate::crypto::CipherFamily;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids;
