@@ -6,8 +6,9 @@
 //! (default 120): AdvanceEncrypt and AdvanceDecrypt of every algorithm of the key,
 //! Encrypt and Decrypt, data keys, describe and list, and decrypts of their own
 //! older blobs, while a second process (this test binary again, `soak_writer`)
-//! rotates the shared keys, moves an alias between them, and creates, disables,
-//! enables and schedules the deletion of keys of its own, on the same store.
+//! rotates the shared keys, moves an alias between them, and on a few keys of its
+//! own makes and removes aliases, disables, enables, changes the rotation policy,
+//! schedules and cancels deletion, on the same store.
 //!
 //! It checks that
 //! - no call of either process fails (every status must be OK);
@@ -398,7 +399,9 @@ fn get(input: &mut impl Read) -> Option<Vec<u8>> {
 
 /// Logs a blob; the plaintext as its seed when it follows from one (kind 0), else
 /// as it is (kind 1: a data key).
-fn log_blob(log: &mut impl Write, seed: Option<u64>, entry: &Logged) {
+/// Returns the bytes written.
+fn log_blob(log: &mut impl Write, seed: Option<u64>, entry: &Logged) -> u64 {
+    let first = seed.map_or(entry.plaintext.len(), |_| 8);
     match seed {
         Some(seed) => {
             log.write_all(&[0]).unwrap();
@@ -411,6 +414,7 @@ fn log_blob(log: &mut impl Write, seed: Option<u64>, entry: &Logged) {
     }
     put(log, &entry.aad);
     put(log, &entry.blob);
+    (1 + 12 + first + entry.aad.len() + entry.blob.len()) as u64
 }
 
 fn read_log(path: &Path) -> impl Iterator<Item = Logged> {
@@ -432,8 +436,9 @@ fn read_log(path: &Path) -> impl Iterator<Item = Logged> {
     })
 }
 
-/// How long a log segment is written before it is closed and left to the verifier.
-const SEGMENT: Duration = Duration::from_secs(30);
+/// How long a log segment is written before it is closed and left to the verifier
+/// (which checks a segment once the next one is closed too).
+const SEGMENT: Duration = Duration::from_secs(5);
 
 /// The log segment files of `dir`, closed ones only unless `all`.
 fn segments(dir: &Path, all: bool, current: u64) -> Vec<PathBuf> {
@@ -455,9 +460,14 @@ fn segments(dir: &Path, all: bool, current: u64) -> Vec<PathBuf> {
     found
 }
 
-/// Decrypts every blob of `path` through `client`, then deletes the file (so the
-/// logs of a long run never fill the disk); returns how many it checked.
-fn verify_segment(client: &Client, path: &Path) -> u64 {
+/// The most log bytes waiting for the verifier: past it the workers pause until it
+/// catches up, so that a long run on a busy machine never fills the disk.
+const PENDING_LIMIT: u64 = 512 << 20;
+
+/// Decrypts every blob of `path` through `client`, then deletes the file and takes
+/// its size off `pending`; returns how many it checked.
+fn verify_segment(client: &Client, path: &Path, pending: &AtomicU64) -> u64 {
+    let size = std::fs::metadata(path).unwrap().len();
     let mut n = 0;
     for entry in read_log(path) {
         assert_eq!(
@@ -469,6 +479,7 @@ fn verify_segment(client: &Client, path: &Path) -> u64 {
         n += 1;
     }
     std::fs::remove_file(path).unwrap();
+    pending.fetch_sub(size, Ordering::Relaxed);
     n
 }
 
@@ -480,6 +491,10 @@ fn verify_segment(client: &Client, path: &Path) -> u64 {
 struct Counts {
     calls: AtomicU64,
     logged: AtomicU64,
+    /// Log bytes written and not yet verified.
+    pending: AtomicU64,
+    /// Times a worker paused for the verifier.
+    pauses: AtomicU64,
 }
 
 fn worker(
@@ -502,6 +517,12 @@ fn worker(
     let mut i = 0u64;
     while !stop.load(Ordering::Relaxed) {
         if i.is_multiple_of(256) {
+            while counts.pending.load(Ordering::Relaxed) > PENDING_LIMIT
+                && !stop.load(Ordering::Relaxed)
+            {
+                counts.pauses.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(100));
+            }
             let now = start.elapsed().as_secs() / SEGMENT.as_secs();
             if now != segment {
                 log.flush().unwrap();
@@ -544,7 +565,8 @@ fn worker(
                     aad,
                     blob,
                 };
-                log_blob(&mut log, Some(seed), &entry);
+                let bytes = log_blob(&mut log, Some(seed), &entry);
+                counts.pending.fetch_add(bytes, Ordering::Relaxed);
                 logged += 1;
                 if recent.len() < 64 {
                     recent.push(entry);
@@ -674,14 +696,14 @@ fn soak() {
     // Closed log segments are checked while the run goes on, through a client of
     // their own that opened the store before any of those blobs was made.
     let verifier = {
-        let (stop, dir, store) = (stop.clone(), dir.clone(), store.clone());
+        let (stop, dir, store, counts) = (stop.clone(), dir.clone(), store.clone(), counts.clone());
         std::thread::spawn(move || {
             let client = Client::open(&store, false);
             let mut verified = 0;
             while !stop.load(Ordering::Relaxed) {
                 let current = start.elapsed().as_secs() / SEGMENT.as_secs();
                 for path in segments(&dir, false, current) {
-                    verified += verify_segment(&client, &path);
+                    verified += verify_segment(&client, &path, &counts.pending);
                 }
                 std::thread::sleep(Duration::from_secs(1));
             }
@@ -730,7 +752,7 @@ fn soak() {
     let fresh = Client::open(&store, false);
     let mut verified_after = 0;
     for path in segments(&dir, true, 0) {
-        verified_after += verify_segment(&fresh, &path);
+        verified_after += verify_segment(&fresh, &path, &counts.pending);
     }
     let verified = verified_during + verified_after;
     let logged = counts.logged.load(Ordering::Relaxed);
@@ -753,10 +775,11 @@ fn soak() {
         "soak: {threads} threads, {:.0} s: {calls} calls ({:.0}/s), {logged} blobs logged and \
          all {verified} decrypted afterwards ({verified_during} during the run by a second \
          client, {verified_after} at the end in {:.1} s by a client opened anew); {versions} \
-         versions of the shared keys",
+         versions of the shared keys; the workers paused {} times (100 ms) for the verifier",
         elapsed.as_secs_f64(),
         calls as f64 / elapsed.as_secs_f64(),
-        verify_start.elapsed().as_secs_f64()
+        verify_start.elapsed().as_secs_f64(),
+        counts.pauses.load(Ordering::Relaxed)
     );
     println!("{writer_line}");
     println!(
@@ -814,10 +837,20 @@ fn soak_writer() {
                 alias_moves += 1;
             }
             2 => {
-                let key = client.create_key("Aliyun_AES_256", &["AES_GCM"]);
-                client.alias(kms_create_alias, &format!("alias/soak-own-{i}"), &key);
-                own.push(key);
-                created += 1;
+                // A few keys of its own, then an alias made and removed on them:
+                // the store stays the same size, so the resident set of a long run
+                // measures leaks, not a growing store.
+                if own.len() < 4 {
+                    let key = client.create_key("Aliyun_AES_256", &["AES_GCM"]);
+                    own.push(key);
+                    created += 1;
+                } else {
+                    let alias = format!("alias/soak-own-{}", i % 12);
+                    let key = &own[(r % own.len() as u64) as usize];
+                    client.alias(kms_create_alias, &alias, key);
+                    client.simple(kms_delete_alias, &alias, "delete alias");
+                    alias_moves += 2;
+                }
             }
             4 => {
                 if let Some(key) = own.last() {
@@ -841,16 +874,16 @@ fn soak_writer() {
                 }
             }
             _ => {
-                if own.len() > 4 {
-                    let key = own.remove(0);
-                    let key_c = c(&key);
+                if let Some(key) = own.first() {
+                    let key_c = c(key);
                     let mut error = new_error();
                     // SAFETY: live client, NUL-terminated string, writable error.
                     let status = unsafe {
                         kms_schedule_key_deletion(client.0, key_c.as_ptr(), 7, &mut error)
                     };
                     ok(status, &error, "schedule deletion");
-                    state_changes += 1;
+                    client.simple(kms_cancel_key_deletion, key, "cancel deletion");
+                    state_changes += 2;
                 }
             }
         }
