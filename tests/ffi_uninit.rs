@@ -488,6 +488,16 @@ fn rotation_flag_takes_every_pattern() {
             )
         };
         assert_eq!(status, kms_status::Ok, "flag {flag}");
+        // Every pattern is read by the call above; Miri, which interprets every
+        // step, checks the resulting policy for a sample of them (fast enough for CI).
+        if cfg!(miri)
+            && !matches!(
+                flag,
+                0 | 1 | 2 | 127 | 128 | 255 | -1 | c_int::MIN | c_int::MAX
+            )
+        {
+            continue;
+        }
         let mut json = MaybeUninit::<*mut c_char>::uninit();
         let mut error = MaybeUninit::<kms_error>::uninit();
         // SAFETY: as above.
