@@ -162,6 +162,8 @@ FORCE:
 #   make fuzz         every fuzz target for FUZZ_SECS seconds (default 60), two at a
 #                     time (scripts/fuzz.sh; nightly + cargo-fuzz)
 #   make fuzz-long    every fuzz target for an hour
+#   make asan-rust    the C ABI, property and tamper tests under -Zsanitizer=address
+#                     (nightly; a full instrumented build, so not in CI by default)
 #   make assurance    all of the above as CI runs it (scripts/assurance.sh)
 SANITIZE_CFLAGS = -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
@@ -170,7 +172,7 @@ SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks
 SANITIZED = quickstart error_handling auto_rotation persistent_store envelope_file
 SOAK_SECS ?= 120
 FUZZ_SECS ?= 60
-.PHONY: sanitize miri soak fuzz fuzz-long assurance
+.PHONY: sanitize miri soak fuzz fuzz-long asan-rust assurance
 
 $(BUILD)/san_hostile_caller: tests/c/hostile_caller.c include/localkms.h $(LIBDIR)/liblocalkms.so.0
 	$(CC) $(SANITIZE_CFLAGS) -Iinclude -o $@ tests/c/hostile_caller.c $(LDFLAGS_KMS)
@@ -202,6 +204,14 @@ fuzz:
 
 fuzz-long:
 	bash scripts/fuzz.sh 3600 2
+
+# Huge allocations must come back as statuses (abi_hostile), not ASan aborts; leaks
+# are left to make sanitize (the tests' child processes exit without freeing).
+asan-rust:
+	RUSTFLAGS=-Zsanitizer=address RUSTDOCFLAGS=-Zsanitizer=address \
+	ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+	$(CARGO) +nightly test --target x86_64-unknown-linux-gnu --target-dir "$(CARGO_TARGET_DIR)/asan" \
+	  --test ffi_contract --test abi_hostile --test ffi_uninit --test properties --test tamper
 
 assurance:
 	bash scripts/assurance.sh

@@ -11,8 +11,10 @@
 # Installs what it needs, idempotently: the nightly toolchain with miri and
 # rust-src (rustup), cargo-fuzz (pinned, cargo install --locked). The fuzz targets
 # are built in the background while sanitize, soak and miri run (the soak runs for
-# a fixed time whatever CPU it gets), then fuzzed. Prints the wall time of each step. The Go suite already runs under -race in `make test`
-# (examples/go/run-tests.sh). Skip steps with ASSURANCE_SKIP="miri fuzz ...".
+# a fixed time whatever CPU it gets), then fuzzed. Prints the wall time of each
+# step. The Go suite already runs under -race in `make test`
+# (examples/go/run-tests.sh). Skip steps with ASSURANCE_SKIP="miri fuzz ...";
+# ASSURANCE_ASAN=1 adds make asan-rust (a second instrumented build of the crate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,6 +70,10 @@ if [[ -n $fuzz_build_pid ]]; then
     timings+=("$(printf '%-10s %4d s (waited; built beside the steps above)' fuzz-build $((SECONDS - start)))")
 fi
 step fuzz make fuzz FUZZ_SECS="${FUZZ_SECS:-60}"
+# A second instrumented build of the whole crate: only on request.
+if [[ ${ASSURANCE_ASAN:-0} == 1 ]]; then
+    step asan-rust make asan-rust
+fi
 
 echo "== assurance: wall time per step"
 printf '   %s\n' "${timings[@]}"

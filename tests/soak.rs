@@ -436,25 +436,49 @@ fn read_log(path: &Path) -> impl Iterator<Item = Logged> {
     })
 }
 
-/// How long a log segment is written before it is closed and left to the verifier
-/// (which checks a segment once the next one is closed too).
+/// How long a log segment is written before it is closed and left to the verifier.
 const SEGMENT: Duration = Duration::from_secs(5);
 
-/// The log segment files of `dir`, closed ones only unless `all`.
-fn segments(dir: &Path, all: bool, current: u64) -> Vec<PathBuf> {
+/// A worker's log: written as `<name>.part`, renamed to `<name>.log` once flushed
+/// and closed, so the verifier never reads a segment still being written.
+struct SegmentLog {
+    dir: PathBuf,
+    thread: u64,
+    sequence: u64,
+    file: Option<BufWriter<File>>,
+}
+
+impl SegmentLog {
+    fn path(&self, extension: &str) -> PathBuf {
+        self.dir.join(format!(
+            "blobs-{}-{:06}.{extension}",
+            self.thread, self.sequence
+        ))
+    }
+
+    fn writer(&mut self) -> &mut BufWriter<File> {
+        if self.file.is_none() {
+            self.file = Some(BufWriter::new(File::create(self.path("part")).unwrap()));
+        }
+        self.file.as_mut().unwrap()
+    }
+
+    fn close(&mut self) {
+        if let Some(mut file) = self.file.take() {
+            file.flush().unwrap();
+            drop(file);
+            std::fs::rename(self.path("part"), self.path("log")).unwrap();
+            self.sequence += 1;
+        }
+    }
+}
+
+/// The closed log segments in `dir`.
+fn segments(dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
-        .filter_map(|e| {
-            let path = e.unwrap().path();
-            let name = path.file_name()?.to_str()?.to_owned();
-            let segment: u64 = name
-                .strip_prefix("blobs-")?
-                .split('-')
-                .next()?
-                .parse()
-                .ok()?;
-            (all || segment + 1 < current).then_some(path)
-        })
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
         .collect();
     found.sort();
     found
@@ -506,28 +530,33 @@ fn worker(
     stop: &AtomicBool,
     counts: &Counts,
 ) {
-    let open_segment = |segment: u64| {
-        BufWriter::new(File::create(dir.join(format!("blobs-{segment:06}-{thread}.log"))).unwrap())
+    let mut log = SegmentLog {
+        dir: dir.to_owned(),
+        thread,
+        sequence: 0,
+        file: None,
     };
     let mut segment = 0;
-    let mut log = open_segment(segment);
     let mut recent: Vec<Logged> = Vec::new();
     let mut calls = 0u64;
     let mut logged = 0u64;
     let mut i = 0u64;
     while !stop.load(Ordering::Relaxed) {
         if i.is_multiple_of(256) {
-            while counts.pending.load(Ordering::Relaxed) > PENDING_LIMIT
-                && !stop.load(Ordering::Relaxed)
-            {
-                counts.pauses.fetch_add(1, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(100));
+            if counts.pending.load(Ordering::Relaxed) > PENDING_LIMIT {
+                // Hand over what is written before waiting for the verifier.
+                log.close();
+                while counts.pending.load(Ordering::Relaxed) > PENDING_LIMIT
+                    && !stop.load(Ordering::Relaxed)
+                {
+                    counts.pauses.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
             let now = start.elapsed().as_secs() / SEGMENT.as_secs();
             if now != segment {
-                log.flush().unwrap();
+                log.close();
                 segment = now;
-                log = open_segment(segment);
             }
         }
         let seed = (thread << 48) | i;
@@ -565,7 +594,7 @@ fn worker(
                     aad,
                     blob,
                 };
-                let bytes = log_blob(&mut log, Some(seed), &entry);
+                let bytes = log_blob(log.writer(), Some(seed), &entry);
                 counts.pending.fetch_add(bytes, Ordering::Relaxed);
                 logged += 1;
                 if recent.len() < 64 {
@@ -585,7 +614,7 @@ fn worker(
                 let (data_key, blob) = client.data_key(key_name, &gcm_aad);
                 calls += 1;
                 log_blob(
-                    &mut log,
+                    log.writer(),
                     None,
                     &Logged {
                         plaintext: data_key,
@@ -618,7 +647,7 @@ fn worker(
         }
         i += 1;
     }
-    log.flush().unwrap();
+    log.close();
     counts.calls.fetch_add(calls, Ordering::Relaxed);
     counts.logged.fetch_add(logged, Ordering::Relaxed);
 }
@@ -701,8 +730,7 @@ fn soak() {
             let client = Client::open(&store, false);
             let mut verified = 0;
             while !stop.load(Ordering::Relaxed) {
-                let current = start.elapsed().as_secs() / SEGMENT.as_secs();
-                for path in segments(&dir, false, current) {
+                for path in segments(&dir) {
                     verified += verify_segment(&client, &path, &counts.pending);
                 }
                 std::thread::sleep(Duration::from_secs(1));
@@ -751,7 +779,7 @@ fn soak() {
     let verify_start = Instant::now();
     let fresh = Client::open(&store, false);
     let mut verified_after = 0;
-    for path in segments(&dir, true, 0) {
+    for path in segments(&dir) {
         verified_after += verify_segment(&fresh, &path, &counts.pending);
     }
     let verified = verified_during + verified_after;
