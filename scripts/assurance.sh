@@ -4,7 +4,7 @@
 #
 #   1. the property tests (tests/properties.rs; in `cargo test` already, not rerun)
 #   2. make sanitize   every C example and tests/c/hostile_caller.c, ASan + UBSan
-#   3. make miri       the C ABI under Miri (tests/ffi_uninit.rs)
+#   3. make miri       the C ABI under Miri (tests/ffi_uninit.rs, tests/ffi_contract.rs)
 #   4. make soak       tests/soak.rs, SOAK_SECS (default 120)
 #   5. make fuzz       every fuzz target for FUZZ_SECS (default 60), two at a time
 #

@@ -169,14 +169,7 @@ fn every_free_function_takes_null() {
 
 #[test]
 fn open_takes_every_create_if_missing_pattern() {
-    // The flag is a by-value int, so every pattern takes the same path; each policy
-    // change takes about a second in Miri's interpreter, which runs a sample.
-    let flags: Vec<c_int> = if cfg!(miri) {
-        vec![0, 1, 2, 127, 128, 255, -1, c_int::MIN, c_int::MAX]
-    } else {
-        flag_patterns()
-    };
-    for flag in flags {
+    for flag in flag_patterns() {
         free_client(open(flag));
     }
 }
@@ -478,6 +471,10 @@ fn failures_fill_an_uninitialised_error() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a by-value int takes one path whatever its value; the policy change did not finish in 8 minutes under Miri"
+)]
 fn rotation_flag_takes_every_pattern() {
     let client = open(1);
     let key = create_key(client, "Aliyun_AES_128", "AES_GCM");
