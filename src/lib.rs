@@ -17,6 +17,9 @@ pub mod crypto;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod ffi;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ids;
 pub mod keystore;
 #[allow(unsafe_code)]

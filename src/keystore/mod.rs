@@ -5,7 +5,7 @@
 
 pub(crate) mod backend;
 mod check_value;
-mod codec;
+pub(crate) mod codec;
 // Unsafe: a pthread rwlock the atfork handlers take (see the file).
 #[allow(unsafe_code)]
 mod fork_gate;
