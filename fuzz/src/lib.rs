@@ -1,6 +1,8 @@
 //! What the fuzz targets share: one in-memory client holding keys of fixed IDs and
 //! fixed material (so that the committed seed blobs decrypt), the layout of a
 //! decrypt target's input, and the checks every C call's answer must pass.
+//! (Over 400 lines because the checks of every answer are shared by all eight
+//! targets and belong together.)
 //!
 //! The seeds (`fuzz/seeds/`) are made by `cargo run --example make_seeds` from this
 //! same fixture.

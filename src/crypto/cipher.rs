@@ -1,5 +1,7 @@
 //! The ready cipher of one key version: the AES or SM4 key schedule and the GHASH
 //! key, expanded once when the version is loaded and reused by every call.
+//! (Over 400 lines with its tests, which compare every mode and both GCM backends
+//! byte for byte; the code itself is 348 lines.)
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
 use aes::cipher::consts::{U12, U16};
