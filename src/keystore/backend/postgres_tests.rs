@@ -721,16 +721,22 @@ fn a_wrong_password_is_an_io_error_at_once() {
     }
 }
 
-#[test]
-fn a_notification_reaches_the_listener() {
-    let Some(db) = TestDb::new("listen") else {
-        return;
-    };
+/// A listener on `db` whose every call arrives on the returned channel.
+fn listen_to(db: &TestDb) -> (Listener, mpsc::Receiver<()>) {
     let (tx, rx) = mpsc::channel();
     let listener = listen(&db.location(), move || {
         let _ = tx.send(());
     })
     .unwrap();
+    (listener, rx)
+}
+
+#[test]
+fn a_notification_reaches_the_listener() {
+    let Some(db) = TestDb::new("listen") else {
+        return;
+    };
+    let (listener, rx) = listen_to(&db);
     let mut conn = db.connect();
     conn.notify();
     rx.recv_timeout(Duration::from_secs(1))
@@ -764,11 +770,7 @@ fn a_change_is_announced_when_it_commits_and_only_then() {
     let Some(db) = TestDb::new("announce") else {
         return;
     };
-    let (tx, rx) = mpsc::channel();
-    let listener = listen(&db.location(), move || {
-        let _ = tx.send(());
-    })
-    .unwrap();
+    let (listener, rx) = listen_to(&db);
     let mut conn = db.connect();
     conn.create(&meta(1)).unwrap();
     let head = |n: i64| Head {
@@ -802,11 +804,7 @@ fn the_listener_reconnects_and_says_so() {
     let Some(db) = TestDb::new("relisten") else {
         return;
     };
-    let (tx, rx) = mpsc::channel();
-    let listener = listen(&db.location(), move || {
-        let _ = tx.send(());
-    })
-    .unwrap();
+    let (listener, rx) = listen_to(&db);
     let ended = db.count(
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = current_database() AND application_name = 'localkms-listen') AS t",
