@@ -821,6 +821,13 @@ fn the_listener_reconnects_and_says_so() {
     assert!(noticed, "the lost connection is noticed");
     rx.recv_timeout(Duration::from_secs(5))
         .expect("one call after reconnecting");
+    // The flag rises just after the catch-up call returns (never before it, or a
+    // reader could stop polling before the missed changes are in), so the test
+    // gives the listener's thread a moment to get there.
+    let until = Instant::now() + Duration::from_secs(2);
+    while !health.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     assert!(
         health.load(std::sync::atomic::Ordering::SeqCst),
         "healthy again once reconnected and caught up"
