@@ -609,7 +609,6 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
     for (alias, key_id) in aliases {
         model.replace_alias(&alias, Some(key_id));
     }
-    model.reindex();
     model.take_changes();
     Ok(Decoded {
         model,

@@ -5,43 +5,7 @@ use rand::{Rng, RngCore, SeedableRng};
 
 use super::*;
 use crate::keystore::generate_material;
-
-const NOW: i64 = 1_795_867_200;
-const DAY: i64 = 86_400;
-
-fn version(key_id: &str, created: i64, spec: Option<KeySpec>) -> KeyVersion {
-    KeyVersion {
-        key_version_id: ids::new_key_version_id(key_id).unwrap(),
-        creation_date: created,
-        material: spec.map(|s| Arc::new(generate_material(s).unwrap())),
-        check_value: None,
-        gcm_reserved: 0,
-    }
-}
-
-fn plain_key(spec: KeySpec, n_versions: usize) -> Key {
-    let key_id = ids::new_key_id().unwrap();
-    let versions = (0..n_versions)
-        .map(|i| version(&key_id, NOW + i as i64 * DAY, Some(spec)))
-        .collect::<Vec<_>>();
-    Key {
-        key_id,
-        key_spec: spec,
-        key_usage: spec.default_usage(),
-        origin: Origin::AliyunKms,
-        description: format!("a {} key — ünïcode", spec.name()),
-        creation_date: NOW,
-        state: KeyState::Enabled,
-        delete_date: None,
-        primary: n_versions - 1,
-        versions: versions.into_iter().map(Arc::new).collect(),
-        automatic_rotation: false,
-        rotation_interval: None,
-        last_rotation_date: NOW,
-        material_expire: None,
-        modes: PermittedModes::ALL,
-    }
-}
+use crate::keystore::test_keys::{plain_key, version, DAY, NOW};
 
 fn external_key(imported: bool) -> Key {
     let mut key = plain_key(KeySpec::Aes256, 1);

@@ -18,6 +18,8 @@ pub mod model;
 mod rows;
 mod sealed;
 mod store;
+#[cfg(test)]
+mod test_keys;
 
 pub use backend::postgres::without_password as url_without_password;
 pub use check_value::{KeyCheckValue, CHECK_VALUE_LEN};

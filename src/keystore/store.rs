@@ -288,7 +288,6 @@ impl Store {
     /// (read once; nothing is ever written to it), for `localkms store copy`.
     pub fn from_v1_file(path: &Path, master: &MasterKey) -> Result<Store> {
         let mut model = super::backend::v1_file::read_v1_store(path, master)?;
-        model.reindex();
         model.take_changes();
         Ok(Store {
             current: Arc::new(ArcSwap::from_pointee(Snapshot {
@@ -480,7 +479,6 @@ impl Store {
             let mut next = Model::clone(&current.model);
             let maintained = next.run_maintenance(now)?;
             let (out, changed) = change(&mut next)?;
-            next.reindex();
             next.take_changes();
             if maintained || changed {
                 self.current.store(Arc::new(Snapshot {
@@ -545,7 +543,6 @@ fn apply_in_transaction<T>(
     let caught_up = model.clone();
     let maintained = model.run_maintenance(now)?;
     let (out, changed) = change(&mut model)?;
-    model.reindex();
     let touched = model.take_changes();
     if !(maintained || changed) || touched.is_empty() {
         if head != base.head {
@@ -635,7 +632,6 @@ fn catch_up(
     }
     let mut model = base.model.clone();
     apply_rows(&mut model, row_key, conn.rows_since(base.head.counter)?)?;
-    model.reindex();
     model.take_changes();
     Ok(model)
 }
@@ -644,7 +640,6 @@ fn catch_up(
 fn load_all(conn: &mut dyn Database, row_key: &RowKey) -> Result<Model> {
     let mut model = Model::default();
     apply_rows(&mut model, row_key, conn.rows_since(0)?)?;
-    model.reindex();
     model.take_changes();
     Ok(model)
 }

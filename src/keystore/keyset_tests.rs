@@ -1,0 +1,111 @@
+//! Tests of the key set's lookups (a child module of `keyset`): the hashed index
+//! agrees with the ordered map before, during and after every kind of change.
+
+use super::*;
+use crate::keystore::test_keys::{plain_key, DAY, NOW};
+use crate::keystore::KeySpec;
+
+/// Every lookup of `key_id` (KeyId, each version, alias) finds `expected`'s
+/// state, or nothing when `expected` is `None`.
+fn assert_lookups(model: &Model, key_id: &str, expected: Option<&Key>) {
+    match expected {
+        Some(want) => {
+            let got = model.key(key_id).expect("the key is found");
+            assert_eq!(got.versions.len(), want.versions.len(), "{key_id}");
+            assert_eq!(got.state, want.state);
+            assert_eq!(got.description, want.description);
+            let resolved = model.resolve(key_id, NOW).unwrap();
+            assert!(Arc::ptr_eq(resolved, got));
+            for v in &want.versions {
+                let (owner, version) = model.find_version(&v.key_version_id, NOW).unwrap();
+                assert!(Arc::ptr_eq(owner, got));
+                assert_eq!(version.key_version_id, v.key_version_id);
+            }
+        }
+        None => {
+            assert!(model.key(key_id).is_none(), "{key_id} is gone");
+            assert!(model.resolve(key_id, NOW).is_err());
+            assert!(!model.key_id_taken(key_id));
+        }
+    }
+}
+
+#[test]
+fn lookups_follow_every_change_before_and_after_it_is_taken() {
+    let mut model = Model::default();
+    let keys: Vec<Key> = (0..50).map(|_| plain_key(KeySpec::Aes256, 1)).collect();
+    for key in &keys {
+        model.insert_key(key.clone());
+    }
+    // Mid-change (nothing taken yet): the new keys are found.
+    assert_lookups(&model, &keys[7].key_id, Some(&keys[7]));
+    model.take_changes();
+    for key in &keys {
+        assert_lookups(&model, &key.key_id, Some(key));
+    }
+
+    // A change through resolve_mut: seen at once, and after it is taken.
+    let changed = &keys[3].key_id;
+    let key = model.resolve_mut(changed, NOW).unwrap();
+    let version = new_version(key, NOW + DAY).unwrap();
+    key.add_primary_version(version);
+    key.description = "changed".to_owned();
+    let after: Key = (**model.key(changed).unwrap()).clone();
+    assert_eq!(after.versions.len(), 2, "the change is seen mid-change");
+    let published = model.clone();
+    model.take_changes();
+    assert_lookups(&model, changed, Some(&after));
+    assert_lookups(&published, changed, Some(&after));
+
+    // A row replaced and a row removed (what a store applies from another writer).
+    let mut replacement = keys[4].clone();
+    replacement.description = "from another writer".to_owned();
+    model.replace_key(&keys[4].key_id, Some(Arc::new(replacement.clone())));
+    model.replace_key(&keys[5].key_id, None);
+    assert_lookups(&model, &keys[4].key_id, Some(&replacement));
+    assert_lookups(&model, &keys[5].key_id, None);
+    let before_take = model.clone();
+    model.take_changes();
+    assert_lookups(&model, &keys[4].key_id, Some(&replacement));
+    assert_lookups(&model, &keys[5].key_id, None);
+    assert_lookups(&before_take, &keys[5].key_id, None);
+
+    // An alias leads to the same key through the same index.
+    model.set_alias("alias/three", changed);
+    model.take_changes();
+    assert!(Arc::ptr_eq(
+        model.resolve("alias/three", NOW).unwrap(),
+        model.key(changed).unwrap()
+    ));
+    // The untouched keys never moved.
+    for key in keys.iter().skip(10) {
+        assert_lookups(&model, &key.key_id, Some(key));
+    }
+}
+
+#[test]
+fn maintenance_is_seen_through_the_index() {
+    let mut model = Model::default();
+    let mut key = plain_key(KeySpec::Aes256, 1);
+    key.automatic_rotation = true;
+    key.rotation_interval = Some(7 * DAY);
+    key.last_rotation_date = NOW - 8 * DAY;
+    let key_id = key.key_id.clone();
+    model.insert_key(key);
+    model.take_changes();
+    assert!(model.maintenance_due_at(NOW));
+    assert!(model.run_maintenance(NOW).unwrap());
+    model.take_changes();
+    assert_eq!(model.key(&key_id).unwrap().versions.len(), 2);
+    assert_eq!(model.resolve(&key_id, NOW).unwrap().versions.len(), 2);
+    assert!(!model.maintenance_due_at(NOW));
+
+    // A key past its DeleteDate is removed by maintenance, from the index too.
+    let resolved = model.resolve_mut(&key_id, NOW).unwrap();
+    resolved.state = KeyState::PendingDeletion;
+    resolved.delete_date = Some(NOW + DAY);
+    model.take_changes();
+    assert!(model.run_maintenance(NOW + 2 * DAY).unwrap());
+    model.take_changes();
+    assert!(model.key(&key_id).is_none());
+}
