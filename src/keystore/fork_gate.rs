@@ -13,6 +13,7 @@
 //! lock allows.
 
 use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
 
 struct Gate(UnsafeCell<libc::pthread_rwlock_t>);
@@ -22,6 +23,9 @@ unsafe impl Sync for Gate {}
 
 static GATE: Gate = Gate(UnsafeCell::new(libc::PTHREAD_RWLOCK_INITIALIZER));
 static INSTALL: Once = Once::new();
+/// How many forks lie between the process that first entered the gate and this
+/// one (0 in that process, 1 in its child, ...).
+static FORKS: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn before_fork() {
     // SAFETY: the static rwlock, initialised statically.
@@ -39,6 +43,14 @@ extern "C" fn in_child_after_fork() {
     // anew instead (nothing else runs in the child yet).
     // SAFETY: the static rwlock, which no thread of the child holds or waits on.
     unsafe { GATE.0.get().write(libc::PTHREAD_RWLOCK_INITIALIZER) };
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many forks lie between the process that first entered the gate and this
+/// one: a value taken before a fork differs in the child, whose threads other
+/// than the forking one did not come along.
+pub(crate) fn forks() -> u64 {
+    FORKS.load(Ordering::Relaxed)
 }
 
 /// Held while a database operation runs.

@@ -66,6 +66,19 @@ const LISTENING_INTERVAL_MS: u64 = 1_000;
 /// The longest wait between two attempts at maintenance that could not be written.
 const MAX_BACKOFF_MS: u64 = 30_000;
 
+/// Every second while this process's listener hears every change, else every
+/// 200 ms.
+fn freshness_interval_ms(db: &DbSync) -> u64 {
+    match db.listening.get() {
+        Some((healthy, forks))
+            if *forks == fork_gate::forks() && healthy.load(Ordering::Relaxed) =>
+        {
+            LISTENING_INTERVAL_MS
+        }
+        _ => FRESHNESS_INTERVAL_MS,
+    }
+}
+
 fn monotonic_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
     START.get_or_init(Instant::now).elapsed().as_millis() as u64
@@ -95,8 +108,10 @@ struct DbSync {
     /// No maintenance on a read path before this time (after a failed write).
     retry_at_ms: AtomicU64,
     backoff_ms: AtomicU64,
-    /// For a PostgreSQL store with a listener: true while it hears every change.
-    listening: OnceLock<Arc<AtomicBool>>,
+    /// For a PostgreSQL store with a listener: true while it hears every change,
+    /// and the [`fork_gate::forks`] of the process whose thread it is (a forked
+    /// child has no listener thread, whatever the flag it inherited says).
+    listening: OnceLock<(Arc<AtomicBool>, u64)>,
 }
 
 /// The store: the current snapshot and, for a database store, its database.
@@ -277,7 +292,7 @@ impl Store {
             })
             .ok();
             if let (Some(listener), Some(db)) = (&listener, &store.db) {
-                let _ = db.listening.set(listener.health());
+                let _ = db.listening.set((listener.health(), fork_gate::forks()));
             }
             store._listener = listener;
         }
@@ -354,6 +369,13 @@ impl Store {
         snapshot
     }
 
+    /// How often this store checks for other processes' changes (see
+    /// [`freshness_interval_ms`]); `None` for an in-memory store.
+    #[cfg(test)]
+    pub(crate) fn freshness_interval_ms(&self) -> Option<u64> {
+        self.db.as_deref().map(freshness_interval_ms)
+    }
+
     /// At most every 200 ms, starts a background check for other processes'
     /// changes.
     fn check_freshness(&self) {
@@ -362,10 +384,7 @@ impl Store {
         };
         let now_ms = monotonic_ms();
         let last = db.last_check_ms.load(Ordering::Relaxed);
-        let interval = match db.listening.get() {
-            Some(healthy) if healthy.load(Ordering::Relaxed) => LISTENING_INTERVAL_MS,
-            _ => FRESHNESS_INTERVAL_MS,
-        };
+        let interval = freshness_interval_ms(db);
         if now_ms.saturating_sub(last) >= interval
             && db
                 .last_check_ms

@@ -839,3 +839,45 @@ fn the_listener_reconnects_and_says_so() {
     assert!(listener.is_running());
     listener.stop();
 }
+
+/// A forked child has no listener thread, whatever the health flag it inherited
+/// says: it checks for changes every 200 ms, as a store without a listener does.
+#[test]
+#[allow(unsafe_code)] // fork and the child's exit
+fn a_forked_child_does_not_count_on_its_parents_listener() {
+    let Some(db) = TestDb::new("forkedlisten") else {
+        return;
+    };
+    let master = crate::keystore::MasterKey::from_bytes(&[0x5a; 32]).unwrap();
+    let store = crate::keystore::Store::open_postgres(&db.url, &master, true, 1_795_867_200)
+        .expect("the store opens");
+    assert_eq!(
+        store.freshness_interval_ms(),
+        Some(1_000),
+        "with a healthy listener"
+    );
+    // SAFETY: the child only loads atomics and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork");
+    if pid == 0 {
+        let code = if store.freshness_interval_ms() == Some(200) {
+            0
+        } else {
+            1
+        };
+        // SAFETY: ends the child at once, running nothing of the parent's.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child just forked.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child checks every 200 ms (status {status})"
+    );
+    assert_eq!(
+        store.freshness_interval_ms(),
+        Some(1_000),
+        "the parent's stays"
+    );
+}
