@@ -49,7 +49,7 @@
 //!
 //! | Enum     | Codes                                                                  |
 //! |----------|------------------------------------------------------------------------|
-//! | KeySpec  | Aes128 = 1, Aes192 = 2, Aes256 = 3, Rsa2048 = 10, Rsa3072 = 11, Rsa4096 = 12, EcP256 = 20, EcP256K = 21 |
+//! | KeySpec  | Aes128 = 1, Aes192 = 2, Aes256 = 3, Sm4 = 4, Rsa2048 = 10, Rsa3072 = 11, Rsa4096 = 12, EcP256 = 20, EcP256K = 21 |
 //! | KeyUsage | EncryptDecrypt = 1, SignVerify = 2                                     |
 //! | Origin   | AliyunKms = 1, External = 2                                            |
 //! | KeyState | Enabled = 1, Disabled = 2, PendingDeletion = 3, PendingImport = 4      |
