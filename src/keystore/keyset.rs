@@ -32,6 +32,9 @@ pub struct Model {
     by_id: KeyIndex,
     /// Alias name → KeyId.
     pub(super) aliases: OrdMap<String, String>,
+    /// The same, hashed: the lookup of a call that names its key by alias. It
+    /// agrees with `aliases` as `by_id` agrees with `keys`.
+    alias_index: AliasIndex,
     /// KeyVersionId → KeyId for the versions that their id does not lead to (ids
     /// other than `<KeyId>-…`: mirrored cloud versions). Kept up to date for the
     /// keys a change touches ([`Model::reindex`]); an entry left by a version that
@@ -51,6 +54,9 @@ pub struct Model {
 /// its own map key, so the index costs about 16 bytes a key and no second copy
 /// of the KeyId.
 type KeyIndex = GenericHashMap<ById, (), foldhash::fast::RandomState, DefaultSharedPtr>;
+
+/// Alias name → KeyId, hashed as [`KeyIndex`] is.
+type AliasIndex = GenericHashMap<String, String, foldhash::fast::RandomState, DefaultSharedPtr>;
 
 /// A key in [`KeyIndex`], equal to and hashed as its KeyId, so that a `&str`
 /// finds it.
@@ -114,10 +120,8 @@ impl Model {
     /// The real KeyId behind a KeyId or an alias, if the key exists at `now`.
     pub fn resolve(&self, key_id_or_alias: &str, now: i64) -> Result<&Arc<Key>> {
         let key_id = if key_id_or_alias.starts_with("alias/") {
-            self.aliases
-                .get(key_id_or_alias)
+            self.alias_target(key_id_or_alias)
                 .ok_or_else(|| Error::alias_not_found(key_id_or_alias))?
-                .as_str()
         } else {
             key_id_or_alias
         };
@@ -159,6 +163,16 @@ impl Model {
     /// [`Model::take_changes`] calls it, so a model whose changes were taken is
     /// indexed; it may be called before, to look at the indexes mid-change.
     pub fn reindex(&mut self) {
+        for alias in &self.changes.aliases {
+            match self.aliases.get(alias) {
+                Some(key_id) => {
+                    self.alias_index.insert(alias.clone(), key_id.clone());
+                }
+                None => {
+                    self.alias_index.remove(alias.as_str());
+                }
+            }
+        }
         let touched: Vec<String> = self.changes.keys.iter().cloned().collect();
         for key_id in touched {
             if let Some(at) = self.scheduled_at.remove(&key_id) {
@@ -254,8 +268,12 @@ impl Model {
         self.aliases.iter()
     }
 
+    /// The KeyId an alias points at, live or not (hashed, as [`Model::key`] is).
     pub fn alias_target(&self, alias: &str) -> Option<&str> {
-        self.aliases.get(alias).map(String::as_str)
+        if !self.changes.aliases.is_empty() && self.changes.aliases.contains(alias) {
+            return self.aliases.get(alias).map(String::as_str);
+        }
+        self.alias_index.get(alias).map(String::as_str)
     }
 
     pub fn set_alias(&mut self, alias: &str, key_id: &str) {

@@ -109,3 +109,49 @@ fn maintenance_is_seen_through_the_index() {
     model.take_changes();
     assert!(model.key(&key_id).is_none());
 }
+
+#[test]
+fn alias_lookups_follow_every_change_before_and_after_it_is_taken() {
+    let mut model = Model::default();
+    let (a, b) = (plain_key(KeySpec::Aes256, 1), plain_key(KeySpec::Aes256, 1));
+    model.insert_key(a.clone());
+    model.insert_key(b.clone());
+    for i in 0..100 {
+        model.set_alias(&format!("alias/n{i}"), &a.key_id);
+    }
+    assert_eq!(
+        model.alias_target("alias/n7"),
+        Some(a.key_id.as_str()),
+        "mid-change"
+    );
+    model.take_changes();
+    let target = |m: &Model, alias: &str| m.resolve(alias, NOW).ok().map(|k| k.key_id.clone());
+    assert_eq!(target(&model, "alias/n42"), Some(a.key_id.clone()));
+
+    // Moved, removed, and replaced from a row: seen before and after the take.
+    model.set_alias("alias/n1", &b.key_id);
+    assert!(model.remove_alias("alias/n2"));
+    model.replace_alias("alias/n3", Some(b.key_id.clone()));
+    model.replace_alias("alias/n4", None);
+    for m in [model.clone(), {
+        model.take_changes();
+        model.clone()
+    }] {
+        assert_eq!(target(&m, "alias/n1"), Some(b.key_id.clone()));
+        assert!(m.alias_target("alias/n2").is_none());
+        assert!(m.resolve("alias/n2", NOW).is_err());
+        assert_eq!(target(&m, "alias/n3"), Some(b.key_id.clone()));
+        assert!(m.alias_target("alias/n4").is_none());
+        assert_eq!(target(&m, "alias/n99"), Some(a.key_id.clone()));
+    }
+
+    // A key removed by maintenance takes its aliases along, from the index too.
+    let key = model.resolve_mut(&a.key_id, NOW).unwrap();
+    key.state = KeyState::PendingDeletion;
+    key.delete_date = Some(NOW + DAY);
+    model.take_changes();
+    assert!(model.run_maintenance(NOW + 2 * DAY).unwrap());
+    model.take_changes();
+    assert!(model.alias_target("alias/n42").is_none());
+    assert_eq!(target(&model, "alias/n1"), Some(b.key_id.clone()));
+}
