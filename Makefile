@@ -114,6 +114,10 @@ $(BUILD)/kms_vs_evp: bench/kms_vs_evp.c include/localkms.h $(LIBDIR)/liblocalkms
 bench: $(BUILD)/kms_vs_evp
 	./$(BUILD)/kms_vs_evp $(BENCH_ARGS)
 
+# One localkms call in a loop, for perf and strace (bench/README.md, "Profiling").
+$(BUILD)/kms_loop: bench/kms_loop.c include/localkms.h $(LIBDIR)/liblocalkms.so.0
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -g -Iinclude -o $@ bench/kms_loop.c $(LDFLAGS_KMS) -lpthread
+
 # The Java binding (bindings/java/README.md): localkms-<version>.jar of its
 # classes, compiled against JNA_JAR, and localkms-<version>.pom declaring JNA
 # (from bindings/java/pom.xml.in; also inside the jar, as Maven does), in

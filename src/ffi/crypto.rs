@@ -67,23 +67,23 @@ impl EncryptOutput for EncryptBlock {
         type B = Block<kms_encrypt_response>;
         let algorithm = e.algorithm.name();
         let padding = padding_name(e.padding_mode);
-        let strings = B::str_len(e.key_id)
-            + B::str_len(e.key_version_id)
-            + B::str_len(algorithm)
-            + B::str_len(padding)
-            + B::str_len(e.request_id);
-        let mut block = B::new(strings + e.iv.len() + len, false)?;
+        let strings = [e.key_id, e.key_version_id, algorithm, padding, e.request_id];
+        let strings_len = B::strs_len(&strings);
+        let mut block = B::new(strings_len + e.iv.len() + len, false)?;
         let blob = block.reserve(len)?;
+        let iv = block.put_bytes(e.iv)?;
+        let [key_id, key_version_id, algorithm, padding_mode, request_id] =
+            block.put_strs(strings)?;
         let fields = kms_encrypt_response {
             ciphertext_blob: blob,
             ciphertext_blob_len: len,
-            key_id: block.put_str(e.key_id)?,
-            key_version_id: block.put_str(e.key_version_id)?,
-            algorithm: block.put_str(algorithm)?,
-            iv: block.put_bytes(e.iv)?,
+            key_id,
+            key_version_id,
+            algorithm,
+            iv,
             iv_len: e.iv.len(),
-            padding_mode: block.put_str(padding)?,
-            request_id: block.put_str(e.request_id)?,
+            padding_mode,
+            request_id,
         };
         *block.response() = fields;
         Ok(self.0.insert(block).bytes_mut(blob, len))
@@ -107,21 +107,19 @@ impl DecryptOutput for DecryptBlock {
         type B = Block<kms_decrypt_response>;
         let algorithm = d.algorithm.name();
         let padding = padding_name(d.padding_mode);
-        let strings = B::str_len(d.key_id)
-            + B::str_len(d.key_version_id)
-            + B::str_len(algorithm)
-            + B::str_len(padding)
-            + B::str_len(d.request_id);
-        let mut block = B::new(strings + max_len, true)?;
+        let strings = [d.key_id, d.key_version_id, algorithm, padding, d.request_id];
+        let mut block = B::new(B::strs_len(&strings) + max_len, true)?;
         let plaintext = block.reserve(max_len)?;
+        let [key_id, key_version_id, algorithm, padding_mode, request_id] =
+            block.put_strs(strings)?;
         let fields = kms_decrypt_response {
             plaintext,
             plaintext_len: max_len,
-            key_id: block.put_str(d.key_id)?,
-            key_version_id: block.put_str(d.key_version_id)?,
-            algorithm: block.put_str(algorithm)?,
-            padding_mode: block.put_str(padding)?,
-            request_id: block.put_str(d.request_id)?,
+            key_id,
+            key_version_id,
+            algorithm,
+            padding_mode,
+            request_id,
         };
         *block.response() = fields;
         Ok(self.0.insert(block).bytes_mut(plaintext, max_len))

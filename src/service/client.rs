@@ -27,6 +27,7 @@ struct ClockSlot {
 }
 
 impl ClockSlot {
+    #[inline]
     fn now(&self) -> i64 {
         if !self.custom.load(Ordering::Acquire) {
             return time::system_now();
@@ -229,11 +230,13 @@ impl Client {
     }
 
     /// The number of GCM encryptions allowed under one key version.
+    #[inline]
     pub(super) fn gcm_limit(&self) -> u64 {
         self.gcm_limit.load(Ordering::Relaxed)
     }
 
     /// The time now, by the clock in force.
+    #[inline]
     pub fn now(&self) -> i64 {
         self.clock.now()
     }

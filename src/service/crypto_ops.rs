@@ -125,6 +125,7 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
 }
 
 /// The ready cipher of a version, or PendingImport when it has no material.
+#[inline]
 pub(super) fn version_cipher(version: &KeyVersion) -> Result<&KeyCipher> {
     version
         .material
@@ -139,6 +140,7 @@ pub(super) fn version_cipher(version: &KeyVersion) -> Result<&KeyCipher> {
 }
 
 /// A key may encrypt or decrypt: it is symmetric and Enabled at `now`.
+#[inline]
 pub(super) fn check_usable(key: &Key, now: i64) -> Result<()> {
     require_symmetric(key)?;
     key.state_at(now).require_enabled()

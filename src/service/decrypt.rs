@@ -94,14 +94,29 @@ impl Client {
         } else {
             None
         };
+        // The usual case: a `$` blob whose version is in the current snapshot and
+        // whose key needs no maintenance. One lookup, no reference taken, and no
+        // reading of the blob in the gateway form, which only a `$` reading not
+        // found here falls back to (the same choice as `find_candidate`'s, which
+        // tries the `$` reading first).
+        if let Some(parsed) = dollar {
+            let snapshot = self.store.snapshot_guard();
+            if let Some((key, version)) = snapshot.find_version(parsed.key_version_id, now) {
+                if !key.maintenance_due_at(now) {
+                    return self.open_blob(
+                        request, request_id, now, &pins, dollar, parsed, key, version, out,
+                    );
+                }
+            }
+        }
         let gateway = read_gateway_blob(blob);
         let candidates = [dollar, gateway];
         let Some(first) = candidates.iter().flatten().next() else {
             return Err(Error::invalid_ciphertext());
         };
 
-        // The usual case: the version is in the current snapshot and its key needs
-        // no maintenance. One lookup, no reference taken.
+        // A gateway blob whose version is in the current snapshot and whose key
+        // needs no maintenance: one lookup, no reference taken.
         {
             let snapshot = self.store.snapshot_guard();
             if let Some((parsed, key, version)) = find_candidate(&snapshot, &candidates, now) {

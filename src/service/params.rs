@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::keystore::Key;
 
 /// Checks a required string parameter: missing when absent or empty.
+#[inline]
 pub(super) fn required<'a>(name: &str, value: Option<&'a str>) -> Result<&'a str> {
     match value {
         Some(v) if !v.is_empty() => Ok(v),
@@ -14,6 +15,7 @@ pub(super) fn required<'a>(name: &str, value: Option<&'a str>) -> Result<&'a str
 }
 
 /// Refuses asymmetric keys for the symmetric operations.
+#[inline]
 pub(super) fn require_symmetric(key: &Key) -> Result<()> {
     if key.key_spec.is_symmetric() {
         Ok(())
@@ -25,17 +27,21 @@ pub(super) fn require_symmetric(key: &Key) -> Result<()> {
 /// Parses the `Algorithm` parameter; `None` or `""` is the default, the GCM of
 /// the key's block cipher (AES_GCM until the key is known: the rules for its IV,
 /// Aad and padding are those of every GCM).
+#[inline]
 pub(super) fn algorithm(value: Option<&str>) -> Result<Algorithm> {
     match value.unwrap_or("") {
         "" => Ok(Algorithm::AesGcm),
-        name => Algorithm::from_name(name).ok_or_else(|| {
-            Error::invalid_parameter(
-                "Algorithm",
-                "Use AES_GCM, AES_CBC or AES_ECB for an AES key, SM4_GCM, SM4_CBC or \
-                 SM4_ECB for an SM4 key.",
-            )
-        }),
+        name => Algorithm::from_name(name).ok_or_else(unknown_algorithm),
     }
+}
+
+#[cold]
+fn unknown_algorithm() -> Error {
+    Error::invalid_parameter(
+        "Algorithm",
+        "Use AES_GCM, AES_CBC or AES_ECB for an AES key, SM4_GCM, SM4_CBC or SM4_ECB for an \
+         SM4 key.",
+    )
 }
 
 /// Parses a named padding: `PKCS7_PADDING` or `NO_PADDING`.
@@ -46,16 +52,14 @@ pub(super) fn padding_mode(value: &str) -> Result<PaddingMode> {
 
 /// Resolves the `PaddingMode` parameter for `algorithm`: GCM takes none, CBC and
 /// ECB default to PKCS7_PADDING.
+#[inline]
 pub(super) fn padding(algorithm: Algorithm, value: Option<&str>) -> Result<Option<PaddingMode>> {
     let value = value.unwrap_or("");
     if !algorithm.is_block_mode() {
         if value.is_empty() {
             return Ok(None);
         }
-        return Err(Error::invalid_parameter(
-            "PaddingMode",
-            "PaddingMode is only used with CBC and ECB.",
-        ));
+        return Err(padding_unused());
     }
     match value {
         "" => Ok(Some(PaddingMode::Pkcs7)),
@@ -63,12 +67,25 @@ pub(super) fn padding(algorithm: Algorithm, value: Option<&str>) -> Result<Optio
     }
 }
 
+#[cold]
+fn padding_unused() -> Error {
+    Error::invalid_parameter("PaddingMode", "PaddingMode is only used with CBC and ECB.")
+}
+
 /// Checks a caller's IV for `algorithm`. Empty means "none given".
+#[inline]
 pub(super) fn check_iv(algorithm: Algorithm, iv: &[u8]) -> Result<()> {
     if iv.is_empty() || iv.len() == algorithm.iv_len() {
         return Ok(());
     }
-    Err(match algorithm.mode() {
+    Err(wrong_iv(algorithm, iv))
+}
+
+// The error paths of the checks every call makes are kept out of line (`cold`),
+// so that the checks themselves inline into the encrypt and decrypt paths.
+#[cold]
+fn wrong_iv(algorithm: Algorithm, iv: &[u8]) -> Error {
+    match algorithm.mode() {
         Mode::Gcm | Mode::Cbc => Error::invalid_parameter(
             "Iv",
             format!(
@@ -82,43 +99,52 @@ pub(super) fn check_iv(algorithm: Algorithm, iv: &[u8]) -> Result<()> {
             "Iv",
             format!("{} takes no Iv; leave it out.", algorithm.name()),
         ),
-    })
+    }
 }
 
 /// Checks the Aad for `algorithm`: only GCM takes one, of at most 8192 bytes.
+#[inline]
 pub(super) fn check_aad(algorithm: Algorithm, aad: &[u8]) -> Result<()> {
-    if aad.is_empty() {
+    if aad.is_empty() || (algorithm.mode() == Mode::Gcm && aad.len() <= MAX_AAD_LEN) {
         return Ok(());
     }
+    Err(wrong_aad(algorithm, aad))
+}
+
+#[cold]
+fn wrong_aad(algorithm: Algorithm, aad: &[u8]) -> Error {
     if algorithm.mode() != Mode::Gcm {
-        return Err(Error::invalid_parameter(
+        return Error::invalid_parameter(
             "Aad",
             format!("Aad is only used with GCM, not with {}.", algorithm.name()),
-        ));
+        );
     }
-    if aad.len() > MAX_AAD_LEN {
-        return Err(Error::invalid_parameter(
-            "Aad",
-            format!(
-                "Aad is at most {MAX_AAD_LEN} bytes; {} bytes were given.",
-                aad.len()
-            ),
-        ));
+    Error::invalid_parameter(
+        "Aad",
+        format!(
+            "Aad is at most {MAX_AAD_LEN} bytes; {} bytes were given.",
+            aad.len()
+        ),
+    )
+}
+
+/// With NO_PADDING the plaintext must be whole blocks.
+#[inline]
+pub(super) fn check_plaintext_blocks(padding: Option<PaddingMode>, len: usize) -> Result<()> {
+    if padding == Some(PaddingMode::NoPadding) && !len.is_multiple_of(BLOCK_LEN) {
+        return Err(not_whole_blocks(len));
     }
     Ok(())
 }
 
-/// With NO_PADDING the plaintext must be whole blocks.
-pub(super) fn check_plaintext_blocks(padding: Option<PaddingMode>, len: usize) -> Result<()> {
-    if padding == Some(PaddingMode::NoPadding) && !len.is_multiple_of(BLOCK_LEN) {
-        return Err(Error::invalid_parameter(
-            "Plaintext",
-            format!(
-                "With NO_PADDING the plaintext length must be a multiple of 16 bytes; it is {len}."
-            ),
-        ));
-    }
-    Ok(())
+#[cold]
+fn not_whole_blocks(len: usize) -> Error {
+    Error::invalid_parameter(
+        "Plaintext",
+        format!(
+            "With NO_PADDING the plaintext length must be a multiple of 16 bytes; it is {len}."
+        ),
+    )
 }
 
 #[cfg(test)]
