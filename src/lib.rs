@@ -10,7 +10,7 @@
 // leaves key bytes behind), and in `keystore/fork_gate.rs`, the pthread rwlock
 // that keeps fork() from splitting a database operation, and in `random.rs`, whose
 // pthread_atfork handler makes a forked child reseed its IV generator, and in
-// `time.rs`, which reads the coarse system clock; the compiler holds the rest of
+// `time.rs`, which reads the coarse clocks (realtime and monotonic); the compiler holds the rest of
 // the crate to that.
 #![deny(unsafe_code)]
 

@@ -37,7 +37,27 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Neither is a system call. Elsewhere, or if the coarse clock fails, the
 /// precise one.
 pub fn system_now() -> i64 {
-    coarse_now().unwrap_or_else(precise_now)
+    coarse(Clock::Realtime).map_or_else(precise_now, |(secs, _)| secs)
+}
+
+/// Milliseconds of a monotonic clock since some fixed moment of this process (the
+/// first call), for intervals of tens of milliseconds and more: the store's check
+/// for other processes' changes, on every call. `CLOCK_MONOTONIC_COARSE` on Linux
+/// (vDSO, no TSC read, one tick of resolution), else [`std::time::Instant`].
+pub fn monotonic_coarse_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    static COARSE_START: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let ms = |(secs, nanos): (i64, i64)| {
+        u64::try_from(secs).unwrap_or(0) * 1_000 + u64::try_from(nanos).unwrap_or(0) / 1_000_000
+    };
+    let start = *COARSE_START.get_or_init(|| coarse(Clock::Monotonic).map(ms));
+    match (start, coarse(Clock::Monotonic)) {
+        (Some(start), Some(now)) => ms(now).saturating_sub(start),
+        _ => START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_millis() as u64,
+    }
 }
 
 fn precise_now() -> i64 {
@@ -47,25 +67,37 @@ fn precise_now() -> i64 {
     }
 }
 
-/// `CLOCK_REALTIME_COARSE` in Unix seconds. One of the crate's few uses of
+/// The two coarse clocks.
+#[derive(Clone, Copy)]
+enum Clock {
+    Realtime,
+    Monotonic,
+}
+
+/// A coarse clock as (seconds, nanoseconds). One of the crate's few uses of
 /// `unsafe` outside `src/ffi/` (see `lib.rs`): the libc call.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[allow(unsafe_code)]
-fn coarse_now() -> Option<i64> {
+fn coarse(clock: Clock) -> Option<(i64, i64)> {
+    let id = match clock {
+        Clock::Realtime => libc::CLOCK_REALTIME_COARSE,
+        Clock::Monotonic => libc::CLOCK_MONOTONIC_COARSE,
+    };
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec into `ts`, which outlives the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
-    // `time_t` is i64 on the 64-bit targets, i32 on some 32-bit ones.
+    let rc = unsafe { libc::clock_gettime(id, &mut ts) };
+    // `time_t` and the nanoseconds are i64 on the 64-bit targets, i32 on some
+    // 32-bit ones.
     #[allow(clippy::useless_conversion)]
-    let secs = i64::from(ts.tv_sec);
-    (rc == 0).then_some(secs)
+    let now = (i64::from(ts.tv_sec), i64::from(ts.tv_nsec));
+    (rc == 0).then_some(now)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn coarse_now() -> Option<i64> {
+fn coarse(_clock: Clock) -> Option<(i64, i64)> {
     None
 }
 
@@ -95,6 +127,27 @@ mod tests {
             );
         }
         #[cfg(target_os = "linux")]
-        assert!(coarse_now().is_some());
+        assert!(coarse(Clock::Realtime).is_some());
+    }
+
+    #[test]
+    fn the_coarse_monotonic_clock_moves_with_the_precise_one() {
+        let (start, coarse_start) = (std::time::Instant::now(), monotonic_coarse_ms());
+        std::thread::sleep(std::time::Duration::from_millis(120));
+        let (elapsed, coarse_elapsed) = (start.elapsed(), monotonic_coarse_ms() - coarse_start);
+        // A tick (at most 10 ms) of lag at either end.
+        let precise = elapsed.as_millis() as u64;
+        assert!(
+            (precise.saturating_sub(20)..=precise + 20).contains(&coarse_elapsed),
+            "{coarse_elapsed} ms against {precise} ms"
+        );
+        #[cfg(target_os = "linux")]
+        assert!(coarse(Clock::Monotonic).is_some());
+        let mut last = monotonic_coarse_ms();
+        for _ in 0..10_000 {
+            let now = monotonic_coarse_ms();
+            assert!(now >= last, "never backwards");
+            last = now;
+        }
     }
 }

@@ -17,7 +17,6 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
@@ -32,6 +31,7 @@ use super::rows::{self, Database, Head, Meta, Row, RowChanges, ROW_FORMAT};
 use super::sealed::{self, RowKey};
 use crate::error::{Error, ErrorKind, Result};
 use crate::random::fill_random;
+use crate::time::monotonic_coarse_ms as monotonic_ms;
 
 /// One immutable state of the store.
 #[derive(Debug, Default)]
@@ -77,11 +77,6 @@ fn freshness_interval_ms(db: &DbSync) -> u64 {
         }
         _ => FRESHNESS_INTERVAL_MS,
     }
-}
-
-fn monotonic_ms() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_millis() as u64
 }
 
 /// Opens connections to one database store.
@@ -742,7 +737,7 @@ impl Drop for ClearOnDrop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     fn temp_store(tag: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("localkms-store-{}-{tag}", std::process::id()));
