@@ -4,14 +4,14 @@
 //! byte for byte; the code itself is 348 lines.)
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
+use aes::cipher::common::InnerInit;
 use aes::cipher::consts::{U12, U16};
-use aes::cipher::crypto_common::InnerInit;
-use aes::cipher::generic_array::GenericArray;
 use aes::cipher::{
-    BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit, KeyInit,
+    Array, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt,
+    BlockSizeUser, InnerIvInit, KeyInit,
 };
 use aes::{Aes128, Aes192, Aes256};
-use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::AeadInOut;
 use aes_gcm::AesGcm;
 use sm4::Sm4;
 use zeroize::{Zeroize, Zeroizing};
@@ -52,14 +52,14 @@ impl std::fmt::Debug for KeyCipher {
     }
 }
 
-struct Suite<C: BlockCipher<BlockSize = U16> + BlockEncrypt> {
+struct Suite<C: BlockSizeUser<BlockSize = U16> + BlockCipherEncrypt> {
     gcm: AesGcm<C, U12>,
     block: C,
 }
 
 impl<C> Suite<C>
 where
-    C: BlockCipher<BlockSize = U16> + BlockEncrypt + BlockDecrypt + KeyInit + Clone,
+    C: BlockSizeUser<BlockSize = U16> + BlockCipherEncrypt + BlockCipherDecrypt + KeyInit,
 {
     fn new(key: &[u8]) -> Result<Self> {
         let block = C::new_from_slice(key)
@@ -82,7 +82,7 @@ where
                 body.copy_from_slice(plaintext);
                 let tag = self
                     .gcm
-                    .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, body)
+                    .encrypt_inout_detached(&Array::from(iv), aad, body.into())
                     .map_err(|_| {
                         Error::invalid_parameter(
                             "Plaintext",
@@ -96,19 +96,19 @@ where
                 let done = match (mode, padding) {
                     (CipherMode::Cbc { iv, .. }, PaddingMode::Pkcs7) => self
                         .cbc_encryptor(iv)
-                        .encrypt_padded_mut::<Pkcs7>(out, len)
+                        .encrypt_padded::<Pkcs7>(out, len)
                         .is_ok(),
                     (CipherMode::Cbc { iv, .. }, PaddingMode::NoPadding) => self
                         .cbc_encryptor(iv)
-                        .encrypt_padded_mut::<NoPadding>(out, len)
+                        .encrypt_padded::<NoPadding>(out, len)
                         .is_ok(),
                     (_, PaddingMode::Pkcs7) => self
                         .ecb_encryptor()
-                        .encrypt_padded_mut::<Pkcs7>(out, len)
+                        .encrypt_padded::<Pkcs7>(out, len)
                         .is_ok(),
                     (_, PaddingMode::NoPadding) => self
                         .ecb_encryptor()
-                        .encrypt_padded_mut::<NoPadding>(out, len)
+                        .encrypt_padded::<NoPadding>(out, len)
                         .is_ok(),
                 };
                 if !done {
@@ -135,13 +135,9 @@ where
                 out.copy_from_slice(body);
                 // aes-gcm leaves `out` as the ciphertext when the tag is wrong: no
                 // plaintext is ever released unauthenticated.
+                let tag = Array::try_from(tag).map_err(|_| Error::invalid_ciphertext())?;
                 self.gcm
-                    .decrypt_in_place_detached(
-                        GenericArray::from_slice(&iv),
-                        aad,
-                        out,
-                        GenericArray::from_slice(tag),
-                    )
+                    .decrypt_inout_detached(&Array::from(iv), aad, out.into(), &tag)
                     .map_err(|_| Error::invalid_ciphertext())?;
                 Ok(body.len())
             }
@@ -158,11 +154,11 @@ where
                 let decrypted = match mode {
                     CipherMode::Cbc { iv, .. } => self
                         .cbc_decryptor(iv)
-                        .decrypt_padded_mut::<NoPadding>(out)
+                        .decrypt_padded::<NoPadding>(out)
                         .is_ok(),
                     _ => self
                         .ecb_decryptor()
-                        .decrypt_padded_mut::<NoPadding>(out)
+                        .decrypt_padded::<NoPadding>(out)
                         .is_ok(),
                 };
                 let len = if !decrypted {
@@ -184,31 +180,22 @@ where
         }
     }
 
-    fn cbc_encryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Encryptor<C> {
-        cbc::Encryptor::inner_iv_init(self.block.clone(), GenericArray::from_slice(iv))
+    // The modes borrow the key schedule: no copy of it is made per call.
+    fn cbc_encryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Encryptor<&C> {
+        cbc::Encryptor::inner_iv_init(&self.block, &Array::from(*iv))
     }
 
-    fn cbc_decryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Decryptor<C> {
-        cbc::Decryptor::inner_iv_init(self.block.clone(), GenericArray::from_slice(iv))
+    fn cbc_decryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Decryptor<&C> {
+        cbc::Decryptor::inner_iv_init(&self.block, &Array::from(*iv))
     }
 
-    fn ecb_encryptor(&self) -> ecb::Encryptor<C> {
-        ecb::Encryptor::inner_init(self.block.clone())
+    fn ecb_encryptor(&self) -> ecb::Encryptor<&C> {
+        ecb::Encryptor::inner_init(&self.block)
     }
 
-    fn ecb_decryptor(&self) -> ecb::Decryptor<C> {
-        ecb::Decryptor::inner_init(self.block.clone())
+    fn ecb_decryptor(&self) -> ecb::Decryptor<&C> {
+        ecb::Decryptor::inner_init(&self.block)
     }
-}
-
-/// Zeroes 16 KiB of the stack below the caller's frame, where the frames it just
-/// returned from were. Volatile, so it is not optimised away. Once per key
-/// version, never per call.
-#[inline(never)]
-fn wipe_stack_below() {
-    let mut area = [0u8; 16 * 1024];
-    area.zeroize();
-    std::hint::black_box(&area);
 }
 
 impl KeyCipher {
@@ -234,7 +221,7 @@ impl KeyCipher {
         // round key, the key's first 16 bytes, there): the stack it used is wiped,
         // or a value built there later (an index node with unused slots) would
         // carry those bytes into the heap (tests/secrets_in_freed_memory.rs).
-        wipe_stack_below();
+        super::stack_wipe::after_key_setup();
         cipher
     }
 
@@ -274,6 +261,15 @@ impl KeyCipher {
     /// ([`CipherMode::ciphertext_len`]; GCM: with its tag), in this key's block
     /// cipher. A wrong IV length cannot get here: the mode carries its IV.
     pub fn seal(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        let sealed = self.seal_on_stack(mode, plaintext, out);
+        super::stack_wipe::after_cipher_call();
+        sealed
+    }
+
+    /// [`KeyCipher::seal`] without the wipe of the stack it used: never inlined,
+    /// so all of its frames lie below the caller's.
+    #[inline(never)]
+    fn seal_on_stack(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         super::buffer::check_plaintext_len(plaintext.len())?;
         #[cfg(feature = "aws-lc")]
         if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
@@ -307,6 +303,20 @@ impl KeyCipher {
     /// without the tag) and returns the plaintext's length. Every failure is
     /// `InvalidCiphertext` and leaves no plaintext in `out`.
     pub fn open(&self, mode: &CipherMode<'_>, ciphertext: &[u8], out: &mut [u8]) -> Result<usize> {
+        let opened = self.open_on_stack(mode, ciphertext, out);
+        super::stack_wipe::after_cipher_call();
+        opened
+    }
+
+    /// [`KeyCipher::open`] without the wipe of the stack it used (see
+    /// [`KeyCipher::seal_on_stack`]).
+    #[inline(never)]
+    fn open_on_stack(
+        &self,
+        mode: &CipherMode<'_>,
+        ciphertext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
         #[cfg(feature = "aws-lc")]
         if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
             if ciphertext.len() < GCM_TAG_LEN {
