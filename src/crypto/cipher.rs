@@ -8,7 +8,7 @@ use aes::cipher::common::InnerInit;
 use aes::cipher::consts::{U12, U16};
 use aes::cipher::{
     Array, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt,
-    BlockSizeUser, InnerIvInit, KeyInit,
+    BlockSizeUser, InOutBuf, InnerIvInit, KeyInit,
 };
 use aes::{Aes128, Aes192, Aes256};
 use aes_gcm::aead::AeadInOut;
@@ -79,10 +79,12 @@ where
         match *mode {
             CipherMode::Gcm { iv, aad } => {
                 let (body, tag_out) = out.split_at_mut(len);
-                body.copy_from_slice(plaintext);
+                // From the plaintext straight into `out`: no copy first.
+                let buffer = InOutBuf::new(plaintext, body)
+                    .map_err(|_| Error::internal("The output has not the plaintext's length."))?;
                 let tag = self
                     .gcm
-                    .encrypt_inout_detached(&Array::from(iv), aad, body.into())
+                    .encrypt_inout_detached(&Array::from(iv), aad, buffer)
                     .map_err(|_| {
                         Error::invalid_parameter(
                             "Plaintext",
@@ -92,23 +94,22 @@ where
                 tag_out.copy_from_slice(&tag);
             }
             CipherMode::Cbc { padding, .. } | CipherMode::Ecb { padding } => {
-                out[..len].copy_from_slice(plaintext);
                 let done = match (mode, padding) {
                     (CipherMode::Cbc { iv, .. }, PaddingMode::Pkcs7) => self
                         .cbc_encryptor(iv)
-                        .encrypt_padded::<Pkcs7>(out, len)
+                        .encrypt_padded_b2b::<Pkcs7>(plaintext, out)
                         .is_ok(),
                     (CipherMode::Cbc { iv, .. }, PaddingMode::NoPadding) => self
                         .cbc_encryptor(iv)
-                        .encrypt_padded::<NoPadding>(out, len)
+                        .encrypt_padded_b2b::<NoPadding>(plaintext, out)
                         .is_ok(),
                     (_, PaddingMode::Pkcs7) => self
                         .ecb_encryptor()
-                        .encrypt_padded::<Pkcs7>(out, len)
+                        .encrypt_padded_b2b::<Pkcs7>(plaintext, out)
                         .is_ok(),
                     (_, PaddingMode::NoPadding) => self
                         .ecb_encryptor()
-                        .encrypt_padded::<NoPadding>(out, len)
+                        .encrypt_padded_b2b::<NoPadding>(plaintext, out)
                         .is_ok(),
                 };
                 if !done {
@@ -132,12 +133,14 @@ where
                 let out = out
                     .get_mut(..body.len())
                     .ok_or_else(|| Error::internal("The output is too short."))?;
-                out.copy_from_slice(body);
-                // aes-gcm leaves `out` as the ciphertext when the tag is wrong: no
-                // plaintext is ever released unauthenticated.
+                // aes-gcm checks the tag over the ciphertext first and writes
+                // nothing to `out` when it is wrong: no plaintext is ever released
+                // unauthenticated.
                 let tag = Array::try_from(tag).map_err(|_| Error::invalid_ciphertext())?;
+                let buffer = InOutBuf::new(body, out)
+                    .map_err(|_| Error::internal("The output is too short."))?;
                 self.gcm
-                    .decrypt_inout_detached(&Array::from(iv), aad, out.into(), &tag)
+                    .decrypt_inout_detached(&Array::from(iv), aad, buffer, &tag)
                     .map_err(|_| Error::invalid_ciphertext())?;
                 Ok(body.len())
             }
@@ -150,15 +153,14 @@ where
                 let out = out
                     .get_mut(..ciphertext.len())
                     .ok_or_else(|| Error::internal("The output is too short."))?;
-                out.copy_from_slice(ciphertext);
                 let decrypted = match mode {
                     CipherMode::Cbc { iv, .. } => self
                         .cbc_decryptor(iv)
-                        .decrypt_padded::<NoPadding>(out)
+                        .decrypt_padded_b2b::<NoPadding>(ciphertext, out)
                         .is_ok(),
                     _ => self
                         .ecb_decryptor()
-                        .decrypt_padded::<NoPadding>(out)
+                        .decrypt_padded_b2b::<NoPadding>(ciphertext, out)
                         .is_ok(),
                 };
                 let len = if !decrypted {
@@ -262,8 +264,21 @@ impl KeyCipher {
     /// cipher. A wrong IV length cannot get here: the mode carries its IV.
     pub fn seal(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         let sealed = self.seal_on_stack(mode, plaintext, out);
-        super::stack_wipe::after_cipher_call();
+        self.wipe_stack_after(mode);
         sealed
+    }
+
+    /// Zeroes the stack the call in `mode` just used, as deep as its backend
+    /// writes (src/crypto/stack_wipe.rs).
+    #[inline(always)]
+    fn wipe_stack_after(&self, mode: &CipherMode<'_>) {
+        #[cfg(feature = "aws-lc")]
+        if self.fast.is_some() && matches!(mode, CipherMode::Gcm { .. }) {
+            super::stack_wipe::after_aws_lc_call();
+            return;
+        }
+        let _ = mode;
+        super::stack_wipe::after_rustcrypto_call();
     }
 
     /// [`KeyCipher::seal`] without the wipe of the stack it used: never inlined,
@@ -304,7 +319,7 @@ impl KeyCipher {
     /// `InvalidCiphertext` and leaves no plaintext in `out`.
     pub fn open(&self, mode: &CipherMode<'_>, ciphertext: &[u8], out: &mut [u8]) -> Result<usize> {
         let opened = self.open_on_stack(mode, ciphertext, out);
-        super::stack_wipe::after_cipher_call();
+        self.wipe_stack_after(mode);
         opened
     }
 
