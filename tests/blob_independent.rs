@@ -5,7 +5,7 @@
 //! checks that AdvanceDecrypt opens them.
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyInit, KeyIvInit};
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, EncryptResponse};
@@ -70,7 +70,7 @@ fn take_apart(blob: &[u8]) -> Parts<'_> {
 
 fn gcm_try_open(key: &[u8], iv: &[u8], ct_tag: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
     let payload = Payload { msg: ct_tag, aad };
-    let nonce = Nonce::from_slice(iv);
+    let nonce = &Nonce::<aes_gcm::aead::consts::U12>::try_from(iv).unwrap();
     match key.len() {
         16 => Aes128Gcm::new_from_slice(key)
             .unwrap()
@@ -95,7 +95,7 @@ fn gcm_seal(key: &[u8], iv: &[u8], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         msg: plaintext,
         aad,
     };
-    let nonce = Nonce::from_slice(iv);
+    let nonce = &Nonce::<aes_gcm::aead::consts::U12>::try_from(iv).unwrap();
     match key.len() {
         16 => Aes128Gcm::new_from_slice(key)
             .unwrap()
@@ -116,9 +116,9 @@ fn cbc_open(key: &[u8], iv: &[u8], ct: &[u8], pkcs7: bool) -> Vec<u8> {
     let mut buf = ct.to_vec();
     let dec = cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv).unwrap();
     let len = if pkcs7 {
-        dec.decrypt_padded_mut::<Pkcs7>(&mut buf).unwrap().len()
+        dec.decrypt_padded::<Pkcs7>(&mut buf).unwrap().len()
     } else {
-        dec.decrypt_padded_mut::<NoPadding>(&mut buf).unwrap().len()
+        dec.decrypt_padded::<NoPadding>(&mut buf).unwrap().len()
     };
     buf.truncate(len);
     buf
@@ -129,11 +129,11 @@ fn cbc_seal(key: &[u8], iv: &[u8], pt: &[u8], pkcs7: bool) -> Vec<u8> {
     buf.resize(pt.len() + 16, 0);
     let enc = cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv).unwrap();
     let len = if pkcs7 {
-        enc.encrypt_padded_mut::<Pkcs7>(&mut buf, pt.len())
+        enc.encrypt_padded::<Pkcs7>(&mut buf, pt.len())
             .unwrap()
             .len()
     } else {
-        enc.encrypt_padded_mut::<NoPadding>(&mut buf, pt.len())
+        enc.encrypt_padded::<NoPadding>(&mut buf, pt.len())
             .unwrap()
             .len()
     };
@@ -145,9 +145,9 @@ fn ecb_open(key: &[u8], ct: &[u8], pkcs7: bool) -> Vec<u8> {
     let mut buf = ct.to_vec();
     let dec = ecb::Decryptor::<aes::Aes256>::new_from_slice(key).unwrap();
     let len = if pkcs7 {
-        dec.decrypt_padded_mut::<Pkcs7>(&mut buf).unwrap().len()
+        dec.decrypt_padded::<Pkcs7>(&mut buf).unwrap().len()
     } else {
-        dec.decrypt_padded_mut::<NoPadding>(&mut buf).unwrap().len()
+        dec.decrypt_padded::<NoPadding>(&mut buf).unwrap().len()
     };
     buf.truncate(len);
     buf
@@ -158,11 +158,11 @@ fn ecb_seal(key: &[u8], pt: &[u8], pkcs7: bool) -> Vec<u8> {
     buf.resize(pt.len() + 16, 0);
     let enc = ecb::Encryptor::<aes::Aes256>::new_from_slice(key).unwrap();
     let len = if pkcs7 {
-        enc.encrypt_padded_mut::<Pkcs7>(&mut buf, pt.len())
+        enc.encrypt_padded::<Pkcs7>(&mut buf, pt.len())
             .unwrap()
             .len()
     } else {
-        enc.encrypt_padded_mut::<NoPadding>(&mut buf, pt.len())
+        enc.encrypt_padded::<NoPadding>(&mut buf, pt.len())
             .unwrap()
             .len()
     };

@@ -15,7 +15,7 @@ mod common;
 use std::ffi::{CStr, CString};
 use std::ptr::{null, null_mut};
 
-use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
 use localkms::ffi::*;
 use localkms::service::{CreateKeyRequest, DataKeyRequest, DecryptRequest, EncryptRequest};
@@ -44,17 +44,17 @@ fn material(len: usize, seed: u8) -> Vec<u8> {
 /// cipher wiring: ciphertext || tag.
 fn independent_seal(key: &[u8], iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let mut buf = plaintext.to_vec();
-    let nonce = Nonce::from_slice(iv);
+    let nonce = &Nonce::from(*iv);
     let tag = match key.len() {
         16 => Aes128Gcm::new_from_slice(key)
             .unwrap()
-            .encrypt_in_place_detached(nonce, aad, &mut buf),
+            .encrypt_inout_detached(nonce, aad, (&mut buf[..]).into()),
         24 => Aes192Gcm::new_from_slice(key)
             .unwrap()
-            .encrypt_in_place_detached(nonce, aad, &mut buf),
+            .encrypt_inout_detached(nonce, aad, (&mut buf[..]).into()),
         _ => Aes256Gcm::new_from_slice(key)
             .unwrap()
-            .encrypt_in_place_detached(nonce, aad, &mut buf),
+            .encrypt_inout_detached(nonce, aad, (&mut buf[..]).into()),
     }
     .unwrap();
     buf.extend_from_slice(&tag);
@@ -64,18 +64,18 @@ fn independent_seal(key: &[u8], iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> 
 fn independent_open(key: &[u8], iv: &[u8], aad: &[u8], sealed: &[u8]) -> Vec<u8> {
     let (body, tag) = sealed.split_at(sealed.len() - 16);
     let mut buf = body.to_vec();
-    let nonce = Nonce::from_slice(iv);
-    let tag = aes_gcm::Tag::from_slice(tag);
+    let nonce = &Nonce::try_from(iv).unwrap();
+    let tag = &aes_gcm::Tag::try_from(tag).unwrap();
     match key.len() {
         16 => Aes128Gcm::new_from_slice(key)
             .unwrap()
-            .decrypt_in_place_detached(nonce, aad, &mut buf, tag),
+            .decrypt_inout_detached(nonce, aad, (&mut buf[..]).into(), tag),
         24 => Aes192Gcm::new_from_slice(key)
             .unwrap()
-            .decrypt_in_place_detached(nonce, aad, &mut buf, tag),
+            .decrypt_inout_detached(nonce, aad, (&mut buf[..]).into(), tag),
         _ => Aes256Gcm::new_from_slice(key)
             .unwrap()
-            .decrypt_in_place_detached(nonce, aad, &mut buf, tag),
+            .decrypt_inout_detached(nonce, aad, (&mut buf[..]).into(), tag),
     }
     .expect("the independent AES-GCM opens it");
     buf

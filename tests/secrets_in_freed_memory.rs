@@ -45,8 +45,7 @@ use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use localkms::ffi::*;
 
 use common::c_abi::{message, take_string};
@@ -204,16 +203,16 @@ fn mulx_polyval(block: &[u8; 16]) -> [u8; 16] {
 }
 
 fn set_patterns() {
-    let mut h = GenericArray::default();
-    aes::Aes256::new(GenericArray::from_slice(&MATERIAL)).encrypt_block(&mut h);
+    let mut h = Array::default();
+    aes::Aes256::new((&MATERIAL).into()).encrypt_block(&mut h);
     let h: [u8; 16] = h.into();
     let mut reversed = h;
     reversed.reverse();
     let polyval_key = mulx_polyval(&reversed);
     // The ghash crate derives its POLYVAL key the same way.
     assert_eq!(
-        polyval::mulx(GenericArray::from_slice(&reversed))[..],
-        polyval_key[..]
+        <[u8; 16]>::from(polyval::hazmat::FieldElement::from(reversed).mulx()),
+        polyval_key
     );
     let patterns = [
         Pattern::new("the key material", &MATERIAL),

@@ -12,7 +12,7 @@ mod common;
 
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest};
 use localkms::{Client, ErrorKind};
-use sm4::cipher::{BlockEncrypt, KeyInit};
+use sm4::cipher::{Array, BlockCipherEncrypt, KeyInit};
 
 use common::hex::unhex;
 
@@ -208,7 +208,7 @@ fn by_hand(key: &[u8], iv: Option<&[u8]>, plaintext: &[u8], pkcs7: bool) -> Vec<
                 *b ^= p;
             }
         }
-        let mut ga = sm4::cipher::generic_array::GenericArray::from(block);
+        let mut ga = Array::from(block);
         cipher.encrypt_block(&mut ga);
         previous = ga.into();
         out.extend_from_slice(&previous);

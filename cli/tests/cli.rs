@@ -1650,7 +1650,7 @@ fn gcm_seal<C: aes_gcm::KeyInit + aes_gcm::aead::Aead>(
     C::new_from_slice(key)
         .unwrap()
         .encrypt(
-            aes_gcm::Nonce::from_slice(iv),
+            &aes_gcm::aead::Nonce::<C>::try_from(&iv[..]).unwrap(),
             Payload {
                 msg: plaintext,
                 aad,
@@ -1668,7 +1668,10 @@ fn gcm_open<C: aes_gcm::KeyInit + aes_gcm::aead::Aead>(
     use aes_gcm::aead::Payload;
     C::new_from_slice(key)
         .unwrap()
-        .decrypt(aes_gcm::Nonce::from_slice(iv), Payload { msg: sealed, aad })
+        .decrypt(
+            &aes_gcm::aead::Nonce::<C>::try_from(iv).unwrap(),
+            Payload { msg: sealed, aad },
+        )
         .expect("the independent GCM opens it")
 }
 

@@ -4,14 +4,14 @@
 //! byte for byte; the code itself is 348 lines.)
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
+use aes::cipher::common::InnerInit;
 use aes::cipher::consts::{U12, U16};
-use aes::cipher::crypto_common::InnerInit;
-use aes::cipher::generic_array::GenericArray;
 use aes::cipher::{
-    BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit, KeyInit,
+    Array, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt,
+    BlockSizeUser, InOutBuf, InnerIvInit, KeyInit,
 };
 use aes::{Aes128, Aes192, Aes256};
-use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::AeadInOut;
 use aes_gcm::AesGcm;
 use sm4::Sm4;
 use zeroize::{Zeroize, Zeroizing};
@@ -52,14 +52,14 @@ impl std::fmt::Debug for KeyCipher {
     }
 }
 
-struct Suite<C: BlockCipher<BlockSize = U16> + BlockEncrypt> {
+struct Suite<C: BlockSizeUser<BlockSize = U16> + BlockCipherEncrypt> {
     gcm: AesGcm<C, U12>,
     block: C,
 }
 
 impl<C> Suite<C>
 where
-    C: BlockCipher<BlockSize = U16> + BlockEncrypt + BlockDecrypt + KeyInit + Clone,
+    C: BlockSizeUser<BlockSize = U16> + BlockCipherEncrypt + BlockCipherDecrypt + KeyInit,
 {
     fn new(key: &[u8]) -> Result<Self> {
         let block = C::new_from_slice(key)
@@ -79,10 +79,12 @@ where
         match *mode {
             CipherMode::Gcm { iv, aad } => {
                 let (body, tag_out) = out.split_at_mut(len);
-                body.copy_from_slice(plaintext);
+                // From the plaintext straight into `out`: no copy first.
+                let buffer = InOutBuf::new(plaintext, body)
+                    .map_err(|_| Error::internal("The output has not the plaintext's length."))?;
                 let tag = self
                     .gcm
-                    .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, body)
+                    .encrypt_inout_detached(&Array::from(iv), aad, buffer)
                     .map_err(|_| {
                         Error::invalid_parameter(
                             "Plaintext",
@@ -92,23 +94,22 @@ where
                 tag_out.copy_from_slice(&tag);
             }
             CipherMode::Cbc { padding, .. } | CipherMode::Ecb { padding } => {
-                out[..len].copy_from_slice(plaintext);
                 let done = match (mode, padding) {
                     (CipherMode::Cbc { iv, .. }, PaddingMode::Pkcs7) => self
                         .cbc_encryptor(iv)
-                        .encrypt_padded_mut::<Pkcs7>(out, len)
+                        .encrypt_padded_b2b::<Pkcs7>(plaintext, out)
                         .is_ok(),
                     (CipherMode::Cbc { iv, .. }, PaddingMode::NoPadding) => self
                         .cbc_encryptor(iv)
-                        .encrypt_padded_mut::<NoPadding>(out, len)
+                        .encrypt_padded_b2b::<NoPadding>(plaintext, out)
                         .is_ok(),
                     (_, PaddingMode::Pkcs7) => self
                         .ecb_encryptor()
-                        .encrypt_padded_mut::<Pkcs7>(out, len)
+                        .encrypt_padded_b2b::<Pkcs7>(plaintext, out)
                         .is_ok(),
                     (_, PaddingMode::NoPadding) => self
                         .ecb_encryptor()
-                        .encrypt_padded_mut::<NoPadding>(out, len)
+                        .encrypt_padded_b2b::<NoPadding>(plaintext, out)
                         .is_ok(),
                 };
                 if !done {
@@ -132,16 +133,14 @@ where
                 let out = out
                     .get_mut(..body.len())
                     .ok_or_else(|| Error::internal("The output is too short."))?;
-                out.copy_from_slice(body);
-                // aes-gcm leaves `out` as the ciphertext when the tag is wrong: no
-                // plaintext is ever released unauthenticated.
+                // aes-gcm checks the tag over the ciphertext first and writes
+                // nothing to `out` when it is wrong: no plaintext is ever released
+                // unauthenticated.
+                let tag = Array::try_from(tag).map_err(|_| Error::invalid_ciphertext())?;
+                let buffer = InOutBuf::new(body, out)
+                    .map_err(|_| Error::internal("The output is too short."))?;
                 self.gcm
-                    .decrypt_in_place_detached(
-                        GenericArray::from_slice(&iv),
-                        aad,
-                        out,
-                        GenericArray::from_slice(tag),
-                    )
+                    .decrypt_inout_detached(&Array::from(iv), aad, buffer, &tag)
                     .map_err(|_| Error::invalid_ciphertext())?;
                 Ok(body.len())
             }
@@ -154,15 +153,14 @@ where
                 let out = out
                     .get_mut(..ciphertext.len())
                     .ok_or_else(|| Error::internal("The output is too short."))?;
-                out.copy_from_slice(ciphertext);
                 let decrypted = match mode {
                     CipherMode::Cbc { iv, .. } => self
                         .cbc_decryptor(iv)
-                        .decrypt_padded_mut::<NoPadding>(out)
+                        .decrypt_padded_b2b::<NoPadding>(ciphertext, out)
                         .is_ok(),
                     _ => self
                         .ecb_decryptor()
-                        .decrypt_padded_mut::<NoPadding>(out)
+                        .decrypt_padded_b2b::<NoPadding>(ciphertext, out)
                         .is_ok(),
                 };
                 let len = if !decrypted {
@@ -184,31 +182,22 @@ where
         }
     }
 
-    fn cbc_encryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Encryptor<C> {
-        cbc::Encryptor::inner_iv_init(self.block.clone(), GenericArray::from_slice(iv))
+    // The modes borrow the key schedule: no copy of it is made per call.
+    fn cbc_encryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Encryptor<&C> {
+        cbc::Encryptor::inner_iv_init(&self.block, &Array::from(*iv))
     }
 
-    fn cbc_decryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Decryptor<C> {
-        cbc::Decryptor::inner_iv_init(self.block.clone(), GenericArray::from_slice(iv))
+    fn cbc_decryptor(&self, iv: &[u8; CBC_IV_LEN]) -> cbc::Decryptor<&C> {
+        cbc::Decryptor::inner_iv_init(&self.block, &Array::from(*iv))
     }
 
-    fn ecb_encryptor(&self) -> ecb::Encryptor<C> {
-        ecb::Encryptor::inner_init(self.block.clone())
+    fn ecb_encryptor(&self) -> ecb::Encryptor<&C> {
+        ecb::Encryptor::inner_init(&self.block)
     }
 
-    fn ecb_decryptor(&self) -> ecb::Decryptor<C> {
-        ecb::Decryptor::inner_init(self.block.clone())
+    fn ecb_decryptor(&self) -> ecb::Decryptor<&C> {
+        ecb::Decryptor::inner_init(&self.block)
     }
-}
-
-/// Zeroes 16 KiB of the stack below the caller's frame, where the frames it just
-/// returned from were. Volatile, so it is not optimised away. Once per key
-/// version, never per call.
-#[inline(never)]
-fn wipe_stack_below() {
-    let mut area = [0u8; 16 * 1024];
-    area.zeroize();
-    std::hint::black_box(&area);
 }
 
 impl KeyCipher {
@@ -234,7 +223,7 @@ impl KeyCipher {
         // round key, the key's first 16 bytes, there): the stack it used is wiped,
         // or a value built there later (an index node with unused slots) would
         // carry those bytes into the heap (tests/secrets_in_freed_memory.rs).
-        wipe_stack_below();
+        super::stack_wipe::after_key_setup();
         cipher
     }
 
@@ -274,6 +263,28 @@ impl KeyCipher {
     /// ([`CipherMode::ciphertext_len`]; GCM: with its tag), in this key's block
     /// cipher. A wrong IV length cannot get here: the mode carries its IV.
     pub fn seal(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        let sealed = self.seal_on_stack(mode, plaintext, out);
+        self.wipe_stack_after(mode);
+        sealed
+    }
+
+    /// Zeroes the stack the call in `mode` just used, as deep as its backend
+    /// writes (src/crypto/stack_wipe.rs).
+    #[inline(always)]
+    fn wipe_stack_after(&self, mode: &CipherMode<'_>) {
+        #[cfg(feature = "aws-lc")]
+        if self.fast.is_some() && matches!(mode, CipherMode::Gcm { .. }) {
+            super::stack_wipe::after_aws_lc_call();
+            return;
+        }
+        let _ = mode;
+        super::stack_wipe::after_rustcrypto_call();
+    }
+
+    /// [`KeyCipher::seal`] without the wipe of the stack it used: never inlined,
+    /// so all of its frames lie below the caller's.
+    #[inline(never)]
+    fn seal_on_stack(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         super::buffer::check_plaintext_len(plaintext.len())?;
         #[cfg(feature = "aws-lc")]
         if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
@@ -307,6 +318,20 @@ impl KeyCipher {
     /// without the tag) and returns the plaintext's length. Every failure is
     /// `InvalidCiphertext` and leaves no plaintext in `out`.
     pub fn open(&self, mode: &CipherMode<'_>, ciphertext: &[u8], out: &mut [u8]) -> Result<usize> {
+        let opened = self.open_on_stack(mode, ciphertext, out);
+        self.wipe_stack_after(mode);
+        opened
+    }
+
+    /// [`KeyCipher::open`] without the wipe of the stack it used (see
+    /// [`KeyCipher::seal_on_stack`]).
+    #[inline(never)]
+    fn open_on_stack(
+        &self,
+        mode: &CipherMode<'_>,
+        ciphertext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
         #[cfg(feature = "aws-lc")]
         if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
             if ciphertext.len() < GCM_TAG_LEN {

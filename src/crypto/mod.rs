@@ -9,6 +9,7 @@ mod cipher;
 mod cipher_mode;
 mod lengths;
 mod padding;
+mod stack_wipe;
 // Unsafe (one of the few places outside src/ffi/): wiping the raw memory of a dropped cipher.
 #[allow(unsafe_code)]
 mod wiped_box;

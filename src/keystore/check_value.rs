@@ -97,8 +97,8 @@ fn scrub_stack() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aes::cipher::generic_array::GenericArray;
-    use aes::cipher::{BlockEncrypt, KeyInit};
+    use aes::cipher::Array;
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
 
     #[test]
     fn is_hmac_sha256_over_the_label_truncated() {
@@ -125,8 +125,8 @@ mod tests {
             assert_ne!(a, KeyCheckValue::of(&vec![2u8; len]));
         }
         let material = [0x42u8; 32];
-        let mut h = GenericArray::default();
-        aes::Aes256::new(GenericArray::from_slice(&material)).encrypt_block(&mut h);
+        let mut h = Array::default();
+        aes::Aes256::new((&material).into()).encrypt_block(&mut h);
         assert_ne!(KeyCheckValue::of(&material).as_bytes()[..], h[..]);
     }
 

@@ -413,9 +413,9 @@ fn huge_counts_and_lengths_fail_without_allocating() {
 
 /// AES_k(0^128): GCM's GHASH key H, which version 1 stored as the check value.
 fn ghash_key(material: &[u8]) -> [u8; 16] {
-    use aes::cipher::generic_array::GenericArray;
-    use aes::cipher::{BlockEncrypt, KeyInit};
-    let mut block = GenericArray::default();
+    use aes::cipher::Array;
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    let mut block = Array::default();
     match material.len() {
         16 => aes::Aes128::new_from_slice(material)
             .unwrap()

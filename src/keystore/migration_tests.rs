@@ -7,8 +7,8 @@ use crate::keystore::PermittedModes;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::Array;
+use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use zeroize::Zeroizing;
 
 use super::codec::{self, LEGACY_CHECK_VALUE_VERSION};
@@ -48,7 +48,7 @@ impl Drop for TempDir {
 
 /// AES_k(0^128) for a 32-byte key: GCM's GHASH key H.
 fn ghash_key(material: &[u8]) -> [u8; 16] {
-    let mut block = GenericArray::default();
+    let mut block = Array::default();
     aes::Aes256::new_from_slice(material)
         .unwrap()
         .encrypt_block(&mut block);

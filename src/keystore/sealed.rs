@@ -26,10 +26,9 @@
 //! to the header (the salt or the verifier) from a wrong master key. The CRC is no
 //! protection against tampering: the GCM tag over the header is.
 
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use aes::Aes256;
-use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::AeadInOut;
 use aes_gcm::Aes256Gcm;
 use zeroize::Zeroizing;
 
@@ -139,9 +138,9 @@ struct FileKeys {
 }
 
 fn derive(master: &MasterKey, salt: &[u8; SALT_LEN]) -> FileKeys {
-    let prf = Aes256::new(GenericArray::from_slice(master.bytes()));
+    let prf = Aes256::new(master.bytes().into());
     let block = |i: u8| {
-        let mut b = GenericArray::clone_from_slice(&[salt.as_slice(), &[i]].concat());
+        let mut b = Array::try_from(&[salt.as_slice(), &[i]].concat()[..]).expect("16 bytes");
         prf.encrypt_block(&mut b);
         b
     };
@@ -151,7 +150,7 @@ fn derive(master: &MasterKey, salt: &[u8; SALT_LEN]) -> FileKeys {
     let mut verifier = [0u8; 16];
     verifier.copy_from_slice(&block(3));
     FileKeys {
-        data: Aes256Gcm::new(GenericArray::from_slice(&data_key[..])),
+        data: Aes256Gcm::new((&*data_key).into()),
         verifier,
     }
 }
@@ -183,7 +182,7 @@ impl RowKey {
         let tag = self
             .0
             .data
-            .encrypt_in_place_detached(GenericArray::from_slice(&nonce), aad, &mut row[12..])
+            .encrypt_inout_detached(&Array::from(nonce), aad, (&mut row[12..]).into())
             .map_err(|_| Error::internal("Sealing a key store row failed."))?;
         row.extend_from_slice(&tag);
         Ok(row)
@@ -204,11 +203,11 @@ impl RowKey {
         plaintext.extend_from_slice(body);
         self.0
             .data
-            .decrypt_in_place_detached(
-                GenericArray::from_slice(nonce),
+            .decrypt_inout_detached(
+                &Array::try_from(nonce).expect("12 bytes"),
                 aad,
-                &mut plaintext,
-                GenericArray::from_slice(tag),
+                (&mut plaintext[..]).into(),
+                &Array::try_from(tag).expect("16 bytes"),
             )
             .map_err(|_| corrupted("a row fails authentication (damaged, or moved)"))?;
         Ok(plaintext)
@@ -250,7 +249,7 @@ pub fn seal(
     let (header, body) = file.split_at_mut(HEADER_LEN);
     let tag = keys
         .data
-        .encrypt_in_place_detached(GenericArray::from_slice(&nonce), header, body)
+        .encrypt_inout_detached(&Array::from(nonce), header, body.into())
         .map_err(|_| Error::internal("Sealing the key store failed."))?;
     file.extend_from_slice(&tag);
     Ok(file)
@@ -276,11 +275,11 @@ pub fn unseal(master: &MasterKey, file: &[u8]) -> Result<(Header, Zeroizing<Vec<
         .map_err(|_| out_of_memory(body.len()))?;
     payload.extend_from_slice(body);
     keys.data
-        .decrypt_in_place_detached(
-            GenericArray::from_slice(&header.nonce),
+        .decrypt_inout_detached(
+            &Array::from(header.nonce),
             head,
-            &mut payload,
-            GenericArray::from_slice(tag),
+            (&mut payload[..]).into(),
+            &Array::try_from(tag).expect("16 bytes"),
         )
         .map_err(|_| corrupted("its sealed part fails authentication"))?;
     Ok((header, payload))

@@ -18,10 +18,9 @@
 //!              the 75 header bytes as Aad
 //! ```
 
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use aes::Aes256;
-use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::AeadInOut;
 use aes_gcm::Aes256Gcm;
 
 /// The magic every v1 store file starts with.
@@ -111,9 +110,9 @@ pub fn v1_payload(keys: &[V1Key], aliases: &[(&str, &str)]) -> Vec<u8> {
 pub fn v1_seal(master: &[u8; 32], generation: u64, payload: &[u8]) -> Vec<u8> {
     let salt: [u8; 15] = rand::random();
     let nonce: [u8; 12] = rand::random();
-    let prf = Aes256::new(GenericArray::from_slice(master));
+    let prf = Aes256::new(master.into());
     let block = |i: u8| {
-        let mut b = GenericArray::clone_from_slice(&[salt.as_slice(), &[i]].concat());
+        let mut b = Array::try_from(&[salt.as_slice(), &[i]].concat()[..]).expect("16 bytes");
         prf.encrypt_block(&mut b);
         b
     };
@@ -136,8 +135,8 @@ pub fn v1_seal(master: &[u8; 32], generation: u64, payload: &[u8]) -> Vec<u8> {
     assert_eq!(file.len(), V1_HEADER_LEN);
     file.extend_from_slice(payload);
     let (header, body) = file.split_at_mut(V1_HEADER_LEN);
-    let tag = Aes256Gcm::new(GenericArray::from_slice(&data_key))
-        .encrypt_in_place_detached(GenericArray::from_slice(&nonce), header, body)
+    let tag = Aes256Gcm::new((&data_key).into())
+        .encrypt_inout_detached(&Array::from(nonce), header, body.into())
         .expect("AES-GCM seals");
     file.extend_from_slice(&tag);
     file

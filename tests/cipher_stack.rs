@@ -1,0 +1,182 @@
+//! No secret of a key is left on the stack below a cipher call once it returns.
+//!
+//! The RustCrypto crates keep round keys and the POLYVAL key in registers during a
+//! call and spill them to the stack; a value built later in the same stack region
+//! (a persistent-map node with unused slots, moved into a box) would carry those
+//! bytes into the heap (tests/secrets_in_freed_memory.rs). `KeyCipher::seal` and
+//! `KeyCipher::open` wipe the stack their cipher call used.
+//!
+//! The probe paints 33 KiB of stack below its frame with a pattern, runs one call
+//! from the same frame, and takes a copy of the same 32 KiB: every byte that is not
+//! the pattern was written by the call. The copy must hold none of the key
+//! material (whole or in halves), H = E_k(0^128), H byte-reversed or the POLYVAL
+//! key, for every mode, every key size and both directions. The deepest byte the
+//! call wrote is printed (`--nocapture`), which is how the wipe's depth in
+//! src/crypto/cipher.rs was chosen.
+
+use std::hint::black_box;
+use std::mem::MaybeUninit;
+
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+use localkms::crypto::{CipherFamily, CipherMode, KeyCipher, PaddingMode};
+
+const SPAN: usize = 32 * 1024;
+/// The paint reaches further down than the copy: the two frames differ by a few
+/// saved registers.
+const PAINT_SPAN: usize = SPAN + 1024;
+const PAINT: u8 = 0xa5;
+
+/// Fills `PAINT_SPAN` bytes of the stack just below the caller with the pattern;
+/// returns where they start.
+#[inline(never)]
+fn paint() -> usize {
+    let mut area = [PAINT; PAINT_SPAN];
+    black_box(&mut area);
+    area.as_ptr() as usize
+}
+
+/// Copies the `SPAN` bytes of the stack just below the caller, as they are, into
+/// `out` (whose room is reserved: nothing is allocated here); returns where they
+/// start.
+#[inline(never)]
+fn snapshot(out: &mut Vec<u8>) -> usize {
+    let area = MaybeUninit::<[u8; SPAN]>::uninit();
+    let start = area.as_ptr().cast::<u8>();
+    for i in 0..SPAN {
+        // SAFETY: inside `area`, a live local; its bytes are whatever the stack
+        // held (read volatile, as plain bytes, which any bit pattern is).
+        out.push(unsafe { start.add(i).read_volatile() });
+    }
+    start as usize
+}
+
+/// Runs `op` between a paint and a snapshot taken from the same frame.
+#[inline(never)]
+fn probe(op: &mut dyn FnMut()) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SPAN);
+    let painted = paint();
+    op();
+    let copied = snapshot(&mut out);
+    assert!(
+        painted <= copied && copied + SPAN <= painted + PAINT_SPAN,
+        "the copy must lie inside the painted stack bytes"
+    );
+    out
+}
+
+fn mulx_polyval(block: &[u8; 16]) -> [u8; 16] {
+    let v = u128::from_le_bytes(*block);
+    let carry = v >> 127;
+    let v = (v << 1) ^ carry ^ (carry << 127) ^ (carry << 126) ^ (carry << 121);
+    v.to_le_bytes()
+}
+
+/// What must not be left behind for `key`: (name, bytes).
+fn secrets(family: CipherFamily, key: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut h = Array::default();
+    match (family, key.len()) {
+        (CipherFamily::Sm4, _) => sm4::Sm4::new_from_slice(key).unwrap().encrypt_block(&mut h),
+        (_, 16) => aes::Aes128::new_from_slice(key)
+            .unwrap()
+            .encrypt_block(&mut h),
+        (_, 24) => aes::Aes192::new_from_slice(key)
+            .unwrap()
+            .encrypt_block(&mut h),
+        _ => aes::Aes256::new_from_slice(key)
+            .unwrap()
+            .encrypt_block(&mut h),
+    }
+    let h: [u8; 16] = h.into();
+    let mut reversed = h;
+    reversed.reverse();
+    let mut out = vec![
+        ("the key's first 16 bytes", key[..16].to_vec()),
+        ("H", h.to_vec()),
+        ("H byte-reversed", reversed.to_vec()),
+        ("the POLYVAL key", mulx_polyval(&reversed).to_vec()),
+    ];
+    if key.len() > 16 {
+        out.push(("the key's last 16 bytes", key[key.len() - 16..].to_vec()));
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// How far below the probe's frame the call wrote (bytes), not counting the bytes
+/// the probe writes with no call at all (`snapshot`'s own stack probes, 8 bytes
+/// every 4 KiB of its frame).
+fn depth_written(copy: &[u8], idle: &[u8]) -> usize {
+    (0..SPAN)
+        .find(|&i| copy[i] != PAINT && idle[i] == PAINT)
+        .map_or(0, |i| SPAN - i)
+}
+
+#[test]
+fn no_key_secret_is_left_on_the_stack_below_a_cipher_call() {
+    let modes = [
+        CipherMode::Gcm {
+            iv: [7; 12],
+            aad: b"aad",
+        },
+        CipherMode::Cbc {
+            iv: [8; 16],
+            padding: PaddingMode::Pkcs7,
+        },
+        CipherMode::Ecb {
+            padding: PaddingMode::Pkcs7,
+        },
+    ];
+    let keys: [(CipherFamily, usize); 4] = [
+        (CipherFamily::Aes, 16),
+        (CipherFamily::Aes, 24),
+        (CipherFamily::Aes, 32),
+        (CipherFamily::Sm4, 16),
+    ];
+    let idle = probe(&mut || {});
+    let mut failures = Vec::new();
+    let mut deepest = 0;
+    for (family, key_len) in keys {
+        let key: Vec<u8> = (0..key_len as u8)
+            .map(|i| i.wrapping_mul(29) ^ 0x3c)
+            .collect();
+        let cipher = KeyCipher::new(family, &key).unwrap();
+        let secrets = secrets(family, &key);
+        for mode in modes {
+            for len in [64usize, 16 * 1024] {
+                let plaintext = vec![0x11u8; len];
+                let mut sealed = vec![0u8; mode.ciphertext_len(len)];
+                let mut opened = vec![0u8; sealed.len()];
+                let seal_copy = probe(&mut || {
+                    cipher.seal(&mode, &plaintext, &mut sealed).unwrap();
+                });
+                let open_copy = probe(&mut || {
+                    assert_eq!(cipher.open(&mode, &sealed, &mut opened).unwrap(), len);
+                });
+                assert_eq!(&opened[..len], &plaintext[..]);
+                for (direction, copy) in [("seal", &seal_copy), ("open", &open_copy)] {
+                    let depth = depth_written(copy, &idle);
+                    deepest = deepest.max(depth);
+                    println!("{cipher:?} {mode:?} {len} B {direction}: wrote {depth} bytes deep");
+                    for (name, bytes) in &secrets {
+                        if let Some(at) = find(copy, bytes) {
+                            failures.push(format!(
+                                "{cipher:?} {direction} {len} B {mode:?}: {name} {} bytes below the frame",
+                                SPAN - at
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!("deepest: {deepest} bytes");
+    assert!(deepest > 0, "the probe saw no call write the stack");
+    assert!(
+        failures.is_empty(),
+        "secrets left on the stack:\n  {}",
+        failures.join("\n  ")
+    );
+}
