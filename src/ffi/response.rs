@@ -213,10 +213,10 @@ impl<T> Drop for Block<T> {
 /// `base` is a live block of `size` bytes from [`Block::new`].
 unsafe fn free_raw(base: *mut u8, size: usize, wipe: bool) {
     if wipe {
-        // SAFETY: `size` bytes of the live block. Volatile: not optimised away
-        // although the memory is freed next.
+        // SAFETY: `size` bytes of the live block. Kept although the memory is
+        // freed next (see crypto::wipe), at memset speed.
         let all = unsafe { std::slice::from_raw_parts_mut(base, size) };
-        zeroize::Zeroize::zeroize(all);
+        crate::crypto::wipe(all);
     }
     if let Ok(layout) = block_layout(size) {
         // SAFETY: allocated with this layout in Block::new.
