@@ -19,6 +19,6 @@ pub use algorithm::{Algorithm, CipherFamily, Mode};
 pub use buffer::{MAX_CIPHERTEXT_LEN, MAX_PLAINTEXT_LEN};
 pub use cipher::KeyCipher;
 pub use cipher_mode::CipherMode;
-pub use fast_wipe::wipe;
+pub use fast_wipe::{wipe, SecretBytes};
 pub use lengths::{BLOCK_LEN, CBC_IV_LEN, GCM_IV_LEN, GCM_TAG_LEN, MAX_AAD_LEN};
 pub use padding::{padding_name, PaddingMode};

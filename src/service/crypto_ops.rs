@@ -2,7 +2,7 @@
 //! (Over 400 lines with its tests; the four calls themselves are 358 lines, and
 //! decrypting and the GCM budget already have files of their own.)
 
-use zeroize::Zeroizing;
+use crate::crypto::SecretBytes;
 
 use super::client::Client;
 use super::gcm_reserve::Reservation;
@@ -70,7 +70,7 @@ pub struct DecryptRequest<'a> {
 /// and never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DecryptResponse {
-    pub plaintext: Zeroizing<Vec<u8>>,
+    pub plaintext: SecretBytes,
     pub key_id: String,
     pub key_version_id: String,
     pub algorithm: Algorithm,

@@ -2,6 +2,7 @@
 //! in plaintext and encrypted under the KMS key (the GCM of its block cipher), for
 //! envelope encryption.
 
+use crate::crypto::SecretBytes;
 use zeroize::Zeroizing;
 
 use super::client::Client;
@@ -32,7 +33,7 @@ pub struct DataKeyRequest<'a> {
 #[derive(Clone, PartialEq, Eq)]
 pub struct DataKeyResponse {
     /// The data key itself; wiped when dropped.
-    pub plaintext: Zeroizing<Vec<u8>>,
+    pub plaintext: SecretBytes,
     /// AdvanceGenerateDataKey: the self-describing blob, opened by
     /// AdvanceDecrypt. GenerateDataKey: the bare ciphertext || tag, opened by
     /// Decrypt with the KeyId, AES_GCM and `iv`.

@@ -4,7 +4,7 @@
 //! caller returns (the C layer: one block with the response struct and its
 //! strings; the Rust API: the vectors of its response).
 
-use zeroize::Zeroizing;
+use crate::crypto::SecretBytes;
 
 use super::crypto_ops::{DecryptResponse, EncryptResponse};
 use super::data_keys::DataKeyResponse;
@@ -118,7 +118,7 @@ impl DecryptResponseOutput {
 impl DecryptOutput for DecryptResponseOutput {
     fn room(&mut self, d: &Decrypted<'_>, max_len: usize) -> Result<&mut [u8]> {
         let response = self.0.insert(DecryptResponse {
-            plaintext: Zeroizing::new(buffer::zeroed(max_len)?),
+            plaintext: SecretBytes::new(buffer::zeroed(max_len)?),
             key_id: d.key_id.to_owned(),
             key_version_id: d.key_version_id.to_owned(),
             algorithm: d.algorithm,
@@ -130,7 +130,7 @@ impl DecryptOutput for DecryptResponseOutput {
 
     fn set_len(&mut self, len: usize) {
         if let Some(response) = &mut self.0 {
-            // Truncating a Zeroizing vector leaves the cut bytes in its capacity,
+            // Truncating SecretBytes leaves the cut bytes in its capacity,
             // wiped with the rest on drop.
             response.plaintext.truncate(len);
         }
@@ -155,7 +155,7 @@ impl DataKeyOutput for DataKeyResponseOutput {
         key_len: usize,
     ) -> Result<(&mut [u8], &mut [u8])> {
         let response = self.0.insert(DataKeyResponse {
-            plaintext: Zeroizing::new(buffer::zeroed(key_len)?),
+            plaintext: SecretBytes::new(buffer::zeroed(key_len)?),
             ciphertext_blob: buffer::zeroed(blob_len)?,
             key_id: e.key_id.to_owned(),
             key_version_id: e.key_version_id.to_owned(),
