@@ -205,7 +205,7 @@ FORCE:
 #                     time (scripts/fuzz.sh; nightly + cargo-fuzz)
 #   make fuzz-long    every fuzz target for an hour
 #   make asan-rust    the C ABI, property and tamper tests under -Zsanitizer=address
-#                     (nightly; a full instrumented build, so not in CI by default)
+#                     (nightly; its own instrumented build, ~200 CPU-s)
 #   make assurance    all of the above as CI runs it (scripts/assurance.sh)
 SANITIZE_CFLAGS = -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all

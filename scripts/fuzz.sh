@@ -7,14 +7,16 @@
 #
 #   scripts/fuzz.sh 60          CI (scripts/assurance.sh)
 #   scripts/fuzz.sh 3600        make fuzz-long
+#   FUZZ_TARGETS="decrypt ids" scripts/fuzz.sh 600 1    some targets only
 #
+# A failing target's log ends up in the output too (the CI log is all one sees).
 # Needs the nightly toolchain and cargo-fuzz (scripts/assurance.sh installs both).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
 SECONDS_EACH=${1:-60}
 JOBS=${2:-2}
-TARGETS=(advance_decrypt decrypt key_record store_payload v1_file master_key_file cli_input ids)
+read -ra TARGETS <<<"${FUZZ_TARGETS:-advance_decrypt decrypt key_record store_payload v1_file master_key_file cli_input ids}"
 LOGS=${FUZZ_LOG_DIR:-target/fuzz-logs}
 mkdir -p "$LOGS"
 
@@ -39,6 +41,11 @@ run_one() {
 }
 
 failed=0
+fail() {
+    echo "fuzz: $1 FAILED (see $LOGS/$1.log; the input is under fuzz/artifacts/$1/):"
+    tail -n 60 "$LOGS/$1.log"
+    failed=1
+}
 pids=()
 names=()
 for target in "${TARGETS[@]}"; do
@@ -46,13 +53,13 @@ for target in "${TARGETS[@]}"; do
     pids+=($!)
     names+=("$target")
     if ((${#pids[@]} >= JOBS)); then
-        wait "${pids[0]}" || { echo "fuzz: ${names[0]} FAILED (see $LOGS/${names[0]}.log)"; failed=1; }
+        wait "${pids[0]}" || fail "${names[0]}"
         pids=("${pids[@]:1}")
         names=("${names[@]:1}")
     fi
 done
 for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || { echo "fuzz: ${names[$i]} FAILED (see $LOGS/${names[$i]}.log)"; failed=1; }
+    wait "${pids[$i]}" || fail "${names[$i]}"
 done
 
 printf '%-16s %12s %8s %8s %8s\n' target executions cov ft corpus
