@@ -765,39 +765,22 @@ mod tests {
 
     #[test]
     fn a_version_is_found_by_its_whole_id_only() {
-        let version = |id: &str| {
-            Arc::new(KeyVersion {
-                key_version_id: id.to_owned(),
-                creation_date: 0,
-                material: None,
-                check_value: None,
-                gcm_reserved: 0,
-            })
-        };
         let ids = [
             "key-a-0000000001",
             "key-b-0000000001", // the same last bytes as the first
             "key-a-0000000002",
-            "k-0000000001",      // shorter, the same tail
-            "key-a-00000000001", // longer, the same tail
+            "k-0000000001",      // shorter
+            "key-a-00000000001", // longer
         ];
-        let key = Key {
-            key_id: "key-a".to_owned(),
-            key_spec: KeySpec::Aes256,
-            key_usage: KeyUsage::EncryptDecrypt,
-            origin: Origin::AliyunKms,
-            description: String::new(),
-            creation_date: 0,
-            state: KeyState::Enabled,
-            delete_date: None,
-            versions: ids.iter().map(|id| version(id)).collect(),
-            primary: 0,
-            automatic_rotation: false,
-            rotation_interval: None,
-            last_rotation_date: 0,
-            material_expire: None,
-            modes: PermittedModes::GCM_ONLY,
-        };
+        let mut key = crate::keystore::test_keys::plain_key(KeySpec::Aes256, 1);
+        key.versions = ids
+            .iter()
+            .map(|id| {
+                let mut version = (*key.versions[0]).clone();
+                version.key_version_id = (*id).to_owned();
+                Arc::new(version)
+            })
+            .collect();
         for id in ids {
             assert_eq!(key.version(id).unwrap().key_version_id, id);
         }
