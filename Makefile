@@ -12,7 +12,7 @@
 #   make bench        build the release library and bench/kms_vs_evp.c, and run it
 #                     (localkms against OpenSSL EVP; BENCH_ARGS=--quick for a short run)
 #   make clean        remove build/ (cargo's target/ stays; `cargo clean` for that)
-#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make install PREFIX=/usr/local [DESTDIR=...] [FEATURES=aws-lc] [NATIVE=1]
 #                     build the release library and tool, then install
 #                     lib/liblocalkms.so.<version> with the symlinks
 #                     liblocalkms.so.0 (SONAME) and liblocalkms.so, lib/liblocalkms.a,
@@ -27,7 +27,12 @@
 CC ?= cc
 CFLAGS ?= -std=c11 -Wall -Wextra -Werror -O2
 CARGO ?= cargo
-CARGO_TARGET_DIR ?= target
+# NATIVE=1: the release library for this machine's CPU only (-C target-cpu=native),
+# in its own target directory; it dies of SIGILL on a CPU without this one's
+# instruction sets, so never ship it (README.md, Performance).
+NATIVE ?=
+CARGO_TARGET_DIR ?= $(if $(NATIVE),target/native,target)
+CARGO_RELEASE_ENV = $(if $(NATIVE),RUSTFLAGS="-C target-cpu=native $(RUSTFLAGS)")
 # Cargo features of the library, e.g. FEATURES=aws-lc (the fast AES-GCM backend).
 FEATURES ?=
 CARGO_FEATURES = $(if $(FEATURES),--features $(FEATURES))
@@ -59,7 +64,7 @@ all: examples
 
 # Always ask cargo (it knows when nothing changed), then refresh the copy.
 $(LIBDIR)/liblocalkms.so.0: FORCE
-	$(CARGO) build --release $(CARGO_FEATURES) --target-dir "$(CARGO_TARGET_DIR)"
+	$(CARGO_RELEASE_ENV) $(CARGO) build --release $(CARGO_FEATURES) --target-dir "$(CARGO_TARGET_DIR)"
 	mkdir -p $(LIBDIR)
 	cp -f $(RELEASE_DIR)/liblocalkms.so $(LIBDIR)/liblocalkms.so.0
 	ln -sf liblocalkms.so.0 $(LIBDIR)/liblocalkms.so
@@ -109,7 +114,7 @@ BENCH_ARGS ?=
 .PHONY: bench
 
 $(BUILD)/kms_vs_evp: bench/kms_vs_evp.c include/localkms.h $(LIBDIR)/liblocalkms.so.0
-	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -DKMS_BENCH_BACKEND='"$(or $(FEATURES),rustcrypto)"' -Iinclude -o $@ bench/kms_vs_evp.c $(LDFLAGS_KMS) -lcrypto -lpthread
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -DKMS_BENCH_BACKEND='"$(or $(FEATURES),rustcrypto)$(if $(NATIVE), target-cpu=native)"' -Iinclude -o $@ bench/kms_vs_evp.c $(LDFLAGS_KMS) -lcrypto -lpthread
 
 bench: $(BUILD)/kms_vs_evp
 	./$(BUILD)/kms_vs_evp $(BENCH_ARGS)
@@ -176,7 +181,7 @@ clean:
 	rm -rf $(BUILD)
 
 release:
-	$(CARGO) build --release $(CARGO_FEATURES) --target-dir "$(CARGO_TARGET_DIR)"
+	$(CARGO_RELEASE_ENV) $(CARGO) build --release $(CARGO_FEATURES) --target-dir "$(CARGO_TARGET_DIR)"
 
 install: release
 	$(MAKE) install-files
