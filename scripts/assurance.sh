@@ -2,11 +2,13 @@
 # Continuous assurance (issue 13), run by .ci/run after `make test` (whose release
 # build make sanitize and the soak test reuse):
 #
-#   1. the property tests (tests/properties.rs; in `cargo test` already, not rerun)
+#   1. the property tests (tests/properties.rs and the key record's,
+#      src/keystore/codec_properties.rs; in `cargo test` already, not rerun)
 #   2. make sanitize   every C example and tests/c/hostile_caller.c, ASan + UBSan
 #   3. make miri       the C ABI under Miri (tests/ffi_uninit.rs, tests/ffi_contract.rs)
 #   4. make soak       tests/soak.rs, SOAK_SECS (default 120)
-#   5. make asan-rust  the C ABI, property and tamper tests under -Zsanitizer=address
+#   5. make asan-rust  the unit, C ABI, property and tamper tests under
+#                      -Zsanitizer=address
 #   6. make fuzz       every fuzz target for FUZZ_SECS (default 60), two at a time
 #
 # Installs what it needs, idempotently: the nightly toolchain with miri and
@@ -15,9 +17,11 @@
 # runs for a fixed time whatever CPU it gets), then fuzzed; a crash fails the run.
 # Prints the wall time of each step. The Go suite already runs under -race in
 # `make test` (bindings/go/run-tests.sh). Skip steps with ASSURANCE_SKIP="miri fuzz
-# ...". make asan-rust is a second instrumented build (the crate and its
-# dev-dependencies, debug, no coverage instrumentation, so nothing is shared with
-# the fuzz build): 197 CPU-s measured here, its five test binaries then run in 8 s.
+# ...". make asan-rust is a second instrumented build (the crate, its dependencies
+# and proptest, debug, no coverage instrumentation, so nothing is shared with the
+# fuzz build; cbindgen and criterion are no dependencies under ASan, Cargo.toml):
+# 203 CPU-s from an empty target dir with its six test binaries' run (243 CPU-s
+# before, with them and without the unit tests), on a loaded 2-core machine.
 #
 # One fuzz build, with ASan, of all eight targets (`cargo fuzz build -O`), measured
 # on 2 cores: 458 CPU-s, against 286 CPU-s with `-s none`. The `unsafe` code the

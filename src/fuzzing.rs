@@ -1,7 +1,8 @@
-//! The store's decoders, for the fuzz targets (`fuzz/`) and the property tests
-//! (`tests/properties.rs`) only: built with the `fuzzing` feature, hidden from the
-//! documentation, and no part of the API. Everything else those programs drive is
-//! public already (the C ABI, `ids`, `keystore::MasterKey`).
+//! The store's decoders, for the fuzz targets (`fuzz/`) only: built with the
+//! `fuzzing` feature, hidden from the documentation, and no part of the API.
+//! Everything else those programs drive is public already (the C ABI, `ids`,
+//! `keystore::MasterKey`). The key record's property test calls the codec directly
+//! (`src/keystore/codec_properties.rs`), so that no test needs this feature.
 
 use std::path::Path;
 

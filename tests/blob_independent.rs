@@ -6,8 +6,8 @@
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
-use aes_gcm::aead::{Aead, Payload};
-use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
+use aes_gcm::aead::{AeadInOut, Nonce, Tag};
+use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm};
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, EncryptResponse};
 use localkms::{Client, ErrorKind};
 
@@ -69,21 +69,34 @@ fn take_apart(blob: &[u8]) -> Parts<'_> {
 }
 
 fn gcm_try_open(key: &[u8], iv: &[u8], ct_tag: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
-    let payload = Payload { msg: ct_tag, aad };
-    let nonce = &Nonce::<aes_gcm::aead::consts::U12>::try_from(iv).unwrap();
     match key.len() {
-        16 => Aes128Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt(nonce, payload),
-        24 => Aes192Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt(nonce, payload),
-        32 => Aes256Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt(nonce, payload),
+        16 => open_with::<Aes128Gcm>(key, iv, ct_tag, aad),
+        24 => open_with::<Aes192Gcm>(key, iv, ct_tag, aad),
+        32 => open_with::<Aes256Gcm>(key, iv, ct_tag, aad),
         n => panic!("key length {n}"),
     }
-    .ok()
+}
+
+/// GCM decryption in place with the tag detached (the API the library's own
+/// `aes-gcm` features offer, so that the tests switch on none of aead's `alloc`).
+fn open_with<C: KeyInit + AeadInOut>(
+    key: &[u8],
+    iv: &[u8],
+    ct_tag: &[u8],
+    aad: &[u8],
+) -> Option<Vec<u8>> {
+    let (body, tag) = ct_tag.split_at(ct_tag.len().checked_sub(16)?);
+    let mut buf = body.to_vec();
+    C::new_from_slice(key)
+        .unwrap()
+        .decrypt_inout_detached(
+            &Nonce::<C>::try_from(iv).unwrap(),
+            aad,
+            (&mut buf[..]).into(),
+            &Tag::<C>::try_from(tag).unwrap(),
+        )
+        .ok()?;
+    Some(buf)
 }
 
 fn gcm_open(key: &[u8], iv: &[u8], ct_tag: &[u8], aad: &[u8]) -> Vec<u8> {
@@ -91,24 +104,32 @@ fn gcm_open(key: &[u8], iv: &[u8], ct_tag: &[u8], aad: &[u8]) -> Vec<u8> {
 }
 
 fn gcm_seal(key: &[u8], iv: &[u8], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
-    let payload = Payload {
-        msg: plaintext,
-        aad,
-    };
-    let nonce = &Nonce::<aes_gcm::aead::consts::U12>::try_from(iv).unwrap();
     match key.len() {
-        16 => Aes128Gcm::new_from_slice(key)
-            .unwrap()
-            .encrypt(nonce, payload),
-        24 => Aes192Gcm::new_from_slice(key)
-            .unwrap()
-            .encrypt(nonce, payload),
-        32 => Aes256Gcm::new_from_slice(key)
-            .unwrap()
-            .encrypt(nonce, payload),
+        16 => seal_with::<Aes128Gcm>(key, iv, plaintext, aad),
+        24 => seal_with::<Aes192Gcm>(key, iv, plaintext, aad),
+        32 => seal_with::<Aes256Gcm>(key, iv, plaintext, aad),
         n => panic!("key length {n}"),
     }
-    .unwrap()
+}
+
+/// GCM encryption in place, then the detached tag appended: ciphertext || tag.
+fn seal_with<C: KeyInit + AeadInOut>(
+    key: &[u8],
+    iv: &[u8],
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Vec<u8> {
+    let mut buf = plaintext.to_vec();
+    let tag = C::new_from_slice(key)
+        .unwrap()
+        .encrypt_inout_detached(
+            &Nonce::<C>::try_from(iv).unwrap(),
+            aad,
+            (&mut buf[..]).into(),
+        )
+        .unwrap();
+    buf.extend_from_slice(&tag);
+    buf
 }
 
 fn cbc_open(key: &[u8], iv: &[u8], ct: &[u8], pkcs7: bool) -> Vec<u8> {

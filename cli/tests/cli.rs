@@ -1639,40 +1639,45 @@ const CLOUD_VERSION_2: &str = "0f9e8d7c-6b5a-4493-8271-605f4e3d2c1b";
 type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, aes_gcm::aead::consts::U12>;
 
 /// GCM with an independent implementation (RustCrypto's `aes-gcm`, generic over the
-/// block cipher): ciphertext || tag.
-fn gcm_seal<C: aes_gcm::KeyInit + aes_gcm::aead::Aead>(
+/// block cipher): ciphertext || tag. In place with the tag detached, the API the
+/// library's own `aes-gcm` features offer (no aead `alloc` for the tests alone).
+fn gcm_seal<C: aes_gcm::KeyInit + aes_gcm::aead::AeadInOut>(
     key: &[u8],
     iv: &[u8; 12],
     aad: &[u8],
     plaintext: &[u8],
 ) -> Vec<u8> {
-    use aes_gcm::aead::Payload;
-    C::new_from_slice(key)
+    let mut sealed = plaintext.to_vec();
+    let tag = C::new_from_slice(key)
         .unwrap()
-        .encrypt(
+        .encrypt_inout_detached(
             &aes_gcm::aead::Nonce::<C>::try_from(&iv[..]).unwrap(),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
+            aad,
+            (&mut sealed[..]).into(),
         )
-        .unwrap()
+        .unwrap();
+    sealed.extend_from_slice(&tag);
+    sealed
 }
 
-fn gcm_open<C: aes_gcm::KeyInit + aes_gcm::aead::Aead>(
+fn gcm_open<C: aes_gcm::KeyInit + aes_gcm::aead::AeadInOut>(
     key: &[u8],
     iv: &[u8],
     aad: &[u8],
     sealed: &[u8],
 ) -> Vec<u8> {
-    use aes_gcm::aead::Payload;
+    let (body, tag) = sealed.split_at(sealed.len() - 16);
+    let mut opened = body.to_vec();
     C::new_from_slice(key)
         .unwrap()
-        .decrypt(
+        .decrypt_inout_detached(
             &aes_gcm::aead::Nonce::<C>::try_from(iv).unwrap(),
-            Payload { msg: sealed, aad },
+            aad,
+            (&mut opened[..]).into(),
+            &aes_gcm::aead::Tag::<C>::try_from(tag).unwrap(),
         )
-        .expect("the independent GCM opens it")
+        .expect("the independent GCM opens it");
+    opened
 }
 
 /// The '$' blob of a GCM algorithm (byte 2: AES_GCM, 4: SM4_GCM).

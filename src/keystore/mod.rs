@@ -6,6 +6,8 @@
 pub(crate) mod backend;
 mod check_value;
 pub(crate) mod codec;
+#[cfg(test)]
+mod codec_properties;
 // Unsafe: a pthread rwlock the atfork handlers take (see the file).
 #[allow(unsafe_code)]
 mod fork_gate;
