@@ -297,12 +297,22 @@ fn case_up_to(
     })
 }
 
+/// `default` cases, or as many as `PROPTEST_CASES` asks for
+/// (`ProptestConfig::with_cases` alone would override the variable).
+fn cases(default: u32) -> ProptestConfig {
+    if std::env::var_os("PROPTEST_CASES").is_some() {
+        ProptestConfig::default()
+    } else {
+        ProptestConfig::with_cases(default)
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // decrypt(encrypt(x)) = x
 // ---------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(cases(96))]
 
     /// kms_advance_encrypt then kms_advance_decrypt from the blob alone, and
     /// kms_encrypt then kms_decrypt (and kms_advance_decrypt) with what the caller
@@ -334,7 +344,7 @@ fn printable_version_id() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(cases(512))]
 
     #[test]
     fn parse_reads_what_write_wrote(
@@ -434,7 +444,7 @@ fn check_damage(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(cases(24))]
 
     #[test]
     fn damaged_blobs_are_refused((k, algorithm, padding, plaintext, aad) in case_up_to(40)) {
