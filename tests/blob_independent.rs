@@ -4,14 +4,14 @@
 //! material the test imported itself. The reverse direction builds blobs by hand and
 //! checks that AdvanceDecrypt opens them.
 
+mod common;
+
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
-use aes_gcm::aead::{AeadInOut, Nonce, Tag};
-use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm};
 use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, EncryptResponse};
 use localkms::{Client, ErrorKind};
 
-type Aes192Gcm = AesGcm<aes::Aes192, aes_gcm::aead::consts::U12>;
+use common::independent_gcm;
 
 /// Key material of each AES size, fixed so that the test knows it.
 fn material(len: usize) -> Vec<u8> {
@@ -66,70 +66,6 @@ fn take_apart(blob: &[u8]) -> Parts<'_> {
         iv: &blob[39..39 + iv_len],
         ciphertext: &blob[39 + iv_len..],
     }
-}
-
-fn gcm_try_open(key: &[u8], iv: &[u8], ct_tag: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
-    match key.len() {
-        16 => open_with::<Aes128Gcm>(key, iv, ct_tag, aad),
-        24 => open_with::<Aes192Gcm>(key, iv, ct_tag, aad),
-        32 => open_with::<Aes256Gcm>(key, iv, ct_tag, aad),
-        n => panic!("key length {n}"),
-    }
-}
-
-/// GCM decryption in place with the tag detached (the API the library's own
-/// `aes-gcm` features offer, so that the tests switch on none of aead's `alloc`).
-fn open_with<C: KeyInit + AeadInOut>(
-    key: &[u8],
-    iv: &[u8],
-    ct_tag: &[u8],
-    aad: &[u8],
-) -> Option<Vec<u8>> {
-    let (body, tag) = ct_tag.split_at(ct_tag.len().checked_sub(16)?);
-    let mut buf = body.to_vec();
-    C::new_from_slice(key)
-        .unwrap()
-        .decrypt_inout_detached(
-            &Nonce::<C>::try_from(iv).unwrap(),
-            aad,
-            (&mut buf[..]).into(),
-            &Tag::<C>::try_from(tag).unwrap(),
-        )
-        .ok()?;
-    Some(buf)
-}
-
-fn gcm_open(key: &[u8], iv: &[u8], ct_tag: &[u8], aad: &[u8]) -> Vec<u8> {
-    gcm_try_open(key, iv, ct_tag, aad).expect("independent AES-GCM must open the blob")
-}
-
-fn gcm_seal(key: &[u8], iv: &[u8], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
-    match key.len() {
-        16 => seal_with::<Aes128Gcm>(key, iv, plaintext, aad),
-        24 => seal_with::<Aes192Gcm>(key, iv, plaintext, aad),
-        32 => seal_with::<Aes256Gcm>(key, iv, plaintext, aad),
-        n => panic!("key length {n}"),
-    }
-}
-
-/// GCM encryption in place, then the detached tag appended: ciphertext || tag.
-fn seal_with<C: KeyInit + AeadInOut>(
-    key: &[u8],
-    iv: &[u8],
-    plaintext: &[u8],
-    aad: &[u8],
-) -> Vec<u8> {
-    let mut buf = plaintext.to_vec();
-    let tag = C::new_from_slice(key)
-        .unwrap()
-        .encrypt_inout_detached(
-            &Nonce::<C>::try_from(iv).unwrap(),
-            aad,
-            (&mut buf[..]).into(),
-        )
-        .unwrap();
-    buf.extend_from_slice(&tag);
-    buf
 }
 
 fn cbc_open(key: &[u8], iv: &[u8], ct: &[u8], pkcs7: bool) -> Vec<u8> {
@@ -250,14 +186,17 @@ fn gcm_blob_opens_with_an_independent_aes_gcm() {
                 assert_eq!(parts.algorithm, 2);
                 assert_eq!(blob[1], 0x00);
                 assert_eq!(
-                    gcm_open(&key, parts.iv, parts.ciphertext, aad),
+                    independent_gcm::open(&key, parts.iv, aad, parts.ciphertext),
                     plaintext,
                     "{spec} aad={aad:?}"
                 );
                 // The Aad is authenticated: the independent implementation agrees.
                 let mut wrong_aad = aad.to_vec();
                 wrong_aad.push(b'!');
-                assert!(gcm_try_open(&key, parts.iv, parts.ciphertext, &wrong_aad).is_none());
+                assert!(
+                    independent_gcm::try_open(&key, parts.iv, &wrong_aad, parts.ciphertext)
+                        .is_none()
+                );
             }
         }
     }
@@ -334,7 +273,10 @@ fn encrypt_output_is_the_bare_ciphertext_of_the_independent_cipher() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(resp.ciphertext_blob, gcm_seal(&key, &iv, b"bare", b"ctx"));
+    assert_eq!(
+        resp.ciphertext_blob,
+        independent_gcm::seal(&key, &iv, b"ctx", b"bare")
+    );
     let cbc_iv = [0x22u8; 16];
     let resp = client
         .encrypt(&EncryptRequest {
@@ -380,7 +322,13 @@ fn hand_built_blobs_open_with_advance_decrypt() {
     let iv = [0x5cu8; 12];
     for aad in [&b""[..], b"hand-made"] {
         let plaintext = b"made outside localkms";
-        let blob = hand_blob(0x00, 2, &version, &iv, &gcm_seal(&key, &iv, plaintext, aad));
+        let blob = hand_blob(
+            0x00,
+            2,
+            &version,
+            &iv,
+            &independent_gcm::seal(&key, &iv, aad, plaintext),
+        );
         let opened = client
             .advance_decrypt(&DecryptRequest {
                 ciphertext_blob: &blob,
@@ -404,11 +352,11 @@ fn hand_built_blobs_open_with_advance_decrypt() {
             .unwrap();
         assert_eq!(&pinned.plaintext[..], plaintext);
         // The same blob under another key's material does not open.
-        let wrong = gcm_seal(
+        let wrong = independent_gcm::seal(
             &material(32).iter().map(|b| !b).collect::<Vec<_>>(),
             &iv,
-            plaintext,
             aad,
+            plaintext,
         );
         let blob = hand_blob(0x00, 2, &version, &iv, &wrong);
         let err = client

@@ -15,16 +15,13 @@ mod common;
 use std::ffi::{CStr, CString};
 use std::ptr::{null, null_mut};
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce};
 use localkms::ffi::*;
 use localkms::service::{CreateKeyRequest, DataKeyRequest, DecryptRequest, EncryptRequest};
 use localkms::{Client, ErrorKind};
 
 use common::c_abi::{garbage_error, message, take_string};
 use common::calls::new_key;
-
-type Aes192Gcm = AesGcm<aes::Aes192, aes_gcm::aead::consts::U12>;
+use common::independent_gcm;
 
 /// A KeyId and KeyVersionIds in the cloud's shapes (the documentation's examples,
 /// with their masked characters filled in).
@@ -38,47 +35,6 @@ const AAD: &[u8] = b"tenant=42";
 
 fn material(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| seed.wrapping_add(i as u8 * 7)).collect()
-}
-
-/// AES-GCM by the RustCrypto crates directly, independent of the library's
-/// cipher wiring: ciphertext || tag.
-fn independent_seal(key: &[u8], iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    let mut buf = plaintext.to_vec();
-    let nonce = &Nonce::from(*iv);
-    let tag = match key.len() {
-        16 => Aes128Gcm::new_from_slice(key)
-            .unwrap()
-            .encrypt_inout_detached(nonce, aad, (&mut buf[..]).into()),
-        24 => Aes192Gcm::new_from_slice(key)
-            .unwrap()
-            .encrypt_inout_detached(nonce, aad, (&mut buf[..]).into()),
-        _ => Aes256Gcm::new_from_slice(key)
-            .unwrap()
-            .encrypt_inout_detached(nonce, aad, (&mut buf[..]).into()),
-    }
-    .unwrap();
-    buf.extend_from_slice(&tag);
-    buf
-}
-
-fn independent_open(key: &[u8], iv: &[u8], aad: &[u8], sealed: &[u8]) -> Vec<u8> {
-    let (body, tag) = sealed.split_at(sealed.len() - 16);
-    let mut buf = body.to_vec();
-    let nonce = &Nonce::try_from(iv).unwrap();
-    let tag = &aes_gcm::Tag::try_from(tag).unwrap();
-    match key.len() {
-        16 => Aes128Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt_inout_detached(nonce, aad, (&mut buf[..]).into(), tag),
-        24 => Aes192Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt_inout_detached(nonce, aad, (&mut buf[..]).into(), tag),
-        _ => Aes256Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt_inout_detached(nonce, aad, (&mut buf[..]).into(), tag),
-    }
-    .expect("the independent AES-GCM opens it");
-    buf
 }
 
 /// The cloud's AdvanceEncrypt blob: `'$' | 0x00 | 0x02 | KeyVersionId | Iv | ct || tag`.
@@ -271,7 +227,7 @@ fn cloud_blobs_of_both_id_shapes_open_after_mirroring() {
         for aad in [&b""[..], AAD] {
             let iv = [0x5a ^ n as u8; 12];
             let plaintext = b"made by the cloud, opened offline";
-            let sealed = independent_seal(&key, &iv, aad, plaintext);
+            let sealed = independent_gcm::seal(&key, &iv, aad, plaintext);
             for blob in [
                 cloud_dollar_blob(version_id, &iv, &sealed),
                 cloud_gateway_blob(version_id, &iv, &sealed),
@@ -286,7 +242,7 @@ fn cloud_blobs_of_both_id_shapes_open_after_mirroring() {
         }
     }
     // A 36-byte version the store does not hold is an unknown key, not a bad blob.
-    let sealed = independent_seal(&[0; 32], &[0; 12], b"", b"x");
+    let sealed = independent_gcm::seal(&[0; 32], &[0; 12], b"", b"x");
     for unknown in [
         "9e3304fd-68ac-4d5b-8886-ae5f01a1abcd",
         "key-zzzzzzzzzzzzzzzzzzzzz-zzzzzzzzzz",
@@ -479,7 +435,7 @@ fn localkms_blobs_under_mirrored_ids_open_with_an_independent_aes_gcm() {
             } else {
                 &blob[..]
             };
-            assert_eq!(independent_open(material, &iv, AAD, sealed), plaintext);
+            assert_eq!(independent_gcm::open(material, &iv, AAD, sealed), plaintext);
         }
     }
 }
@@ -596,7 +552,7 @@ fn mirrored_keys_survive_a_reopen_of_the_store() {
     };
     let key = material(32, 9);
     let iv = [3u8; 12];
-    let sealed = independent_seal(&key, &iv, b"", b"kept");
+    let sealed = independent_gcm::seal(&key, &iv, b"", b"kept");
     {
         let client = open();
         client

@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::Value;
 
+use common::independent_gcm;
 use common::postgres::{drop_database, fresh_database};
 use common::shapes::is_uuid_v4;
 use common::v1_file::{v1_store_file, V1Key};
@@ -1636,49 +1637,9 @@ const CLOUD_KEY_ID: &str = "5b1d5e8a-3c2f-4e7b-9a1d-2f3c4b5a6d7e";
 const CLOUD_VERSION: &str = "a3c1f9e2-7b4d-4c8e-b5a6-0d9e8f7c6b5a";
 const CLOUD_VERSION_2: &str = "0f9e8d7c-6b5a-4493-8271-605f4e3d2c1b";
 
+/// SM4-GCM by the RustCrypto crates, for [`independent_gcm::seal_with`] and
+/// [`independent_gcm::open_with`].
 type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, aes_gcm::aead::consts::U12>;
-
-/// GCM with an independent implementation (RustCrypto's `aes-gcm`, generic over the
-/// block cipher): ciphertext || tag. In place with the tag detached, the API the
-/// library's own `aes-gcm` features offer (no aead `alloc` for the tests alone).
-fn gcm_seal<C: aes_gcm::KeyInit + aes_gcm::aead::AeadInOut>(
-    key: &[u8],
-    iv: &[u8; 12],
-    aad: &[u8],
-    plaintext: &[u8],
-) -> Vec<u8> {
-    let mut sealed = plaintext.to_vec();
-    let tag = C::new_from_slice(key)
-        .unwrap()
-        .encrypt_inout_detached(
-            &aes_gcm::aead::Nonce::<C>::try_from(&iv[..]).unwrap(),
-            aad,
-            (&mut sealed[..]).into(),
-        )
-        .unwrap();
-    sealed.extend_from_slice(&tag);
-    sealed
-}
-
-fn gcm_open<C: aes_gcm::KeyInit + aes_gcm::aead::AeadInOut>(
-    key: &[u8],
-    iv: &[u8],
-    aad: &[u8],
-    sealed: &[u8],
-) -> Vec<u8> {
-    let (body, tag) = sealed.split_at(sealed.len() - 16);
-    let mut opened = body.to_vec();
-    C::new_from_slice(key)
-        .unwrap()
-        .decrypt_inout_detached(
-            &aes_gcm::aead::Nonce::<C>::try_from(iv).unwrap(),
-            aad,
-            (&mut opened[..]).into(),
-            &aes_gcm::aead::Tag::<C>::try_from(tag).unwrap(),
-        )
-        .expect("the independent GCM opens it");
-    opened
-}
 
 /// The '$' blob of a GCM algorithm (byte 2: AES_GCM, 4: SM4_GCM).
 fn dollar_blob(algorithm_byte: u8, version: &str, iv: &[u8], sealed: &[u8]) -> Vec<u8> {
@@ -1738,7 +1699,7 @@ fn mirrored_cloud_key_opens_the_clouds_ciphertext() {
     let iv = [7u8; 12];
     let aad = b"tenant-7";
     let plaintext = b"encrypted by the cloud";
-    let sealed = gcm_seal::<aes_gcm::Aes256Gcm>(&material, &iv, aad, plaintext);
+    let sealed = independent_gcm::seal(&material, &iv, aad, plaintext);
     let dollar = dollar_blob(2, CLOUD_VERSION, &iv, &sealed);
     let gateway = gateway_blob(CLOUD_VERSION, &iv, &sealed);
     for blob in [&dollar, &gateway] {
@@ -1821,14 +1782,14 @@ fn mirrored_cloud_key_opens_the_clouds_ciphertext() {
         };
         assert_eq!(&body[..36], CLOUD_VERSION.as_bytes());
         assert_eq!(&body[36..48], b64(&out["Iv"]).as_slice());
-        let opened = gcm_open::<aes_gcm::Aes256Gcm>(&material, &body[36..48], b"", &body[48..]);
+        let opened = independent_gcm::open(&material, &body[36..48], b"", &body[48..]);
         assert_eq!(opened, b"made here");
     }
     let bare = env
         .run_in("encrypt", &["--key-id", CLOUD_KEY_ID], Some(b"bare"))
         .json();
     assert_eq!(bare["KeyVersionId"], CLOUD_VERSION);
-    let opened = gcm_open::<aes_gcm::Aes256Gcm>(
+    let opened = independent_gcm::open(
         &material,
         &b64(&bare["Iv"]),
         b"",
@@ -1855,7 +1816,7 @@ fn mirrored_cloud_key_opens_the_clouds_ciphertext() {
     assert_eq!(imported["KeyVersionId"], CLOUD_VERSION_2);
     let meta = env.run("describe-key", &["--key-id", CLOUD_KEY_ID]).json()["KeyMetadata"].clone();
     assert_eq!(meta["PrimaryKeyVersion"], CLOUD_VERSION_2);
-    let sealed_2 = gcm_seal::<aes_gcm::Aes256Gcm>(&material_2, &iv, b"", b"second");
+    let sealed_2 = independent_gcm::seal(&material_2, &iv, b"", b"second");
     let opened = env
         .run(
             "advance-decrypt",
@@ -2304,7 +2265,8 @@ fn sm4_key_round_trip() {
     )
     .json();
     let iv = [5u8; 12];
-    let sealed = gcm_seal::<Sm4Gcm>(&material, &iv, b"aad", b"sm4 from the cloud");
+    let sealed =
+        independent_gcm::seal_with::<Sm4Gcm>(&material, &iv, b"aad", b"sm4 from the cloud");
     let opened = env
         .run(
             "advance-decrypt",
@@ -2339,8 +2301,8 @@ fn sm4_key_round_trip() {
         .json();
     let blob = b64(&made["CiphertextBlob"]);
     assert_eq!(
-        gcm_open::<Sm4Gcm>(&material, &blob[36..48], b"", &blob[48..]),
-        b"made here"
+        independent_gcm::open_with::<Sm4Gcm>(&material, &blob[36..48], b"", &blob[48..]),
+        Some(b"made here".to_vec())
     );
 }
 
@@ -2584,7 +2546,7 @@ fn fill(env: &Env) -> Filled {
     )
     .json();
     let iv = [9u8; 12];
-    let sealed = gcm_seal::<aes_gcm::Aes256Gcm>(&material, &iv, b"", b"from the cloud");
+    let sealed = independent_gcm::seal(&material, &iv, b"", b"from the cloud");
     let cloud_blob = gateway_blob(CLOUD_VERSION, &iv, &sealed);
 
     Filled {
@@ -2983,7 +2945,7 @@ fn store_copy_reads_a_localkms_0_1_store_file() {
 
     // A blob of the 0.1 key's material (an independent AES-GCM) opens in the copy.
     let iv = [4u8; 12];
-    let sealed = gcm_seal::<aes_gcm::Aes256Gcm>(&first.material, &iv, b"", b"kept since 0.1");
+    let sealed = independent_gcm::seal(&first.material, &iv, b"", b"kept since 0.1");
     let blob = dollar_blob(2, &first.version_id, &iv, &sealed);
     let opened = env
         .run(

@@ -6,6 +6,7 @@ pub mod c_abi;
 pub mod calls;
 pub mod child;
 pub mod hex;
+pub mod independent_gcm;
 pub mod postgres;
 pub mod shapes;
 pub mod stores;
