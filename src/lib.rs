@@ -7,7 +7,8 @@
 
 // `unsafe` lives only in the C layer (docs/c-api.md §5), in `crypto/wiped_box.rs`,
 // which wipes the raw memory of a dropped cipher (the cipher crates' own Drop
-// leaves key bytes behind), and in `keystore/fork_gate.rs`, the pthread rwlock
+// leaves key bytes behind), in `crypto/stack_wipe.rs`, which zeroes the stack a
+// cipher call used with AVX2 stores (twice memset's speed there), and in `keystore/fork_gate.rs`, the pthread rwlock
 // that keeps fork() from splitting a database operation, and in `random.rs`, whose
 // pthread_atfork handler makes a forked child reseed its IV generator, and in
 // `time.rs`, which reads the coarse clocks (realtime and monotonic); the compiler holds the rest of
