@@ -148,9 +148,9 @@ fn assert_same_key(a: &Key, b: &Key) {
     }
 }
 
+// Proptest's default configuration: 256 cases, or PROPTEST_CASES of them (as in
+// tests/properties.rs).
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
     #[test]
     fn decode_inverts_encode(key in key_strategy()) {
         let record = encode_key(&key);
