@@ -20,6 +20,14 @@
 //!   would be far more).
 //!
 //! It prints the figures (calls, blobs, rotations, the resident set over time).
+//!
+//! A 30-minute run (`make soak SOAK_SECS=1800`, 2026-12-02, the 2-core AMD EPYC
+//! host while three fuzzers ran on it, so the workers waited for the verifier
+//! 57,062 times): 27,112,453 calls (15,062/s), 9,557,922 blobs made and every one
+//! decrypted afterwards; the writer made 2,180 rotations, 3,262 alias moves and
+//! 5,450 state changes, with no failure in either process; the resident set went
+//! from 9.8 MiB at 60 s to 11.4 MiB at 420 s and stayed at 11.4 MiB to the end
+//! (growth from a quarter in: +0.0 MiB).
 
 use std::ffi::{c_char, CStr, CString};
 use std::fs::File;
