@@ -278,7 +278,7 @@ impl KeyCipher {
             return;
         }
         let _ = mode;
-        super::stack_wipe::after_rustcrypto_call();
+        super::stack_wipe::after_rustcrypto_call(self.family());
     }
 
     /// [`KeyCipher::seal`] without the wipe of the stack it used: never inlined,

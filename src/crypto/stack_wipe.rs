@@ -11,9 +11,11 @@
 //! How deep the calls write was measured by tests/cipher_stack.rs (paint the stack
 //! below, call, look; the depths below are with the wipe switched off), release
 //! builds on x86-64 with VAES/AVX-512:
-//! - RustCrypto: at most 8,184 bytes below the caller in the default build
-//!   (AES-256-GCM; AES-128-GCM 7,480, CBC and ECB up to 6,904, SM4 up to 1,272),
-//!   and 9,192 in the `aws-lc` build, whose codegen differs (AES-256-CBC decrypt);
+//! - RustCrypto AES: at most 8,184 bytes below the caller in the default build
+//!   (AES-256-GCM; AES-128-GCM 7,480, CBC and ECB up to 6,904), and 9,192 in the
+//!   `aws-lc` build, whose codegen differs (AES-256-CBC decrypt);
+//! - RustCrypto SM4: at most 1,512 bytes (SM4-GCM) in the default build and
+//!   1,544 in the `aws-lc` build (2026-12-02); CBC and ECB up to 776;
 //! - AWS-LC's GCM: at most 3,104 (16 KiB; 1,480 at 64 B). It leaves H, in the
 //!   POLYVAL key's form, on the stack too: its call is wiped as well.
 //!
@@ -33,14 +35,25 @@
 use std::hint::black_box;
 use std::mem::MaybeUninit;
 
+use super::CipherFamily;
+
 const DEBUG_DEPTH: usize = 40 * 1024;
 
-/// Bytes below the caller that a RustCrypto cipher call may have written, with
+/// Bytes below the caller that a RustCrypto AES call may have written, with
 /// margin.
-const RUSTCRYPTO_CALL_DEPTH: usize = if cfg!(debug_assertions) {
+const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     DEBUG_DEPTH
 } else {
     12 * 1024
+};
+
+/// Bytes below the caller that a RustCrypto SM4 call may have written, with
+/// margin: SM4 has no VAES backend to spill round keys from, so its calls stay
+/// within a sixth of AES's depth, and a 12 KiB wipe would be most of their cost.
+const SM4_CALL_DEPTH: usize = if cfg!(debug_assertions) {
+    DEBUG_DEPTH
+} else {
+    2 * 1024
 };
 
 /// Bytes below the caller that an AWS-LC GCM call may have written, with margin.
@@ -119,8 +132,11 @@ unsafe fn zero_avx2(area: &mut [MaybeUninit<u8>]) {
 }
 
 /// After a RustCrypto cipher call (GCM, CBC or ECB; AES or SM4).
-pub(crate) fn after_rustcrypto_call() {
-    zero_below::<RUSTCRYPTO_CALL_DEPTH>();
+pub(crate) fn after_rustcrypto_call(family: CipherFamily) {
+    match family {
+        CipherFamily::Aes => zero_below::<AES_CALL_DEPTH>(),
+        CipherFamily::Sm4 => zero_below::<SM4_CALL_DEPTH>(),
+    }
 }
 
 /// After an AWS-LC GCM call.
@@ -149,7 +165,8 @@ mod tests {
             // SAFETY: every byte was initialised (0xa5), then zeroed.
             assert!(area.0.iter().all(|b| unsafe { b.assume_init() } == 0));
         }
-        check::<RUSTCRYPTO_CALL_DEPTH>();
+        check::<AES_CALL_DEPTH>();
+        check::<SM4_CALL_DEPTH>();
         check::<KEY_SETUP_DEPTH>();
         check::<STORES_PER_ROUND>();
         #[cfg(feature = "aws-lc")]
