@@ -101,7 +101,10 @@ fn zero(area: &mut [MaybeUninit<u8>]) {
         unsafe { zero_avx2(area) };
         return;
     }
-    area.fill(MaybeUninit::new(0));
+    // One `memset`, which Miri also does in one step (a `fill` loop of 40 KiB per
+    // cipher call made the Miri tests take 457 s instead of 257).
+    // SAFETY: `area` is a writable slice of `area.len()` bytes.
+    unsafe { area.as_mut_ptr().write_bytes(0, area.len()) };
 }
 
 /// Zeroes `area` with aligned 32-byte stores, four to a round.
