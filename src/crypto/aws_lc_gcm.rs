@@ -30,42 +30,56 @@ impl FastGcm {
             .map(|k| FastGcm(LessSafeKey::new(k)))
     }
 
-    /// Encrypts `out[..len]` (the plaintext, copied in) in place and writes the tag
-    /// after it.
+    /// Encrypts `plaintext` into `out`, the ciphertext and then the tag
+    /// (`plaintext.len() + 16` bytes), straight from the caller's buffer: no copy
+    /// into `out` first (AWS-LC's scatter seal reads one buffer and writes another;
+    /// the copy was a memcpy of the whole plaintext per call).
     pub(crate) fn seal(
         &self,
         iv: &[u8; GCM_IV_LEN],
         aad: &[u8],
+        plaintext: &[u8],
         out: &mut [u8],
-        len: usize,
     ) -> Result<()> {
-        let (body, tag_out) = out.split_at_mut(len);
-        let tag = self
-            .0
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*iv), Aad::from(aad), body)
+        if out.len() != plaintext.len() + GCM_TAG_LEN {
+            return Err(Error::internal(
+                "The output has not the ciphertext's length.",
+            ));
+        }
+        let (body, tag_out) = out.split_at_mut(plaintext.len());
+        self.0
+            .seal_out_of_place_scatter(
+                Nonce::assume_unique_for_key(*iv),
+                Aad::from(aad),
+                plaintext,
+                body,
+                &[],
+                tag_out,
+            )
             .map_err(|_| {
                 Error::invalid_parameter("Plaintext", "The plaintext is too long for AES_GCM.")
-            })?;
-        tag_out.copy_from_slice(tag.as_ref());
-        Ok(())
+            })
     }
 
-    /// Decrypts `out` (the ciphertext without its tag, copied in) in place;
-    /// `out` holds nothing of the plaintext when the tag is wrong (AWS-LC may
-    /// have decrypted before it compared).
+    /// Decrypts `body` (the ciphertext without its tag) into `out`, of the same
+    /// length, straight from the caller's buffer. `out` holds nothing of the
+    /// plaintext when the tag is wrong (AWS-LC may have decrypted before it
+    /// compared: it is zeroed then).
     pub(crate) fn open(
         &self,
         iv: &[u8; GCM_IV_LEN],
         aad: &[u8],
+        body: &[u8],
         tag: &[u8],
         out: &mut [u8],
     ) -> Result<()> {
-        if tag.len() != GCM_TAG_LEN {
+        if tag.len() != GCM_TAG_LEN || out.len() != body.len() {
             return Err(Error::invalid_ciphertext());
         }
-        let opened = self.0.open_in_place_separate_tag(
+        let opened = self.0.open_separate_gather(
             Nonce::assume_unique_for_key(*iv),
             Aad::from(aad),
+            body,
             tag,
             out,
         );
