@@ -27,9 +27,10 @@
 //! Where the CPU has AVX2 it is a loop of aligned 32-byte stores; elsewhere (and
 //! under Miri) one `memset`. Never zeroize's byte-by-byte volatile loop: 4-7 us
 //! over 16 KiB. Why not always `memset`: for these sizes glibc uses `rep stosb`,
-//! which on the AMD EPYC host of the README's tables zeroes 12 KiB in 109 ns and
-//! 4 KiB in 33 ns, where the store loop takes 65 and 18 ns (the better of 7
-//! runs of 200,000, thread CPU time). The 12 KiB after RustCrypto were a fifth
+//! which on the AMD EPYC host CI ran on until 2026-12-01 zeroes 12 KiB in 109 ns
+//! and 4 KiB in 33 ns, where the store loop takes 65 and 18 ns (the better of 7
+//! runs of 200,000, thread CPU time); on the Intel host of the README's tables
+//! since, both take the same (12 KiB: 55 ns, 4 KiB: 17-18 ns). The 12 KiB after RustCrypto were a fifth
 //! of a 64 B AdvanceEncrypt (342 ns for the seal with the memset, 232 without).
 
 use std::hint::black_box;
