@@ -30,8 +30,9 @@
 //! which on the AMD EPYC host CI ran on until 2026-12-01 zeroes 12 KiB in 109 ns
 //! and 4 KiB in 33 ns, where the store loop takes 65 and 18 ns (the better of 7
 //! runs of 200,000, thread CPU time); on the Intel host of the README's tables
-//! since, both take the same (12 KiB: 55 ns, 4 KiB: 17-18 ns). The 12 KiB after RustCrypto were a fifth
-//! of a 64 B AdvanceEncrypt (342 ns for the seal with the memset, 232 without).
+//! since, both take the same (12 KiB: 55 ns, 4 KiB: 17-18 ns). On the AMD host
+//! the 12 KiB after RustCrypto were a fifth of a 64 B AdvanceEncrypt (342 ns for
+//! the seal with the memset, 232 without).
 
 use std::hint::black_box;
 use std::mem::MaybeUninit;
