@@ -182,16 +182,24 @@ impl Model {
                 self.by_id.remove(key_id.as_str());
                 continue;
             };
-            self.by_id.insert(ById(key.clone()), ());
-            if let Some(at) = key.next_maintenance() {
-                self.schedule.insert((at, key_id.clone()));
-                self.scheduled_at.insert(key_id.clone(), at);
-            }
-            for version in &key.versions {
+            // The versions indexed before are those of the key `by_id` still holds:
+            // only those not shared with it can be new here (a rotated key with
+            // thousands of versions shares all but its last chunk).
+            let indexed = self
+                .by_id
+                .get_key_value(key_id.as_str())
+                .map(|(k, ())| k.0.clone());
+            let before = indexed.as_ref().map(|k| &k.versions);
+            for version in key.versions.unshared_with(before) {
                 if ids::key_id_of_version(&version.key_version_id) != key.key_id {
                     self.foreign_versions
                         .insert(version.key_version_id.clone(), key.key_id.clone());
                 }
+            }
+            self.by_id.insert(ById(key.clone()), ());
+            if let Some(at) = key.next_maintenance() {
+                self.schedule.insert((at, key_id.clone()));
+                self.scheduled_at.insert(key_id.clone(), at);
             }
         }
     }

@@ -155,3 +155,85 @@ fn alias_lookups_follow_every_change_before_and_after_it_is_taken() {
     assert!(model.alias_target("alias/n42").is_none());
     assert_eq!(target(&model, "alias/n1"), Some(b.key_id.clone()));
 }
+
+#[test]
+fn foreign_version_ids_are_indexed_in_every_chunk_a_change_touches() {
+    use crate::keystore::versions::CHUNK;
+    let mut model = Model::default();
+    // Versions whose ids do not name their key (mirrored from the cloud) in the
+    // first chunk, a middle one and the last, in a model indexed from scratch.
+    let mut key = plain_key(KeySpec::Aes256, 3 * CHUNK + 5);
+    for i in [0, CHUNK + 7, 3 * CHUNK + 2] {
+        key.versions[i] = Arc::new(KeyVersion {
+            key_version_id: format!("mirrored-{i}"),
+            ..(*key.versions[i]).clone()
+        });
+    }
+    let key_id = key.key_id.clone();
+    model.insert_key(key);
+    model.take_changes();
+    let owner = |m: &Model, id: &str| {
+        m.find_version(id, NOW)
+            .map(|(k, v)| (k.key_id.clone(), v.key_version_id.clone()))
+    };
+    for i in [0, CHUNK + 7, 3 * CHUNK + 2] {
+        let id = format!("mirrored-{i}");
+        assert_eq!(owner(&model, &id), Some((key_id.clone(), id.clone())));
+    }
+
+    // A rotation adds a version to the last chunk; a version of an old chunk is
+    // renamed to another foreign id; a foreign version is added (a new chunk).
+    let key = model.resolve_mut(&key_id, NOW).unwrap();
+    let rotated = new_version(key, NOW).unwrap();
+    key.add_primary_version(rotated);
+    key.version_mut(2 * CHUNK + 1).unwrap().key_version_id = "renamed-far-back".to_owned();
+    for n in 0..CHUNK {
+        let mut v = (*key.versions[1]).clone();
+        v.key_version_id = format!("added-{n}");
+        key.add_primary_version(v);
+    }
+    model.take_changes();
+    assert_eq!(
+        owner(&model, "renamed-far-back"),
+        Some((key_id.clone(), "renamed-far-back".to_owned()))
+    );
+    for n in [0, CHUNK - 1] {
+        let id = format!("added-{n}");
+        assert_eq!(owner(&model, &id), Some((key_id.clone(), id.clone())));
+    }
+    // The earlier foreign ids are still found; every library id is found by its
+    // prefix.
+    for i in [0, CHUNK + 7, 3 * CHUNK + 2] {
+        assert!(owner(&model, &format!("mirrored-{i}")).is_some(), "{i}");
+    }
+    let key = model.key(&key_id).unwrap().clone();
+    for v in &key.versions {
+        assert_eq!(owner(&model, &v.key_version_id).unwrap().0, key_id);
+    }
+}
+
+#[test]
+fn a_rotation_shares_every_full_chunk_of_versions_with_the_snapshot_before() {
+    use crate::keystore::versions::CHUNK;
+    let mut model = Model::default();
+    let key = plain_key(KeySpec::Aes128, 2 * CHUNK + 3);
+    let key_id = key.key_id.clone();
+    model.insert_key(key);
+    model.take_changes();
+    let before = model.clone();
+    let key = model.resolve_mut(&key_id, NOW).unwrap();
+    let version = new_version(key, NOW).unwrap();
+    key.add_primary_version(version);
+    model.take_changes();
+    let (old, new) = (before.key(&key_id).unwrap(), model.key(&key_id).unwrap());
+    assert_eq!(new.versions.len(), old.versions.len() + 1);
+    // What the rotated key does not share: its last chunk, copied to add to it.
+    let unshared: Vec<_> = new.versions.unshared_with(Some(&old.versions)).collect();
+    assert_eq!(unshared.len(), 4, "only the last chunk is new");
+    for i in 0..old.versions.len() {
+        assert!(
+            new.versions.shares_version(&old.versions, i),
+            "version {i} was copied"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 use crate::crypto::CipherFamily;
 use crate::keystore::PermittedModes;
+use crate::keystore::Versions;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -70,13 +71,13 @@ fn external_key(material: Option<[u8; 32]>, legacy_check_value: [u8; 16]) -> Key
         KeyState::PendingImport
     };
     Key {
-        versions: vec![Arc::new(KeyVersion {
+        versions: Versions::from_iter([KeyVersion {
             key_version_id: ids::new_key_version_id(&key_id).unwrap(),
             creation_date: NOW,
             material,
             check_value: Some(KeyCheckValue::from_bytes(legacy_check_value)),
             gcm_reserved: 0,
-        })],
+        }]),
         key_id,
         key_spec: KeySpec::Aes256,
         key_usage: KeyUsage::EncryptDecrypt,

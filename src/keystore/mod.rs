@@ -22,6 +22,7 @@ mod sealed;
 mod store;
 #[cfg(test)]
 mod test_keys;
+pub mod versions;
 
 pub use backend::postgres::without_password as url_without_password;
 pub use check_value::{KeyCheckValue, CHECK_VALUE_LEN};
@@ -30,3 +31,4 @@ pub use keyset::{new_version, Model};
 pub use master_key::MasterKey;
 pub use model::{Key, KeySpec, KeyState, KeyUsage, KeyVersion, Material, Origin, PermittedModes};
 pub use store::{Snapshot, Store};
+pub use versions::Versions;

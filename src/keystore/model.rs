@@ -6,6 +6,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use super::check_value::KeyCheckValue;
+use super::versions::Versions;
 use crate::crypto::{Algorithm, CipherFamily, KeyCipher, Mode};
 use crate::error::{Error, Result};
 
@@ -351,18 +352,6 @@ impl Material {
         KeyCheckValue::of(&self.bytes)
     }
 }
-
-/// A key's versions, oldest first, each shared between the snapshots that hold
-/// the key: a rotation copies the key (a snapshot is immutable) and adds a
-/// version, and so copies one pointer per version, not the versions themselves
-/// (ids, check values: an allocation each) that a key gathers over thousands of
-/// rotations. A version changed in place ([`Key::version_mut`]) is copied alone.
-///
-/// Not a persistent vector (imbl's, O(log n) to copy): its nodes are built on
-/// the stack and moved to the heap with their unused slots, which carry whatever
-/// the stack held there into freed memory (tests/secrets_in_freed_memory.rs found
-/// key material in them).
-pub type Versions = Vec<Arc<KeyVersion>>;
 
 #[derive(Clone, Debug)]
 pub struct KeyVersion {
@@ -729,13 +718,13 @@ mod tests {
             creation_date: 0,
             state: KeyState::Enabled,
             delete_date: None,
-            versions: vec![Arc::new(KeyVersion {
+            versions: Versions::from_iter([KeyVersion {
                 key_version_id: "key-test-v".to_owned(),
                 creation_date: 0,
                 material: Some(Arc::new(material)),
                 check_value: Some(cv),
                 gcm_reserved: 0,
-            })],
+            }]),
             primary: 0,
             automatic_rotation: false,
             rotation_interval: None,
@@ -826,15 +815,18 @@ mod tests {
         rotated.add_primary_version(version(100));
         assert_eq!(rotated.versions.len(), 101);
         assert_eq!(rotated.primary_version().key_version_id, "key-test-v100");
-        for (old, new) in key.versions.iter().zip(&rotated.versions) {
-            assert!(Arc::ptr_eq(old, new), "{} was copied", old.key_version_id);
+        for i in 0..key.versions.len() {
+            assert!(
+                rotated.versions.shares_version(&key.versions, i),
+                "{i} was copied"
+            );
         }
         // Changing one version copies that one alone.
         rotated.version_mut(3).unwrap().gcm_reserved = 7;
         assert_eq!(key.versions[3].gcm_reserved, 0);
         assert_eq!(rotated.versions[3].gcm_reserved, 7);
-        assert!(!Arc::ptr_eq(&key.versions[3], &rotated.versions[3]));
-        assert!(Arc::ptr_eq(&key.versions[4], &rotated.versions[4]));
+        assert!(!rotated.versions.shares_version(&key.versions, 3));
+        assert!(rotated.versions.shares_version(&key.versions, 4));
     }
 
     #[test]

@@ -737,6 +737,7 @@ impl Drop for ClearOnDrop {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keystore::Versions;
     use std::time::{Duration, Instant};
 
     fn temp_store(tag: &str) -> std::path::PathBuf {
@@ -759,13 +760,13 @@ mod tests {
             creation_date: 0,
             state: KeyState::Enabled,
             delete_date: None,
-            versions: vec![Arc::new(KeyVersion {
+            versions: Versions::from_iter([KeyVersion {
                 key_version_id: format!("{id}-0123456789"),
                 creation_date: 0,
                 material: Some(Arc::new(generate_material(KeySpec::Aes256).unwrap())),
                 check_value: None,
                 gcm_reserved: 0,
-            })],
+            }]),
             primary: 0,
             automatic_rotation: false,
             rotation_interval: None,

@@ -59,9 +59,8 @@ impl Client {
             let key = model.resolve_mut(key_id, now)?;
             let Some(version) = key
                 .versions
-                .iter_mut()
-                .find(|v| v.key_version_id == key_version_id)
-                .map(Arc::make_mut)
+                .position(key_version_id)
+                .and_then(|index| key.version_mut(index))
             else {
                 return Ok(0);
             };

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::keystore::{
     generate_material, new_version, Key, KeySpec, KeyState, KeyUsage, KeyVersion, Origin,
-    PermittedModes,
+    PermittedModes, Versions,
 };
 
 /// The longest Description accepted.
@@ -132,7 +132,7 @@ impl Client {
                 creation_date: now,
                 state,
                 delete_date: None,
-                versions: vec![Arc::new(initial)],
+                versions: Versions::from_iter([initial]),
                 primary: 0,
                 automatic_rotation: false,
                 rotation_interval: None,
