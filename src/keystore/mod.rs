@@ -17,6 +17,7 @@ pub mod master_key;
 #[cfg(test)]
 mod migration_tests;
 pub mod model;
+mod published;
 mod rows;
 mod sealed;
 mod store;

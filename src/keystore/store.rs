@@ -18,8 +18,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use arc_swap::ArcSwap;
-
 use super::backend::postgres::{PostgresConnector, PostgresLocation};
 use super::backend::postgres_listener::{listen, Listener};
 use super::backend::sqlite::{SqliteConnector, SqliteLocation};
@@ -27,6 +25,7 @@ use super::fork_gate;
 use super::keyset::Model;
 use super::master_key::MasterKey;
 use super::model::Key;
+use super::published::Published;
 use super::rows::{self, Database, Head, Meta, Row, RowChanges, ROW_FORMAT};
 use super::sealed::{self, RowKey};
 use crate::error::{Error, ErrorKind, Result};
@@ -111,7 +110,7 @@ struct DbSync {
 
 /// The store: the current snapshot and, for a database store, its database.
 pub struct Store {
-    current: Arc<ArcSwap<Snapshot>>,
+    current: Arc<Published<Snapshot>>,
     /// Serialises the changes of an in-memory store (a database store's are
     /// serialised by its transactions).
     writer: Mutex<()>,
@@ -131,7 +130,7 @@ impl Store {
     /// An empty store that lives in memory and goes with its last handle.
     pub fn in_memory() -> Store {
         Store {
-            current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
+            current: Arc::new(Published::new(Snapshot::default())),
             writer: Mutex::new(()),
             db: None,
             _listener: None,
@@ -222,7 +221,7 @@ impl Store {
         drop(conn);
         drop(passage);
         let store = Store {
-            current: Arc::new(ArcSwap::from_pointee(Snapshot {
+            current: Arc::new(Published::new(Snapshot {
                 model,
                 head,
                 generation: 1,
@@ -300,7 +299,7 @@ impl Store {
         let mut model = super::backend::v1_file::read_v1_store(path, master)?;
         model.take_changes();
         Ok(Store {
-            current: Arc::new(ArcSwap::from_pointee(Snapshot {
+            current: Arc::new(Published::new(Snapshot {
                 model,
                 head: Head::default(),
                 generation: 1,
@@ -495,11 +494,15 @@ impl Store {
             let (out, changed) = change(&mut next)?;
             next.take_changes();
             if maintained || changed {
-                self.current.store(Arc::new(Snapshot {
+                let generation = current.generation + 1;
+                // Dropped before the old snapshot is retired, so that it is not
+                // kept for this reference.
+                drop(current);
+                self.current.replace(Snapshot {
                     model: next,
                     head: Head::default(),
-                    generation: current.generation + 1,
-                }));
+                    generation,
+                });
             }
             return Ok(out);
         };
@@ -535,7 +538,7 @@ struct Pending {
 }
 
 impl Pending {
-    fn publish(self, current: &ArcSwap<Snapshot>) {
+    fn publish(self, current: &Published<Snapshot>) {
         publish(current, &self.base, self.model, self.head);
     }
 }
@@ -545,7 +548,7 @@ impl Pending {
 /// snapshot to publish after the commit; when nothing changed, the caught-up
 /// state is published at once (nothing new was written).
 fn apply_in_transaction<T>(
-    current: &ArcSwap<Snapshot>,
+    current: &Published<Snapshot>,
     db: &DbSync,
     conn: &mut dyn Database,
     now: i64,
@@ -613,7 +616,7 @@ fn connect(db: &DbSync) -> Result<Box<dyn Database>> {
 }
 
 /// Reads the store and publishes it unless something newer was published.
-fn refresh(current: &ArcSwap<Snapshot>, db: &DbSync) -> Result<()> {
+fn refresh(current: &Published<Snapshot>, db: &DbSync) -> Result<()> {
     let _passage = fork_gate::enter();
     let mut conn = connect(db)?;
     let base = current.load_full();
@@ -706,7 +709,7 @@ fn keep_materials(key: &mut Key, old: &Key) {
 /// Publishes `model` at `head`, unless a newer state went out since `base` was
 /// taken: a later counter, or (for a restored store whose counter went back) any
 /// change at all since `base`.
-fn publish(current: &ArcSwap<Snapshot>, base: &Arc<Snapshot>, model: Model, head: Head) {
+fn publish(current: &Published<Snapshot>, base: &Arc<Snapshot>, model: Model, head: Head) {
     let fresh = Arc::new(Snapshot {
         model,
         head,
