@@ -15,7 +15,12 @@ pub fn generate_material(spec: KeySpec) -> Result<Material> {
     if let (Some(len), Some(family)) = (spec.symmetric_key_len(), spec.cipher_family()) {
         let mut bytes = Zeroizing::new(vec![0u8; len]);
         fill_random(&mut bytes)?;
-        return Material::symmetric(family, bytes);
+        let material = Material::symmetric(family, bytes)?;
+        // Fresh material is a new primary version, the one the next encrypt uses:
+        // its cipher is expanded here, by the writer, not by that encrypt (on
+        // another thread, in its latency) after the change is published.
+        let _ = material.cipher();
+        return Ok(material);
     }
     let der = match spec {
         KeySpec::Rsa2048 => rsa_pkcs8(2048)?,
@@ -78,11 +83,13 @@ mod tests {
             (KeySpec::Aes128, 16),
             (KeySpec::Aes192, 24),
             (KeySpec::Aes256, 32),
+            (KeySpec::Sm4, 16),
         ] {
             let a = generate_material(spec).unwrap();
             let b = generate_material(spec).unwrap();
             assert_eq!(a.bytes().len(), len);
             assert_ne!(a.bytes(), b.bytes());
+            assert!(a.cipher_is_expanded(), "expanded before it is published");
             assert!(a.cipher().is_some());
         }
     }

@@ -347,6 +347,14 @@ impl Material {
             .as_ref()
     }
 
+    /// Whether the cipher has been expanded (by [`Material::cipher`]).
+    #[cfg(test)]
+    pub fn cipher_is_expanded(&self) -> bool {
+        self.cipher
+            .as_ref()
+            .is_some_and(|(_, cell)| cell.get().is_some())
+    }
+
     /// The key check value of these bytes (see [`KeyCheckValue`]).
     pub fn check_value(&self) -> KeyCheckValue {
         KeyCheckValue::of(&self.bytes)
