@@ -11,16 +11,25 @@
 //! How deep the calls write was measured by tests/cipher_stack.rs (paint the stack
 //! below, call, look; the depths below are with the wipe switched off), release
 //! builds on x86-64 with VAES/AVX-512:
-//! - RustCrypto AES: at most 8,184 bytes below the caller in the default build
+//! - RustCrypto AES with aes 0.9's VAES/AVX-512 backend (a CPU with AVX-512F and
+//!   VAES): at most 8,184 bytes below the caller in the default build
 //!   (AES-256-GCM; AES-128-GCM 7,480, CBC and ECB up to 6,904), and 9,192 in the
 //!   `aws-lc` build, whose codegen differs (AES-256-CBC decrypt);
+//! - RustCrypto AES with its VAES/AVX2 backend (AMD EPYC, family 25 model 1, no
+//!   AVX-512) or its AES-NI one (the same host under valgrind, which hides VAES):
+//!   at most 1,656 bytes in the default build (AES-256-GCM seal; CBC and ECB up
+//!   to 912) and 1,832 in the `aws-lc` build (AES-192-GCM seal), 2026-12-02;
 //! - RustCrypto SM4: at most 1,512 bytes (SM4-GCM) in the default build and
 //!   1,544 in the `aws-lc` build (2026-12-02); CBC and ECB up to 776;
 //! - AWS-LC's GCM: at most 3,104 (16 KiB; 1,480 at 64 B). It leaves H, in the
 //!   POLYVAL key's form, on the stack too: its call is wiped as well.
 //!
 //! Debug builds, whose frames are unoptimised, write at most 29,064 bytes deep.
-//! Each wipe covers its measurement with a margin of about a third.
+//! Each wipe covers its measurement with a margin of at least a third; the AES
+//! wipe is chosen per call by the CPU's features ([`aes_runs_wide`]): 12 KiB where
+//! the deep backend may run, 3 KiB elsewhere. On the AMD host above, the 3 KiB
+//! wipe took a 64 B AdvanceEncrypt from 790-933 ns to 557-799 ns of CPU time
+//! (`build/kms_loop aenc 64 1000000`, three runs each).
 //!
 //! The zeroing writes an area of the wipe's own frame that `black_box` then
 //! hands on (the compiler must assume the zeroes are read, so it keeps them).
@@ -42,11 +51,19 @@ use super::CipherFamily;
 const DEBUG_DEPTH: usize = 40 * 1024;
 
 /// Bytes below the caller that a RustCrypto AES call may have written, with
-/// margin.
-const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
+/// margin, where aes 0.9 runs its VAES/AVX-512 backend (see [`aes_runs_wide`]).
+const AES_WIDE_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     DEBUG_DEPTH
 } else {
     12 * 1024
+};
+
+/// The same where it runs its AES-NI or VAES/AVX2 backend, whose frames are a
+/// fifth as deep: a 12 KiB wipe there would be a sixth of a 64 B encrypt.
+const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
+    DEBUG_DEPTH
+} else {
+    3 * 1024
 };
 
 /// Bytes below the caller that a RustCrypto SM4 call may have written, with
@@ -136,9 +153,27 @@ unsafe fn zero_avx2(area: &mut [MaybeUninit<u8>]) {
     }
 }
 
+/// Whether aes 0.9 may run its VAES/AVX-512 backend here, the one that writes
+/// deep: it does where the CPU has AVX-512F and VAES (its own runtime check);
+/// this asks for AVX-512F alone, so a CPU with AVX-512 and no VAES is wiped as
+/// deep too. Off x86-64 (where no depth was measured) the deep wipe is kept.
+/// std caches the answer: one load per call.
+#[inline(always)]
+fn aes_runs_wide() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
+}
+
 /// After a RustCrypto cipher call (GCM, CBC or ECB; AES or SM4).
 pub(crate) fn after_rustcrypto_call(family: CipherFamily) {
     match family {
+        CipherFamily::Aes if aes_runs_wide() => zero_below::<AES_WIDE_CALL_DEPTH>(),
         CipherFamily::Aes => zero_below::<AES_CALL_DEPTH>(),
         CipherFamily::Sm4 => zero_below::<SM4_CALL_DEPTH>(),
     }
@@ -170,6 +205,7 @@ mod tests {
             // SAFETY: every byte was initialised (0xa5), then zeroed.
             assert!(area.0.iter().all(|b| unsafe { b.assume_init() } == 0));
         }
+        check::<AES_WIDE_CALL_DEPTH>();
         check::<AES_CALL_DEPTH>();
         check::<SM4_CALL_DEPTH>();
         check::<KEY_SETUP_DEPTH>();
