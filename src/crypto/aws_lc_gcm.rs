@@ -31,9 +31,10 @@ impl FastGcm {
     }
 
     /// Encrypts `plaintext` into `out`, the ciphertext and then the tag
-    /// (`plaintext.len() + 16` bytes), straight from the caller's buffer: no copy
-    /// into `out` first (AWS-LC's scatter seal reads one buffer and writes another;
-    /// the copy was a memcpy of the whole plaintext per call).
+    /// (`plaintext.len() + 16` bytes: `KeyCipher::seal_on_stack` checked),
+    /// straight from the caller's buffer: no copy into `out` first (AWS-LC's
+    /// scatter seal reads one buffer and writes another; the copy was a memcpy of
+    /// the whole plaintext per call).
     pub(crate) fn seal(
         &self,
         iv: &[u8; GCM_IV_LEN],
@@ -41,12 +42,9 @@ impl FastGcm {
         plaintext: &[u8],
         out: &mut [u8],
     ) -> Result<()> {
-        if out.len() != plaintext.len() + GCM_TAG_LEN {
-            return Err(Error::internal(
-                "The output has not the ciphertext's length.",
-            ));
-        }
-        let (body, tag_out) = out.split_at_mut(plaintext.len());
+        let (body, tag_out) = out
+            .split_at_mut_checked(plaintext.len())
+            .ok_or_else(|| Error::internal("The output is too short."))?;
         self.0
             .seal_out_of_place_scatter(
                 Nonce::assume_unique_for_key(*iv),
@@ -70,11 +68,11 @@ impl FastGcm {
         iv: &[u8; GCM_IV_LEN],
         aad: &[u8],
         body: &[u8],
-        tag: &[u8],
+        tag: &[u8; GCM_TAG_LEN],
         out: &mut [u8],
     ) -> Result<()> {
-        if tag.len() != GCM_TAG_LEN || out.len() != body.len() {
-            return Err(Error::invalid_ciphertext());
+        if out.len() != body.len() {
+            return Err(Error::internal("The output has not the body's length."));
         }
         let opened = self.0.open_separate_gather(
             Nonce::assume_unique_for_key(*iv),

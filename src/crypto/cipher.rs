@@ -69,13 +69,9 @@ where
         Ok(Suite { gcm, block })
     }
 
+    /// `out` has the ciphertext's length ([`KeyCipher::seal_on_stack`] checked).
     fn seal(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         let len = plaintext.len();
-        if out.len() != mode.ciphertext_len(len) {
-            return Err(Error::internal(
-                "The output has not the ciphertext's length.",
-            ));
-        }
         match *mode {
             CipherMode::Gcm { iv, aad } => {
                 let (body, tag_out) = out.split_at_mut(len);
@@ -126,17 +122,11 @@ where
     fn open(&self, mode: &CipherMode<'_>, ciphertext: &[u8], out: &mut [u8]) -> Result<usize> {
         match *mode {
             CipherMode::Gcm { iv, aad } => {
-                if ciphertext.len() < GCM_TAG_LEN {
-                    return Err(Error::invalid_ciphertext());
-                }
-                let (body, tag) = ciphertext.split_at(ciphertext.len() - GCM_TAG_LEN);
-                let out = out
-                    .get_mut(..body.len())
-                    .ok_or_else(|| Error::internal("The output is too short."))?;
+                let (body, tag, out) = split_gcm(ciphertext, out)?;
                 // aes-gcm checks the tag over the ciphertext first and writes
                 // nothing to `out` when it is wrong: no plaintext is ever released
                 // unauthenticated.
-                let tag = Array::try_from(tag).map_err(|_| Error::invalid_ciphertext())?;
+                let tag = Array::from(*tag);
                 let buffer = InOutBuf::new(body, out)
                     .map_err(|_| Error::internal("The output is too short."))?;
                 self.gcm
@@ -286,6 +276,11 @@ impl KeyCipher {
     #[inline(never)]
     fn seal_on_stack(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         super::buffer::check_plaintext_len(plaintext.len())?;
+        if out.len() != mode.ciphertext_len(plaintext.len()) {
+            return Err(Error::internal(
+                "The output has not the ciphertext's length.",
+            ));
+        }
         #[cfg(feature = "aws-lc")]
         if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
             return fast.seal(iv, aad, plaintext, out);
@@ -323,13 +318,7 @@ impl KeyCipher {
     ) -> Result<usize> {
         #[cfg(feature = "aws-lc")]
         if let (Some(fast), CipherMode::Gcm { iv, aad }) = (&self.fast, mode) {
-            if ciphertext.len() < GCM_TAG_LEN {
-                return Err(Error::invalid_ciphertext());
-            }
-            let (body, tag) = ciphertext.split_at(ciphertext.len() - GCM_TAG_LEN);
-            let out = out
-                .get_mut(..body.len())
-                .ok_or_else(|| Error::internal("The output is too short."))?;
+            let (body, tag, out) = split_gcm(ciphertext, out)?;
             fast.open(iv, aad, body, tag, out)?;
             return Ok(body.len());
         }
@@ -359,6 +348,24 @@ impl KeyCipher {
         out.truncate(len);
         Ok(out)
     }
+}
+
+/// A GCM ciphertext's body and tag, and the front of `out` the body's plaintext
+/// goes to (every backend's GCM open starts here).
+fn split_gcm<'a, 'o>(
+    ciphertext: &'a [u8],
+    out: &'o mut [u8],
+) -> Result<(&'a [u8], &'a [u8; GCM_TAG_LEN], &'o mut [u8])> {
+    let body_len = ciphertext
+        .len()
+        .checked_sub(GCM_TAG_LEN)
+        .ok_or_else(Error::invalid_ciphertext)?;
+    let (body, tag) = ciphertext.split_at(body_len);
+    let tag = tag.try_into().map_err(|_| Error::invalid_ciphertext())?;
+    let out = out
+        .get_mut(..body_len)
+        .ok_or_else(|| Error::internal("The output is too short."))?;
+    Ok((body, tag, out))
 }
 
 #[cfg(test)]
@@ -411,6 +418,57 @@ mod tests {
         let mut short = [0u8; 16];
         let err = cipher.seal(&mode, &[0u8; 32], &mut short).unwrap_err();
         assert_eq!(err.kind(), crate::error::ErrorKind::InternalFailure);
+    }
+
+    /// The one length check of `seal_on_stack` and `split_gcm` stand for every
+    /// backend: an output of the wrong length is refused before a cipher runs, and
+    /// left as it was; a GCM ciphertext shorter than its tag is invalid.
+    #[test]
+    fn outputs_of_the_wrong_length_are_refused_in_every_mode_and_key_size() {
+        use crate::error::ErrorKind;
+        for key_len in [16, 24, 32] {
+            let cipher = KeyCipher::new(CipherFamily::Aes, &vec![9u8; key_len]).unwrap();
+            for mode in [
+                CipherMode::Gcm {
+                    iv: [1; 12],
+                    aad: b"",
+                },
+                CipherMode::Cbc {
+                    iv: [2; 16],
+                    padding: PaddingMode::Pkcs7,
+                },
+                CipherMode::Ecb {
+                    padding: PaddingMode::Pkcs7,
+                },
+            ] {
+                let msg = [0x33u8; 40];
+                let want = mode.ciphertext_len(msg.len());
+                for len in [0, want - 1, want + 1] {
+                    let mut out = vec![0xeeu8; len];
+                    let err = cipher.seal(&mode, &msg, &mut out).unwrap_err();
+                    assert_eq!(
+                        err.kind(),
+                        ErrorKind::InternalFailure,
+                        "{key_len} {mode:?} {len}"
+                    );
+                    assert!(out.iter().all(|&b| b == 0xee), "nothing written");
+                }
+                let sealed = cipher.seal_to_vec(&mode, &msg).unwrap();
+                let mut short = vec![0xeeu8; msg.len() - 1];
+                let err = cipher.open(&mode, &sealed, &mut short).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InternalFailure, "{key_len} {mode:?}");
+                assert!(short.iter().all(|&b| b == 0xee));
+            }
+            let gcm = CipherMode::Gcm {
+                iv: [1; 12],
+                aad: b"",
+            };
+            for len in [0, 1, GCM_TAG_LEN - 1] {
+                let mut out = [0u8; 32];
+                let err = cipher.open(&gcm, &[0u8; 32][..len], &mut out).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidCiphertext, "{len}");
+            }
+        }
     }
 
     #[test]
