@@ -372,31 +372,36 @@ fn split_gcm<'a, 'o>(
 mod tests {
     use super::*;
 
+    /// GCM, and CBC and ECB with each padding.
+    fn every_mode() -> [CipherMode<'static>; 5] {
+        [
+            CipherMode::Gcm {
+                iv: [1; 12],
+                aad: b"context",
+            },
+            CipherMode::Cbc {
+                iv: [2; 16],
+                padding: PaddingMode::Pkcs7,
+            },
+            CipherMode::Cbc {
+                iv: [2; 16],
+                padding: PaddingMode::NoPadding,
+            },
+            CipherMode::Ecb {
+                padding: PaddingMode::Pkcs7,
+            },
+            CipherMode::Ecb {
+                padding: PaddingMode::NoPadding,
+            },
+        ]
+    }
+
     #[test]
     fn round_trips_every_mode_and_key_size() {
         for key_len in [16, 24, 32] {
             let cipher = KeyCipher::new(CipherFamily::Aes, &vec![7u8; key_len]).unwrap();
             assert_eq!(cipher.key_len(), key_len);
-            for mode in [
-                CipherMode::Gcm {
-                    iv: [1; 12],
-                    aad: b"context",
-                },
-                CipherMode::Cbc {
-                    iv: [2; 16],
-                    padding: PaddingMode::Pkcs7,
-                },
-                CipherMode::Cbc {
-                    iv: [2; 16],
-                    padding: PaddingMode::NoPadding,
-                },
-                CipherMode::Ecb {
-                    padding: PaddingMode::Pkcs7,
-                },
-                CipherMode::Ecb {
-                    padding: PaddingMode::NoPadding,
-                },
-            ] {
+            for mode in every_mode() {
                 let msg = [0x5au8; 32];
                 let out = cipher.seal_to_vec(&mode, &msg).unwrap();
                 assert_eq!(out.len(), mode.ciphertext_len(msg.len()));
@@ -428,20 +433,8 @@ mod tests {
         use crate::error::ErrorKind;
         for key_len in [16, 24, 32] {
             let cipher = KeyCipher::new(CipherFamily::Aes, &vec![9u8; key_len]).unwrap();
-            for mode in [
-                CipherMode::Gcm {
-                    iv: [1; 12],
-                    aad: b"",
-                },
-                CipherMode::Cbc {
-                    iv: [2; 16],
-                    padding: PaddingMode::Pkcs7,
-                },
-                CipherMode::Ecb {
-                    padding: PaddingMode::Pkcs7,
-                },
-            ] {
-                let msg = [0x33u8; 40];
+            for mode in every_mode() {
+                let msg = [0x33u8; 48];
                 let want = mode.ciphertext_len(msg.len());
                 for len in [0, want - 1, want + 1] {
                     let mut out = vec![0xeeu8; len];
