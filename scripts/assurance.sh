@@ -6,15 +6,16 @@
 #      src/keystore/codec_properties.rs; in `cargo test` already, not rerun)
 #   2. make sanitize   every C example and tests/c/hostile_caller.c, ASan + UBSan
 #   3. make miri       the C ABI under Miri (tests/ffi_uninit.rs, tests/ffi_contract.rs)
-#   4. make soak       tests/soak.rs, SOAK_SECS (default 120)
-#   5. make asan-rust  the unit, C ABI, property and tamper tests under
+#   4. make asan-rust  the unit, C ABI, property and tamper tests under
 #                      -Zsanitizer=address
-#   6. make fuzz       every fuzz target for FUZZ_SECS (default 60), two at a time
+#   5. make fuzz       every fuzz target for FUZZ_SECS (default 60), two at a time,
+#      and beside it make soak: tests/soak.rs, SOAK_SECS (default 120)
 #
 # Installs what it needs, idempotently: the nightly toolchain with miri and
 # rust-src (rustup), cargo-fuzz (pinned, cargo install --locked --debug). The fuzz
-# targets are built in the background while sanitize, soak and miri run (the soak
-# runs for a fixed time whatever CPU it gets), then fuzzed; a crash fails the run.
+# targets are built in the background while sanitize, miri and asan-rust run, then
+# fuzzed beside the soak (both run for a fixed time whatever CPU they get); a crash
+# or a failed soak fails the run.
 # Prints the wall time of each step. The Go suite already runs under -race in
 # `make test` (bindings/go/run-tests.sh). Skip steps with ASSURANCE_SKIP="miri fuzz
 # ...". make asan-rust is a second instrumented build (the crate, its dependencies
@@ -90,7 +91,6 @@ if [[ $SKIP != *" fuzz "* ]]; then
     fuzz_build_pid=$!
 fi
 step sanitize make sanitize
-step soak make soak SOAK_SECS="${SOAK_SECS:-120}"
 step miri make miri
 step asan-rust make asan-rust
 if [[ -n $fuzz_build_pid ]]; then
@@ -101,7 +101,28 @@ if [[ -n $fuzz_build_pid ]]; then
         $((SECONDS - start)) "$(grep -o 'cargo-fuzz install [0-9]* s' "$fuzz_build_log")" \
         "$(grep -o 'fuzz build [0-9]* s' "$fuzz_build_log")")")
 fi
-step fuzz make fuzz FUZZ_SECS="${FUZZ_SECS:-60}"
+# The soak and the fuzzers each run for a fixed time, whatever CPU they get: side
+# by side, so that the two minutes of the soak are not two more minutes of CI.
+soak_beside_fuzz() {
+    local soak_log soak_pid soak_start=$SECONDS soak_rc=0 fuzz_rc=0
+    soak_log=$(mktemp)
+    make soak SOAK_SECS="${SOAK_SECS:-120}" >"$soak_log" 2>&1 &
+    soak_pid=$!
+    make fuzz FUZZ_SECS="${FUZZ_SECS:-60}" || fuzz_rc=$?
+    wait "$soak_pid" || soak_rc=$?
+    echo "== assurance: soak (beside fuzz, $((SECONDS - soak_start)) s until both ended):"
+    cat "$soak_log"
+    ((soak_rc == 0)) || echo "== assurance: soak FAILED (exit $soak_rc)"
+    ((fuzz_rc == 0)) || echo "== assurance: fuzz FAILED (exit $fuzz_rc)"
+    ((soak_rc == 0 && fuzz_rc == 0))
+}
+if [[ $SKIP == *" soak "* ]]; then
+    step fuzz make fuzz FUZZ_SECS="${FUZZ_SECS:-60}"
+elif [[ $SKIP == *" fuzz "* ]]; then
+    step soak make soak SOAK_SECS="${SOAK_SECS:-120}"
+else
+    step fuzz+soak soak_beside_fuzz
+fi
 
 echo "== assurance: wall time per step"
 printf '   %s\n' "${timings[@]}"
