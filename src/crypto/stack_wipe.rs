@@ -10,11 +10,15 @@
 //!
 //! How deep the calls write was measured by tests/cipher_stack.rs (paint the stack
 //! below, call, look; the depths below are with the wipe switched off), release
-//! builds on x86-64 with VAES/AVX-512:
+//! builds on x86-64:
 //! - RustCrypto AES with aes 0.9's VAES/AVX-512 backend (a CPU with AVX-512F and
-//!   VAES): at most 8,184 bytes below the caller in the default build
-//!   (AES-256-GCM; AES-128-GCM 7,480, CBC and ECB up to 6,904), and 9,192 in the
-//!   `aws-lc` build, whose codegen differs (AES-256-CBC decrypt);
+//!   VAES), as patched in vendor/aes (its round keys widened without
+//!   `array::map`): at most 5,016 bytes below the caller in the default build
+//!   (AES-256-GCM; CBC up to 3,688, ECB 840) and 7,240 in the `aws-lc` build,
+//!   whose codegen differs (AES-192-GCM; CBC up to 6,152), on an AMD EPYC of
+//!   family 25 model 17, 2026-12-02. aes 0.9.4 as published wrote 7,256 there,
+//!   and on an Intel Xeon (family 6 model 167) 8,184 in the default build and
+//!   9,192 in the `aws-lc` one;
 //! - RustCrypto AES with its VAES/AVX2 backend (AMD EPYC, family 25 model 1, no
 //!   AVX-512) or its AES-NI one (the same host under valgrind, which hides VAES):
 //!   at most 1,656 bytes in the default build (AES-256-GCM seal; CBC and ECB up
@@ -26,8 +30,10 @@
 //!
 //! Debug builds, whose frames are unoptimised, write at most 29,064 bytes deep.
 //! Each wipe covers its measurement with a margin of at least a third; the AES
-//! wipe is chosen per call by the CPU's features ([`aes_runs_wide`]): 12 KiB where
-//! the deep backend may run, 3 KiB elsewhere. On the AMD host above, the 3 KiB
+//! wipe is chosen per call by the CPU's features ([`aes_runs_wide`]): where the
+//! deep backend may run, 8 KiB in the default build (12 KiB in the `aws-lc` one,
+//! whose hot path, AES-128 and AES-256 GCM, is AWS-LC's and wiped by its own
+//! depth), 3 KiB elsewhere. On the AMD host of family 25 model 1, the 3 KiB
 //! wipe took a 64 B AdvanceEncrypt from 790-933 ns to 557-799 ns of CPU time
 //! (`build/kms_loop aenc 64 1000000`, three runs each).
 //!
@@ -54,12 +60,16 @@ const DEBUG_DEPTH: usize = 40 * 1024;
 /// margin, where aes 0.9 runs its VAES/AVX-512 backend (see [`aes_runs_wide`]).
 const AES_WIDE_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     DEBUG_DEPTH
-} else {
+} else if cfg!(feature = "aws-lc") {
     12 * 1024
+} else {
+    8 * 1024
 };
 
 /// The same where it runs its AES-NI or VAES/AVX2 backend, whose frames are a
-/// fifth as deep: a 12 KiB wipe there would be a sixth of a 64 B encrypt.
+/// third as deep (measured with aes 0.9.4 as published, which the patch in
+/// vendor/aes can only make shallower): a 12 KiB wipe there was a sixth of a 64 B
+/// encrypt.
 const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     DEBUG_DEPTH
 } else {
