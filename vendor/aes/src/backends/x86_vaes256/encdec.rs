@@ -95,7 +95,14 @@ where
 
     let in_ptr: *const __m256i = blocks.as_ptr().cast();
     // SAFETY: we use unaligned load instruction
-    Array::from_fn(|i| unsafe { _mm256_loadu_si256(in_ptr.add(i)) })
+    // A plain loop, not `Array::from_fn`: its closure, compiled without this
+    // function's target features, is not always inlined into it.
+    // SAFETY: all-zero bits are a valid value of every SIMD register type
+    let mut batch: BatchBlocks<ParBlocks> = unsafe { core::mem::zeroed() };
+    for (i, block) in batch.iter_mut().enumerate() {
+        *block = unsafe { _mm256_loadu_si256(in_ptr.add(i)) };
+    }
+    batch
 }
 
 #[inline]
