@@ -2,40 +2,42 @@
 //!
 //! The cipher crates keep round keys and the POLYVAL key in registers and spill
 //! them to the stack (aes 0.9's VAES backends broadcast every round key into a
-//! 512-bit register, and their frames are up to 4 KiB); a moved-from GHASH state
+//! 512-bit register, in frames of up to 2 KiB); a moved-from GHASH state
 //! stays where it was. A value built later in the same stack region with bytes no
 //! field covers (an index node with unused slots, moved into a box) would carry
 //! those bytes into the heap (tests/secrets_in_freed_memory.rs), so the stack a
 //! cipher call used is zeroed as soon as it returns.
 //!
 //! How deep the calls write was measured by tests/cipher_stack.rs (paint the stack
-//! below, call, look; the depths below are with the wipe switched off), release
-//! builds on x86-64:
+//! below, call, look), built with `RUSTFLAGS="--cfg localkms_unwiped_stack"`,
+//! which switches the wipe off (and so fails that test's checks), release builds
+//! on x86-64, at 0 B, 64 B and 16 KiB:
 //! - RustCrypto AES with aes 0.9's VAES/AVX-512 backend (a CPU with AVX-512F and
-//!   VAES), as patched in vendor/aes (its round keys widened without
-//!   `array::map`): at most 5,016 bytes below the caller in the default build
-//!   (AES-256-GCM; CBC up to 3,688, ECB 840) and 7,240 in the `aws-lc` build,
-//!   whose codegen differs (AES-192-GCM; CBC up to 6,152), on an AMD EPYC of
-//!   family 25 model 17, 2026-12-02. aes 0.9.4 as published wrote 7,256 there,
-//!   and on an Intel Xeon (family 6 model 167) 8,184 in the default build and
-//!   9,192 in the `aws-lc` one;
+//!   VAES), as patched in vendor/aes (round keys widened without `array::map`,
+//!   batches of 32 blocks instead of 64): at most 2,296 bytes below the caller in
+//!   the default build (AES-256-GCM; CBC up to 1,104, ECB 920) and 1,864 in the
+//!   `aws-lc` build (AES-192-GCM; CBC up to 976), on an AMD EPYC of family 25
+//!   model 17, 2026-12-03. With batches of 64 blocks they were 5,240 and 7,240
+//!   there, aes 0.9.4 as published 7,256, and on an Intel Xeon (family 6
+//!   model 167) 8,184 and 9,192;
 //! - RustCrypto AES with its VAES/AVX2 backend (AMD EPYC, family 25 model 1, no
 //!   AVX-512) or its AES-NI one (the same host under valgrind, which hides VAES):
 //!   at most 1,656 bytes in the default build (AES-256-GCM seal; CBC and ECB up
 //!   to 912) and 1,832 in the `aws-lc` build (AES-192-GCM seal), 2026-12-02;
-//! - RustCrypto SM4: at most 1,512 bytes (SM4-GCM) in the default build and
-//!   1,544 in the `aws-lc` build (2026-12-02); CBC and ECB up to 776;
-//! - AWS-LC's GCM: at most 3,104 (16 KiB; 1,480 at 64 B). It leaves H, in the
+//! - RustCrypto SM4: at most 2,056 bytes (SM4-GCM, whose GHASH runs vendor/polyval's
+//!   VPCLMULQDQ kernel on the AVX-512 host; 1,512 before it) in the default build
+//!   and 1,864 in the `aws-lc` build (2026-12-03); CBC and ECB up to 920;
+//! - AWS-LC's GCM: at most 3,216 (16 KiB; 1,608 at 64 B). It leaves H, in the
 //!   POLYVAL key's form, on the stack too: its call is wiped as well.
 //!
 //! Debug builds, whose frames are unoptimised, write at most 29,064 bytes deep.
-//! Each wipe covers its measurement with a margin of at least a third; the AES
-//! wipe is chosen per call by the CPU's features ([`aes_runs_wide`]): where the
-//! deep backend may run, 8 KiB in the default build (12 KiB in the `aws-lc` one,
-//! whose hot path, AES-128 and AES-256 GCM, is AWS-LC's and wiped by its own
-//! depth), 3 KiB elsewhere. On the AMD host of family 25 model 1, the 3 KiB
-//! wipe took a 64 B AdvanceEncrypt from 790-933 ns to 557-799 ns of CPU time
-//! (`build/kms_loop aenc 64 1000000`, three runs each).
+//! Each wipe covers its measurement with a margin of at least a third, and
+//! tests/cipher_stack.rs checks, in release builds, that no byte a call wrote
+//! lies below its wipe's zeroes. One AES depth serves every x86-64 backend since
+//! the AVX-512 one's batches were halved: it took a 64 B AdvanceEncrypt's wipe
+//! from 8 KiB to 3.5 KiB, as on the CPUs without AVX-512 (where a 12 KiB wipe
+//! had been a sixth of the call: 790-933 ns against 557-799 with 3 KiB, on the
+//! AMD host of family 25 model 1, `build/kms_loop aenc 64 1000000`).
 //!
 //! The zeroing writes an area of the wipe's own frame that `black_box` then
 //! hands on (the compiler must assume the zeroes are read, so it keeps them).
@@ -57,40 +59,33 @@ use super::CipherFamily;
 const DEBUG_DEPTH: usize = 40 * 1024;
 
 /// Bytes below the caller that a RustCrypto AES call may have written, with
-/// margin, where aes 0.9 runs its VAES/AVX-512 backend (see [`aes_runs_wide`]).
-const AES_WIDE_CALL_DEPTH: usize = if cfg!(debug_assertions) {
+/// margin, whichever backend aes 0.9 runs (AES-NI, VAES/AVX2 or VAES/AVX-512):
+/// 2,296 measured, 2,594 if the Intel host writes an eighth deeper than the AMD
+/// one again, as it did with the published crate. Off x86-64, where no depth was
+/// measured, the 8 KiB that covered the deepest x86-64 backend before.
+const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     DEBUG_DEPTH
-} else if cfg!(feature = "aws-lc") {
-    12 * 1024
+} else if cfg!(target_arch = "x86_64") {
+    3584
 } else {
     8 * 1024
 };
 
-/// The same where it runs its AES-NI or VAES/AVX2 backend, whose frames are a
-/// third as deep (measured with aes 0.9.4 as published, which the patch in
-/// vendor/aes can only make shallower): a 12 KiB wipe there was a sixth of a 64 B
-/// encrypt.
-const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
+/// Bytes below the caller that a RustCrypto SM4 call may have written, with
+/// margin (2,056 measured).
+const SM4_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     DEBUG_DEPTH
 } else {
     3 * 1024
 };
 
-/// Bytes below the caller that a RustCrypto SM4 call may have written, with
-/// margin: SM4 has no VAES backend to spill round keys from, so its calls stay
-/// within a sixth of AES's depth, and a 12 KiB wipe would be most of their cost.
-const SM4_CALL_DEPTH: usize = if cfg!(debug_assertions) {
-    DEBUG_DEPTH
-} else {
-    2 * 1024
-};
-
-/// Bytes below the caller that an AWS-LC GCM call may have written, with margin.
+/// Bytes below the caller that an AWS-LC GCM call may have written, with margin
+/// (3,216 measured).
 #[cfg(feature = "aws-lc")]
 const AWS_LC_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     DEBUG_DEPTH
 } else {
-    4 * 1024
+    4608
 };
 
 /// Bytes below the caller that a key expansion may have written, with margin
@@ -110,6 +105,11 @@ struct Area<const N: usize>([MaybeUninit<u8>; N]);
 #[inline(never)]
 fn zero_below<const N: usize>() {
     const { assert!(N.is_multiple_of(STORES_PER_ROUND)) };
+    // Only for measuring how deep the calls write (tests/cipher_stack.rs, whose
+    // checks then fail): never in a build anyone runs.
+    if cfg!(localkms_unwiped_stack) {
+        return;
+    }
     let mut area = Area::<N>([MaybeUninit::uninit(); N]);
     zero(&mut area.0);
     black_box(&mut area);
@@ -163,27 +163,9 @@ unsafe fn zero_avx2(area: &mut [MaybeUninit<u8>]) {
     }
 }
 
-/// Whether aes 0.9 may run its VAES/AVX-512 backend here, the one that writes
-/// deep: it does where the CPU has AVX-512F and VAES (its own runtime check);
-/// this asks for AVX-512F alone, so a CPU with AVX-512 and no VAES is wiped as
-/// deep too. Off x86-64 (where no depth was measured) the deep wipe is kept.
-/// std caches the answer: one load per call.
-#[inline(always)]
-fn aes_runs_wide() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        true
-    }
-}
-
 /// After a RustCrypto cipher call (GCM, CBC or ECB; AES or SM4).
 pub(crate) fn after_rustcrypto_call(family: CipherFamily) {
     match family {
-        CipherFamily::Aes if aes_runs_wide() => zero_below::<AES_WIDE_CALL_DEPTH>(),
         CipherFamily::Aes => zero_below::<AES_CALL_DEPTH>(),
         CipherFamily::Sm4 => zero_below::<SM4_CALL_DEPTH>(),
     }
@@ -215,7 +197,6 @@ mod tests {
             // SAFETY: every byte was initialised (0xa5), then zeroed.
             assert!(area.0.iter().all(|b| unsafe { b.assume_init() } == 0));
         }
-        check::<AES_WIDE_CALL_DEPTH>();
         check::<AES_CALL_DEPTH>();
         check::<SM4_CALL_DEPTH>();
         check::<KEY_SETUP_DEPTH>();
