@@ -32,8 +32,8 @@
 //!
 //! Debug builds, whose frames are unoptimised, write at most 29,064 bytes deep.
 //! Each wipe covers its measurement with a margin of at least a third, and
-//! tests/cipher_stack.rs checks, in release builds, that no byte a call wrote
-//! lies below its wipe's zeroes. One AES depth serves every x86-64 backend since
+//! tests/cipher_stack.rs checks that no byte a call wrote lies below its wipe's
+//! zeroes. One AES depth serves every x86-64 backend since
 //! the AVX-512 one's batches were halved: it took a 64 B AdvanceEncrypt's wipe
 //! from 8 KiB to 3.5 KiB, as on the CPUs without AVX-512 (where a 12 KiB wipe
 //! had been a sixth of the call: 790-933 ns against 557-799 with 3 KiB, on the
@@ -110,9 +110,15 @@ fn zero_below<const N: usize>() {
     if cfg!(localkms_unwiped_stack) {
         return;
     }
-    let mut area = Area::<N>([MaybeUninit::uninit(); N]);
+    // Not `Area([MaybeUninit::uninit(); N])`: unoptimised, that array expression
+    // is a temporary of N bytes right below the caller, filled with whatever
+    // byte a register held (a `memset`) and then copied into `area`, N bytes
+    // further down; the zeroes then missed the stack they were for by N bytes.
+    let mut area = MaybeUninit::<Area<N>>::uninit();
+    // SAFETY: an `Area` is an array of `MaybeUninit<u8>`, valid whatever its bytes.
+    let area = unsafe { area.assume_init_mut() };
     zero(&mut area.0);
-    black_box(&mut area);
+    black_box(area);
 }
 
 /// Bytes one round of [`zero_avx2`] writes; every depth is a multiple of it.
