@@ -121,18 +121,12 @@ fn depth_written(copy: &[u8], idle: &[u8]) -> usize {
 /// The wipe's zeroes: the longest run of zero bytes in the copy, as (first index,
 /// length). Index 0 is the deepest byte.
 fn longest_zero_run(copy: &[u8]) -> (usize, usize) {
-    let (mut best, mut run_start) = ((0, 0), None);
-    for i in 0..=copy.len() {
-        match (copy.get(i), run_start) {
-            (Some(0), None) => run_start = Some(i),
-            (Some(0), Some(_)) => {}
-            (_, Some(start)) => {
-                if i - start > best.1 {
-                    best = (start, i - start);
-                }
-                run_start = None;
-            }
-            (_, None) => {}
+    let (mut best, mut start) = ((0, 0), 0);
+    for (i, &byte) in copy.iter().enumerate() {
+        if byte != 0 {
+            start = i + 1;
+        } else if i + 1 - start > best.1 {
+            best = (start, i + 1 - start);
         }
     }
     best

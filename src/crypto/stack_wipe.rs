@@ -33,11 +33,11 @@
 //! Debug builds, whose frames are unoptimised, write at most 29,064 bytes deep.
 //! Each wipe covers its measurement with a margin of at least a third, and
 //! tests/cipher_stack.rs checks that no byte a call wrote lies below its wipe's
-//! zeroes. One AES depth serves every x86-64 backend since
-//! the AVX-512 one's batches were halved: it took a 64 B AdvanceEncrypt's wipe
-//! from 8 KiB to 3.5 KiB, as on the CPUs without AVX-512 (where a 12 KiB wipe
-//! had been a sixth of the call: 790-933 ns against 557-799 with 3 KiB, on the
-//! AMD host of family 25 model 1, `build/kms_loop aenc 64 1000000`).
+//! zeroes. One AES depth serves every x86-64 backend since the AVX-512 one's
+//! batches were halved: it took a 64 B AdvanceEncrypt's wipe from 8 KiB to
+//! 3.5 KiB, as on the CPUs without AVX-512 (where a 12 KiB wipe had been a sixth
+//! of the call: 790-933 ns against 557-799 with 3 KiB, on the AMD host of family
+//! 25 model 1, `build/kms_loop aenc 64 1000000`).
 //!
 //! The zeroing writes an area of the wipe's own frame that `black_box` then
 //! hands on (the compiler must assume the zeroes are read, so it keeps them).
