@@ -8,9 +8,10 @@ mod common;
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
-use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest, EncryptResponse};
+use localkms::service::{DecryptRequest, EncryptRequest, EncryptResponse};
 use localkms::{Client, ErrorKind};
 
+use common::calls::external_key;
 use common::independent_gcm;
 
 /// Key material of each AES size, fixed so that the test knows it.
@@ -18,21 +19,6 @@ fn material(len: usize) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u8).wrapping_mul(37) ^ 0xa5)
         .collect()
-}
-
-fn external_key(client: &Client, spec: &str, key: &[u8]) -> String {
-    let key_id = client
-        .create_key(&CreateKeyRequest {
-            key_spec: Some(spec),
-            origin: Some("EXTERNAL"),
-            algorithms: Some("AES_GCM,AES_CBC,AES_ECB"),
-            ..Default::default()
-        })
-        .unwrap()
-        .value
-        .key_id;
-    client.import_key_material(&key_id, key, 0).unwrap();
-    key_id
 }
 
 /// The blob, taken apart by the layout of docs/c-api.md §3.

@@ -14,10 +14,14 @@
 //! on x86-64, at 0 B, 64 B and 16 KiB:
 //! - RustCrypto AES with aes 0.9's VAES/AVX-512 backend (a CPU with AVX-512F and
 //!   VAES), as patched in vendor/aes (round keys widened without `array::map`,
-//!   batches of 32 blocks instead of 64): at most 2,296 bytes below the caller in
-//!   the default build (AES-256-GCM; CBC up to 1,104, ECB 920) and 1,864 in the
-//!   `aws-lc` build (AES-192-GCM; CBC up to 976), on an AMD EPYC of family 25
-//!   model 17, 2026-12-03. With batches of 64 blocks they were 5,240 and 7,240
+//!   batches of 32 blocks instead of 64, the blocks after the last batch side by
+//!   side) with vendor/ctr and vendor/aes-gcm: at most 3,056 bytes below the
+//!   caller in the default build (AES-256-GCM seal of 16 KiB; CBC up to 768, ECB
+//!   1,712) and 2,912 in the `aws-lc` build (AES-192-GCM), on an AMD EPYC of
+//!   family 25 model 17, 2026-12-03. Before the side-by-side tails they were
+//!   2,296 and 1,864: the frame that applies the counter keystream now hands its
+//!   last blocks' 512-byte buffer to the tail's own code, where it had been
+//!   filled one block at a time. With batches of 64 blocks they were 5,240 and 7,240
 //!   there, aes 0.9.4 as published 7,256, and on an Intel Xeon (family 6
 //!   model 167) 8,184 and 9,192;
 //! - RustCrypto AES with its VAES/AVX2 backend (AMD EPYC, family 25 model 1, no
@@ -35,9 +39,10 @@
 //! tests/cipher_stack.rs checks that no byte a call wrote lies below its wipe's
 //! zeroes. One AES depth serves every x86-64 backend since the AVX-512 one's
 //! batches were halved: it took a 64 B AdvanceEncrypt's wipe from 8 KiB to
-//! 3.5 KiB, as on the CPUs without AVX-512 (where a 12 KiB wipe had been a sixth
-//! of the call: 790-933 ns against 557-799 with 3 KiB, on the AMD host of family
-//! 25 model 1, `build/kms_loop aenc 64 1000000`).
+//! 3.5 KiB (4 KiB since the side-by-side tails), as on the CPUs without
+//! AVX-512 (where a 12 KiB wipe had been a sixth of the call: 790-933 ns
+//! against 557-799 with 3 KiB, on the AMD host of family 25 model 1,
+//! `build/kms_loop aenc 64 1000000`).
 //!
 //! The zeroing writes an area of the wipe's own frame that `black_box` then
 //! hands on (the compiler must assume the zeroes are read, so it keeps them).
@@ -60,13 +65,13 @@ const DEBUG_DEPTH: usize = 40 * 1024;
 
 /// Bytes below the caller that a RustCrypto AES call may have written, with
 /// margin, whichever backend aes 0.9 runs (AES-NI, VAES/AVX2 or VAES/AVX-512):
-/// 2,296 measured, 2,594 if the Intel host writes an eighth deeper than the AMD
+/// 3,056 measured, 3,438 if the Intel host writes an eighth deeper than the AMD
 /// one again, as it did with the published crate. Off x86-64, where no depth was
 /// measured, the 8 KiB that covered the deepest x86-64 backend before.
 const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     DEBUG_DEPTH
 } else if cfg!(target_arch = "x86_64") {
-    3584
+    4096
 } else {
     8 * 1024
 };

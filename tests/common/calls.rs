@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use localkms::service::{DecryptRequest, EncryptRequest};
+use localkms::service::{CreateKeyRequest, DecryptRequest, EncryptRequest};
 use localkms::Client;
 use serde_json::Value;
 
@@ -68,4 +68,21 @@ pub fn new_key(client: &Client) -> String {
         .create_key(&Default::default())
         .unwrap_or_else(|e| panic!("create_key: {e}"));
     created.value.key_id
+}
+
+/// A key of `spec` (e.g. "Aliyun_AES_256") with EXTERNAL origin, for AES_GCM,
+/// AES_CBC and AES_ECB, holding the imported material `key`.
+pub fn external_key(client: &Client, spec: &str, key: &[u8]) -> String {
+    let key_id = client
+        .create_key(&CreateKeyRequest {
+            key_spec: Some(spec),
+            origin: Some("EXTERNAL"),
+            algorithms: Some("AES_GCM,AES_CBC,AES_ECB"),
+            ..Default::default()
+        })
+        .unwrap()
+        .value
+        .key_id;
+    client.import_key_material(&key_id, key, 0).unwrap();
+    key_id
 }

@@ -10,5 +10,8 @@ cpubits::cfg_if! {
         pub(crate) mod x86_aes;
         pub(crate) mod x86_vaes256;
         pub(crate) mod x86_vaes512;
+        // localkms patch: tests of the backends' tails (the blocks after the last whole batch)
+        #[cfg(test)]
+        mod localkms_tail_tests;
     }
 }

@@ -2,7 +2,7 @@ use cipher::{
     Block, BlockCipherDecBackend, BlockCipherDecClosure, BlockCipherEncBackend,
     BlockCipherEncClosure, BlockSizeUser, ParBlocks, ParBlocksSizeUser,
     consts::{U8, U16},
-    inout::InOut,
+    inout::{InOut, InOutBuf},
 };
 
 mod encdec;
@@ -12,7 +12,7 @@ mod utils;
 #[cfg(feature = "hazmat")]
 pub(crate) mod hazmat;
 
-pub(crate) use encdec::{decrypt, encrypt};
+pub(crate) use encdec::{decrypt, encrypt, tail_decrypt, tail_encrypt};
 pub(crate) use expand::RoundKeys;
 
 pub(crate) type Aes128 = Aes<11>;
@@ -71,6 +71,14 @@ impl<const RK: usize> BlockCipherEncBackend for Aes<RK> {
         // `#[target_feature(enable = "aes")]`
         unsafe { encdec::batch_encrypt(&self.enc_rk, blocks) };
     }
+
+    // localkms patch: the blocks after the last whole batch, side by side.
+    #[inline(always)]
+    fn encrypt_tail_blocks(&self, blocks: InOutBuf<'_, '_, Block<Self>>) {
+        // SAFETY: this trait impl is used only by the `Self::encrypt` method marked with
+        // `#[target_feature(enable = "aes")]`
+        unsafe { encdec::tail_encrypt(&self.enc_rk, blocks) };
+    }
 }
 
 impl<const RK: usize> BlockCipherDecBackend for Aes<RK> {
@@ -86,6 +94,14 @@ impl<const RK: usize> BlockCipherDecBackend for Aes<RK> {
         // SAFETY: this trait impl is used only by the `Self::decrypt` method marked with
         // `#[target_feature(enable = "aes")]`
         unsafe { encdec::decrypt_par(&self.dec_rk, blocks) };
+    }
+
+    // localkms patch: the blocks after the last whole batch, side by side.
+    #[inline(always)]
+    fn decrypt_tail_blocks(&self, blocks: InOutBuf<'_, '_, Block<Self>>) {
+        // SAFETY: this trait impl is used only by the `Self::decrypt` method marked with
+        // `#[target_feature(enable = "aes")]`
+        unsafe { encdec::tail_decrypt(&self.dec_rk, blocks) };
     }
 }
 
@@ -139,6 +155,14 @@ impl<const RK: usize> BlockCipherEncBackend for AesEnc<RK> {
         // `#[target_feature(enable = "aes")]`
         unsafe { encdec::batch_encrypt(&self.enc_rk, blocks) };
     }
+
+    // localkms patch: the blocks after the last whole batch, side by side.
+    #[inline(always)]
+    fn encrypt_tail_blocks(&self, blocks: InOutBuf<'_, '_, Block<Self>>) {
+        // SAFETY: this trait impl is used only by the `Self::encrypt` method marked with
+        // `#[target_feature(enable = "aes")]`
+        unsafe { encdec::tail_encrypt(&self.enc_rk, blocks) };
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -175,6 +199,14 @@ impl<const RK: usize> BlockCipherDecBackend for AesDec<RK> {
         // SAFETY: this trait impl is used only by the `Self::decrypt` method marked with
         // `#[target_feature(enable = "aes")]`
         unsafe { encdec::decrypt_par(&self.dec_rk, blocks) };
+    }
+
+    // localkms patch: the blocks after the last whole batch, side by side.
+    #[inline(always)]
+    fn decrypt_tail_blocks(&self, blocks: InOutBuf<'_, '_, Block<Self>>) {
+        // SAFETY: this trait impl is used only by the `Self::decrypt` method marked with
+        // `#[target_feature(enable = "aes")]`
+        unsafe { encdec::tail_decrypt(&self.dec_rk, blocks) };
     }
 }
 

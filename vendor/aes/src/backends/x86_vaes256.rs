@@ -3,7 +3,7 @@ use cipher::{
     Block, BlockCipherDecBackend, BlockCipherDecClosure, BlockCipherEncBackend,
     BlockCipherEncClosure, BlockSizeUser, ParBlocks, ParBlocksSizeUser,
     consts::{U16, U30},
-    inout::InOut,
+    inout::{InOut, InOutBuf},
 };
 
 mod encdec;
@@ -62,6 +62,14 @@ impl<const RK: usize> BlockCipherEncBackend for Aes<'_, RK> {
         // `#[target_feature(enable = "vaes")]`
         unsafe { encdec::batch_encrypt(&self.rk2, blocks) };
     }
+
+    // localkms patch: the blocks after the last whole batch, side by side (x86_aes::tail_encrypt).
+    #[inline(always)]
+    fn encrypt_tail_blocks(&self, blocks: InOutBuf<'_, '_, Block<Self>>) {
+        // SAFETY: this trait impl is used only by the `Self::encrypt` method marked with
+        // `#[target_feature(enable = "vaes")]`, which implies AES-NI
+        unsafe { super::x86_aes::tail_encrypt(self.rk, blocks) };
+    }
 }
 
 impl<const RK: usize> BlockCipherDecBackend for Aes<'_, RK> {
@@ -77,5 +85,13 @@ impl<const RK: usize> BlockCipherDecBackend for Aes<'_, RK> {
         // SAFETY: this trait impl is used only by the `Self::decrypt` method marked with
         // `#[target_feature(enable = "vaes")]`
         unsafe { encdec::batch_decrypt(&self.rk2, blocks) };
+    }
+
+    // localkms patch: as `encrypt_tail_blocks`.
+    #[inline(always)]
+    fn decrypt_tail_blocks(&self, blocks: InOutBuf<'_, '_, Block<Self>>) {
+        // SAFETY: this trait impl is used only by the `Self::decrypt` method marked with
+        // `#[target_feature(enable = "vaes")]`, which implies AES-NI
+        unsafe { super::x86_aes::tail_decrypt(self.rk, blocks) };
     }
 }

@@ -3,7 +3,7 @@ use cipher::{
     Block, BlockCipherDecBackend, BlockCipherDecClosure, BlockCipherEncBackend,
     BlockCipherEncClosure, BlockSizeUser, ParBlocks, ParBlocksSizeUser,
     consts::{U16, U32},
-    inout::InOut,
+    inout::{InOut, InOutBuf},
 };
 
 mod encdec;
@@ -71,6 +71,14 @@ impl<const RK: usize> BlockCipherEncBackend for Aes<'_, RK> {
         // `#[target_feature(enable = "avx512f,vaes")]`
         unsafe { encdec::batch_encrypt(&self.rk4, blocks) };
     }
+
+    // localkms patch: the blocks after the last whole batch, side by side (encdec::tail_encrypt).
+    #[inline(always)]
+    fn encrypt_tail_blocks(&self, blocks: InOutBuf<'_, '_, Block<Self>>) {
+        // SAFETY: this trait impl is used only by the `Self::encrypt` method marked with
+        // `#[target_feature(enable = "avx512f,vaes")]`
+        unsafe { encdec::tail_encrypt(&self.rk4, blocks) };
+    }
 }
 
 impl<const RK: usize> BlockCipherDecBackend for Aes<'_, RK> {
@@ -86,5 +94,13 @@ impl<const RK: usize> BlockCipherDecBackend for Aes<'_, RK> {
         // SAFETY: this trait impl is used only by the `Self::decrypt` method marked with
         // `#[target_feature(enable = "avx512f,vaes")]`
         unsafe { encdec::batch_decrypt(&self.rk4, blocks) };
+    }
+
+    // localkms patch: as `encrypt_tail_blocks`.
+    #[inline(always)]
+    fn decrypt_tail_blocks(&self, blocks: InOutBuf<'_, '_, Block<Self>>) {
+        // SAFETY: this trait impl is used only by the `Self::decrypt` method marked with
+        // `#[target_feature(enable = "avx512f,vaes")]`
+        unsafe { encdec::tail_decrypt(&self.rk4, blocks) };
     }
 }

@@ -1,0 +1,5 @@
+//! Counter Mode Tests
+
+mod ctr128;
+mod ctr32;
+mod gost;
