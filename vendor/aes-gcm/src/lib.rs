@@ -401,20 +401,31 @@ where
     }
 
     /// Authenticate the given plaintext and associated data using GHASH.
+    ///
+    /// localkms patch: hashed under the shared GHASH state (`GHash::finalize_with`) instead of
+    /// a clone of it, which copied its 272 bytes (the powers of H) and zeroized them again on
+    /// every call. The blocks are the same: the Aad and the ciphertext, each with its last
+    /// partial block zero-padded, then the lengths.
     fn compute_tag(&self, mask: Block, associated_data: &[u8], buffer: &[u8]) -> Tag {
-        let mut ghash = self.ghash.clone();
-        ghash.update_padded(associated_data);
-        ghash.update_padded(buffer);
+        let (aad_blocks, aad_rest) = Array::slice_as_chunks(associated_data);
+        let (buffer_blocks, buffer_rest) = Array::slice_as_chunks(buffer);
 
         let associated_data_bits = (associated_data.len() as u64) * 8;
         let buffer_bits = (buffer.len() as u64) * 8;
 
-        let mut block = ghash::Block::default();
-        block[..8].copy_from_slice(&associated_data_bits.to_be_bytes());
-        block[8..].copy_from_slice(&buffer_bits.to_be_bytes());
-        ghash.update(&[block]);
+        // The Aad's padded last block, the ciphertext's, the lengths: the last two side by
+        // side, so that they go to GHASH in one call.
+        let mut last = [ghash::Block::default(); 3];
+        last[0][..aad_rest.len()].copy_from_slice(aad_rest);
+        last[1][..buffer_rest.len()].copy_from_slice(buffer_rest);
+        last[2][..8].copy_from_slice(&associated_data_bits.to_be_bytes());
+        last[2][8..].copy_from_slice(&buffer_bits.to_be_bytes());
+        let aad_last = if aad_rest.is_empty() { &last[..0] } else { &last[..1] };
+        let buffer_last = if buffer_rest.is_empty() { &last[2..] } else { &last[1..] };
 
-        let mut tag = ghash.finalize();
+        let mut tag = self
+            .ghash
+            .finalize_with(&[aad_blocks, aad_last, buffer_blocks, buffer_last]);
         for (a, b) in tag.as_mut_slice().iter_mut().zip(mask.as_slice()) {
             *a ^= *b;
         }

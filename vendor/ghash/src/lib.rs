@@ -60,6 +60,19 @@ impl KeyInit for GHash {
     }
 }
 
+impl GHash {
+    /// localkms patch: what [`UniversalHash::finalize`] would return after
+    /// [`UniversalHash::update`] of each of `lists` in turn, leaving `self` as it is: aes-gcm
+    /// computes each tag from the shared key state instead of a clone of it.
+    #[doc(hidden)]
+    #[inline]
+    pub fn finalize_with(&self, lists: &[&[Block]]) -> Tag {
+        let mut output = self.0.finalize_reversed_with(lists);
+        output.reverse();
+        output
+    }
+}
+
 struct GHashBackend<'b, B: UhfBackend>(&'b mut B);
 
 impl<B: UhfBackend> BlockSizeUser for GHashBackend<'_, B> {

@@ -63,35 +63,18 @@ impl Polyval {
     #[doc(hidden)]
     #[inline]
     pub fn update_reversed(&mut self, blocks: &[Block]) {
-        self.update_blocks::<true>(blocks);
+        self.state.update::<true>(blocks);
     }
 
-    /// localkms patch: the whole slice goes to the eight-block kernel where the CPU has it;
-    /// otherwise four blocks at a time, then one at a time, as before.
+    /// localkms patch: what [`UniversalHash::finalize`] would return after
+    /// [`Polyval::update_reversed`] of each of `lists` in turn, leaving `self` as it is: a
+    /// GCM tag without a clone of the state (with its powers of H, 272 bytes to copy and then
+    /// zeroize on every tag).
+    #[cfg(feature = "hazmat")]
+    #[doc(hidden)]
     #[inline]
-    fn update_blocks<const REVERSED: bool>(&mut self, blocks: &[Block]) {
-        if self.state.update_wide::<REVERSED>(blocks) {
-            return;
-        }
-        let (par_blocks, tail) = ParBlocks::slice_as_chunks(blocks);
-        for par_block in par_blocks {
-            if REVERSED {
-                let mut par_block = *par_block;
-                par_block.iter_mut().for_each(|block| block.reverse());
-                self.state.proc_par_blocks(&par_block);
-            } else {
-                self.state.proc_par_blocks(par_block);
-            }
-        }
-        for block in tail {
-            if REVERSED {
-                let mut block = *block;
-                block.reverse();
-                self.state.proc_block(&block);
-            } else {
-                self.state.proc_block(block);
-            }
-        }
+    pub fn finalize_reversed_with(&self, lists: &[&[Block]]) -> Tag {
+        self.state.finalize_with::<true>(lists)
     }
 }
 
@@ -118,10 +101,11 @@ impl UniversalHash for Polyval {
         f.call(self);
     }
 
-    /// localkms patch: see `update_blocks`.
+    /// localkms patch: the whole slice goes to the eight-block kernel where the CPU has it;
+    /// otherwise four blocks at a time, then one at a time, as before.
     #[inline]
     fn update(&mut self, blocks: &[Block]) {
-        self.update_blocks::<false>(blocks);
+        self.state.update::<false>(blocks);
     }
 
     fn finalize(self) -> Tag {

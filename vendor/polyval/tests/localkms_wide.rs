@@ -70,3 +70,31 @@ fn every_length_in_one_call_and_split() {
         }
     }
 }
+
+/// localkms patch: `finalize_reversed_with` gives what `update_reversed` of each list and
+/// `finalize` give, after blocks already absorbed, and leaves the state as it was.
+#[test]
+fn finalize_with_lists_leaves_the_state_alone() {
+    for seed in 1..=10u64 {
+        let key: [u8; 16] = bytes(seed * 104_729, 16).try_into().unwrap();
+        let all = blocks(&bytes(seed, 40 * BLOCK_SIZE));
+        for first in [0, 1, 9] {
+            for len in 0..=all.len() - first {
+                let input = &all[first..first + len];
+                let cut = len / 3;
+                let lists: [&[Block]; 4] = [&input[..cut], &[], &input[cut..], &all[..1]];
+                let mut poly = Polyval::new(&key.into());
+                poly.update_reversed(&all[..first]);
+                let with = poly.finalize_reversed_with(&lists);
+                let mut chained: Vec<Block> = all[..first].to_vec();
+                lists.iter().for_each(|list| chained.extend_from_slice(list));
+                assert_eq!(with, reference(key, &chained, true), "seed {seed} {first}+{len}");
+                // The state is unchanged: it goes on from the blocks before, not the lists.
+                poly.update_reversed(&all[..2]);
+                let mut expected: Vec<Block> = all[..first].to_vec();
+                expected.extend_from_slice(&all[..2]);
+                assert_eq!(poly.finalize(), reference(key, &expected, true), "seed {seed}");
+            }
+        }
+    }
+}

@@ -59,44 +59,86 @@ impl State {
         }
     }
 
-    /// localkms patch: absorbs `blocks` in order, each byte-reversed first when
-    /// `REVERSED` (GHASH's byte order), if this CPU has the eight-block kernel.
-    /// Returns `false`, having absorbed nothing, if it has not.
+    /// localkms patch: absorbs `blocks` in order, each byte-reversed first when `REVERSED`
+    /// (GHASH's byte order).
     #[inline]
-    pub(crate) fn update_wide<const REVERSED: bool>(&mut self, blocks: &[Block]) -> bool {
+    pub(crate) fn update<const REVERSED: bool>(&mut self, blocks: &[Block]) {
+        self.acc = self.absorb::<REVERSED>(self.acc, blocks);
+    }
+
+    /// localkms patch: the tag after absorbing each of `lists` in turn, leaving the state as it
+    /// is: no copy of the expanded key, which a clone made on every GCM tag.
+    #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn finalize_with<const REVERSED: bool>(&self, lists: &[&[Block]]) -> Tag {
+        let mut acc = self.acc;
+        for blocks in lists.iter().filter(|blocks| !blocks.is_empty()) {
+            acc = self.absorb::<REVERSED>(acc, blocks);
+        }
+        acc.into()
+    }
+
+    /// localkms patch: `acc` after `blocks` under this state's key: the eight-block kernel
+    /// where the CPU has it; otherwise four blocks at a time, then one at a time, as before.
+    #[inline]
+    fn absorb<const REVERSED: bool>(&self, mut acc: FieldElement, blocks: &[Block]) -> FieldElement {
         #[cfg(target_arch = "x86_64")]
         if self.has_intrinsics() && self.wide_token.get() {
             // SAFETY: `has_intrinsics` means PCLMULQDQ and AVX were detected, so `expand_key`
             // filled in H^5 ... H^8 as well; `wide_token` means AVX-512F, AVX-512BW and
             // VPCLMULQDQ were detected.
-            self.acc = unsafe { vpclmul::update::<REVERSED>(&self.expanded_key, self.acc, blocks) };
-            return true;
+            return unsafe { vpclmul::update::<REVERSED>(&self.expanded_key, acc, blocks) };
         }
-        let _ = blocks;
-        false
+        let (par_blocks, tail) = ParBlocks::slice_as_chunks(blocks);
+        for par_block in par_blocks {
+            acc = if REVERSED {
+                let mut par_block = *par_block;
+                par_block.iter_mut().for_each(|block| block.reverse());
+                self.par_step(acc, &par_block)
+            } else {
+                self.par_step(acc, par_block)
+            };
+        }
+        for block in tail {
+            acc = if REVERSED {
+                let mut block = *block;
+                block.reverse();
+                self.step(acc, &block)
+            } else {
+                self.step(acc, block)
+            };
+        }
+        acc
     }
 
-    pub(crate) fn proc_block(&mut self, block: &Block) {
-        self.acc = if self.has_intrinsics() {
-            // SAFETY: we have just used CPU feature detection to ensure intrinsics are available
-            unsafe { intrinsics_impl::proc_block(&self.expanded_key, self.acc, block) }
-        } else {
-            (self.acc + block.into()) * self.expanded_key.h1
-        };
-    }
-
-    pub(crate) fn proc_par_blocks(&mut self, par_blocks: &ParBlocks) {
+    fn step(&self, acc: FieldElement, block: &Block) -> FieldElement {
         if self.has_intrinsics() {
             // SAFETY: we have just used CPU feature detection to ensure intrinsics are available
-            self.acc = unsafe {
-                intrinsics_impl::proc_par_blocks(&self.expanded_key, self.acc, par_blocks)
-            };
+            unsafe { intrinsics_impl::proc_block(&self.expanded_key, acc, block) }
+        } else {
+            (acc + block.into()) * self.expanded_key.h1
+        }
+    }
+
+    fn par_step(&self, mut acc: FieldElement, par_blocks: &ParBlocks) -> FieldElement {
+        if self.has_intrinsics() {
+            // SAFETY: we have just used CPU feature detection to ensure intrinsics are available
+            unsafe { intrinsics_impl::proc_par_blocks(&self.expanded_key, acc, par_blocks) }
         } else {
             // TODO(tarcieri): use powers-of-H since we have the space in `ExpandedKey`
             for block in par_blocks {
-                self.proc_block(block);
+                acc = self.step(acc, block);
             }
+            acc
         }
+    }
+
+    pub(crate) fn proc_block(&mut self, block: &Block) {
+        self.acc = self.step(self.acc, block);
+    }
+
+    pub(crate) fn proc_par_blocks(&mut self, par_blocks: &ParBlocks) {
+        self.acc = self.par_step(self.acc, par_blocks);
     }
 
     pub(crate) fn finalize(&self) -> Tag {

@@ -38,10 +38,34 @@ impl State {
         }
     }
 
-    /// localkms patch: this backend has no eight-block kernel; absorbs nothing.
+    /// localkms patch: absorbs `blocks` in order, each byte-reversed first when `REVERSED`
+    /// (GHASH's byte order).
     #[inline]
-    pub(crate) fn update_wide<const REVERSED: bool>(&mut self, _blocks: &[Block]) -> bool {
-        false
+    pub(crate) fn update<const REVERSED: bool>(&mut self, blocks: &[Block]) {
+        self.y = self.absorb::<REVERSED>(self.y, blocks);
+    }
+
+    /// localkms patch: the tag after absorbing each of `lists` in turn, leaving the state as it
+    /// is.
+    #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn finalize_with<const REVERSED: bool>(&self, lists: &[&[Block]]) -> Tag {
+        let mut y = self.y;
+        for blocks in lists {
+            y = self.absorb::<REVERSED>(y, blocks);
+        }
+        y.into()
+    }
+
+    fn absorb<const REVERSED: bool>(&self, mut y: FieldElement, blocks: &[Block]) -> FieldElement {
+        for block in blocks {
+            let mut block = *block;
+            if REVERSED {
+                block.reverse();
+            }
+            y = (y + (&block).into()) * self.h;
+        }
+        y
     }
 
     pub(crate) fn finalize(&self) -> Tag {
