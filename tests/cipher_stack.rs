@@ -178,7 +178,10 @@ fn no_key_secret_is_left_on_the_stack_below_a_cipher_call() {
         let cipher = KeyCipher::new(family, &key).unwrap();
         let secrets = secrets(family, &key);
         for mode in modes {
-            for len in [0usize, 64, 16 * 1024] {
+            // Around the longest message vendor/aes-gcm encrypts in one call into
+            // the cipher, the last length of the shallower path and the first past it.
+            let one_call = aes_gcm::ONE_CALL_MAX_LEN;
+            for len in [0usize, 64, one_call, one_call + 1, 16 * 1024] {
                 let plaintext = vec![0x11u8; len];
                 let mut sealed = vec![0u8; mode.ciphertext_len(len)];
                 let mut opened = vec![0u8; sealed.len()];

@@ -254,21 +254,23 @@ impl KeyCipher {
     /// cipher. A wrong IV length cannot get here: the mode carries its IV.
     pub fn seal(&self, mode: &CipherMode<'_>, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         let sealed = self.seal_on_stack(mode, plaintext, out);
-        self.wipe_stack_after(mode);
+        self.wipe_stack_after(mode, plaintext.len());
         sealed
     }
 
-    /// Zeroes the stack the call in `mode` just used, as deep as its backend
-    /// writes (src/crypto/stack_wipe.rs).
+    /// Zeroes the stack the call in `mode` on a message of `len` bytes just used,
+    /// as deep as its backend writes (src/crypto/stack_wipe.rs): a GCM message
+    /// that vendor/aes-gcm encrypts in one call into the cipher goes less deep.
     #[inline(always)]
-    fn wipe_stack_after(&self, mode: &CipherMode<'_>) {
+    fn wipe_stack_after(&self, mode: &CipherMode<'_>, len: usize) {
+        let gcm = matches!(mode, CipherMode::Gcm { .. });
         #[cfg(feature = "aws-lc")]
-        if self.fast.is_some() && matches!(mode, CipherMode::Gcm { .. }) {
+        if self.fast.is_some() && gcm {
             super::stack_wipe::after_aws_lc_call();
             return;
         }
-        let _ = mode;
-        super::stack_wipe::after_rustcrypto_call(self.family());
+        let one_call_gcm = gcm && len <= aes_gcm::ONE_CALL_MAX_LEN;
+        super::stack_wipe::after_rustcrypto_call(self.family(), one_call_gcm);
     }
 
     /// [`KeyCipher::seal`] without the wipe of the stack it used: never inlined,
@@ -303,7 +305,9 @@ impl KeyCipher {
     /// `InvalidCiphertext` and leaves no plaintext in `out`.
     pub fn open(&self, mode: &CipherMode<'_>, ciphertext: &[u8], out: &mut [u8]) -> Result<usize> {
         let opened = self.open_on_stack(mode, ciphertext, out);
-        self.wipe_stack_after(mode);
+        // GCM: the message is the ciphertext without its tag (a longer length than
+        // the real one only picks the deeper wipe).
+        self.wipe_stack_after(mode, ciphertext.len().saturating_sub(GCM_TAG_LEN));
         opened
     }
 

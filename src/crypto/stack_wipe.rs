@@ -11,7 +11,7 @@
 //! How deep the calls write was measured by tests/cipher_stack.rs (paint the stack
 //! below, call, look), built with `RUSTFLAGS="--cfg localkms_unwiped_stack"`,
 //! which switches the wipe off (and so fails that test's checks), release builds
-//! on x86-64, at 0 B, 64 B and 16 KiB:
+//! on x86-64, at 0 B, 64 B, 240 B, 241 B and 16 KiB:
 //! - RustCrypto AES with aes 0.9's VAES/AVX-512 backend (a CPU with AVX-512F and
 //!   VAES), as patched in vendor/aes (round keys widened without `array::map`,
 //!   batches of 32 blocks instead of 64, the blocks after the last batch side by
@@ -21,7 +21,10 @@
 //!   family 25 model 17, 2026-12-03. Before the side-by-side tails they were
 //!   2,296 and 1,864: the frame that applies the counter keystream now hands its
 //!   last blocks' 512-byte buffer to the tail's own code, where it had been
-//!   filled one block at a time. With batches of 64 blocks they were 5,240 and 7,240
+//!   filled one block at a time. A GCM message of at most 240 bytes, whose
+//!   keystream and tag mask vendor/aes-gcm makes in one call into the cipher,
+//!   writes at most 1,416 bytes deep (at 240 B; 1,400 at 0 and 64 B), and gets a
+//!   wipe of its own. With batches of 64 blocks they were 5,240 and 7,240
 //!   there, aes 0.9.4 as published 7,256, and on an Intel Xeon (family 6
 //!   model 167) 8,184 and 9,192;
 //! - RustCrypto AES with its VAES/AVX2 backend (AMD EPYC, family 25 model 1, no
@@ -74,6 +77,20 @@ const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
     4224
 } else {
     8 * 1024
+};
+
+/// Bytes below the caller that a RustCrypto AES-GCM call on a message of at most
+/// `aes_gcm::ONE_CALL_MAX_LEN` (240) bytes may have written, with margin: 1,416
+/// measured at 240 B (1,400 at 0 and 64 B), where the next byte takes the deeper
+/// path of [`AES_CALL_DEPTH`]. vendor/aes-gcm makes such a message's keystream
+/// and tag mask in one call into the cipher, whose frames hold no batch buffers.
+/// Off x86-64, [`AES_CALL_DEPTH`].
+const AES_ONE_CALL_GCM_DEPTH: usize = if cfg!(debug_assertions) {
+    DEBUG_DEPTH
+} else if cfg!(target_arch = "x86_64") {
+    2 * 1024
+} else {
+    AES_CALL_DEPTH
 };
 
 /// Bytes below the caller that a RustCrypto SM4 call may have written, with
@@ -174,11 +191,13 @@ unsafe fn zero_avx2(area: &mut [MaybeUninit<u8>]) {
     }
 }
 
-/// After a RustCrypto cipher call (GCM, CBC or ECB; AES or SM4).
-pub(crate) fn after_rustcrypto_call(family: CipherFamily) {
-    match family {
-        CipherFamily::Aes => zero_below::<AES_CALL_DEPTH>(),
-        CipherFamily::Sm4 => zero_below::<SM4_CALL_DEPTH>(),
+/// After a RustCrypto cipher call (GCM, CBC or ECB; AES or SM4); `one_call_gcm`:
+/// it was GCM on a message of at most `aes_gcm::ONE_CALL_MAX_LEN` bytes.
+pub(crate) fn after_rustcrypto_call(family: CipherFamily, one_call_gcm: bool) {
+    match (family, one_call_gcm) {
+        (CipherFamily::Aes, true) => zero_below::<AES_ONE_CALL_GCM_DEPTH>(),
+        (CipherFamily::Aes, false) => zero_below::<AES_CALL_DEPTH>(),
+        (CipherFamily::Sm4, _) => zero_below::<SM4_CALL_DEPTH>(),
     }
 }
 
@@ -209,6 +228,7 @@ mod tests {
             assert!(area.0.iter().all(|b| unsafe { b.assume_init() } == 0));
         }
         check::<AES_CALL_DEPTH>();
+        check::<AES_ONE_CALL_GCM_DEPTH>();
         check::<SM4_CALL_DEPTH>();
         check::<KEY_SETUP_DEPTH>();
         check::<STORES_PER_ROUND>();

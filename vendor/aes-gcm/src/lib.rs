@@ -162,6 +162,12 @@ type Ctr32BE<Aes> = ctr::CtrCore<Aes, ctr::flavors::Ctr32BE>;
 /// tag mask (sixteen blocks in all: four 512-bit registers, two batches of eight AES-NI blocks).
 const HEAD_BLOCKS: usize = 15;
 
+/// localkms patch: the longest message (in bytes) whose keystream and tag mask come from one
+/// call into the block cipher. Such a call takes a shorter path through the cipher crates than
+/// a longer message's, and writes less stack, which localkms wipes after each call.
+#[doc(hidden)]
+pub const ONE_CALL_MAX_LEN: usize = HEAD_BLOCKS * 16;
+
 /// localkms patch: the tag mask and the keystream of a short message's `len` bytes (at most
 /// [`HEAD_BLOCKS`] blocks; 0 for a longer message), made in one call into the block cipher.
 struct Head {
@@ -176,7 +182,7 @@ impl Head {
     /// batches) so that its batches stay whole.
     #[inline(always)]
     fn len_for(len: usize) -> usize {
-        if len <= HEAD_BLOCKS * 16 { len } else { 0 }
+        if len <= ONE_CALL_MAX_LEN { len } else { 0 }
     }
 
     /// Applies the head's keystream to the first `len` bytes of `buffer` and the counter's to
