@@ -27,10 +27,17 @@
 //!   wipe of its own. With batches of 64 blocks they were 5,240 and 7,240
 //!   there, aes 0.9.4 as published 7,256, and on an Intel Xeon (family 6
 //!   model 167) 8,184 and 9,192;
-//! - RustCrypto AES with its VAES/AVX2 backend (AMD EPYC, family 25 model 1, no
-//!   AVX-512) or its AES-NI one (the same host under valgrind, which hides VAES):
-//!   at most 1,656 bytes in the default build (AES-256-GCM seal; CBC and ECB up
-//!   to 912) and 1,832 in the `aws-lc` build (AES-192-GCM seal), 2026-12-02;
+//! - RustCrypto AES with its VAES/AVX2 and AES-NI backends, on the same host with
+//!   vendor/aes's checks for the wider backends made false at run time
+//!   (`core::hint::black_box(false) &&` before `self.token.vaes512.get()`, and
+//!   before `vaes256` too), so that the library keeps every backend's code and
+//!   frames as shipped, 2026-12-03: VAES/AVX2 at most 5,168 bytes (AES-256-GCM,
+//!   241 B; 4,384 at 240 B; CBC 3,568, ECB 3,392), AES-NI at most 3,688
+//!   (AES-256-GCM, 16 KiB). So measured, the commit before this session's
+//!   (4b71d26) wrote 4,784 bytes on the VAES/AVX2 path, past its one 3.5 KiB
+//!   depth: that depth rested on a measurement of 2026-12-02 (1,656 bytes, on
+//!   a VAES/AVX2 host) that later changes outgrew. Each backend now has its own
+//!   depth, chosen as aes chooses its backend;
 //! - RustCrypto SM4: at most 1,368 bytes (SM4-GCM) in the default build and 1,352
 //!   in the `aws-lc` build (2026-12-03), since aes-gcm no longer clones the GHASH
 //!   state for each tag (2,056-2,200 with the clone); CBC and ECB up to 600;
@@ -40,10 +47,11 @@
 //! Debug builds, whose frames are unoptimised, write at most 29,064 bytes deep.
 //! Each wipe covers its measurement with a margin of at least a third, and
 //! tests/cipher_stack.rs checks that no byte a call wrote lies below its wipe's
-//! zeroes. One AES depth serves every x86-64 backend since the AVX-512 one's
-//! batches were halved: it took a 64 B AdvanceEncrypt's wipe from 8 KiB to
-//! 3.5 KiB (4,224 bytes since the side-by-side tails), as on the CPUs without
-//! AVX-512 (where a 12 KiB wipe had been a sixth of the call: 790-933 ns
+//! zeroes on the backend the host runs (on an AVX-512 host, the VAES/AVX-512
+//! one; the depths of the others come from the measurement above). On the
+//! AVX-512 backend the batches of 32 took a 64 B AdvanceEncrypt's wipe from
+//! 8 KiB to 3.5 KiB, and the one-call path of vendor/aes-gcm to 2 KiB; on CPUs
+//! without AVX-512 a 12 KiB wipe had been a sixth of the call (790-933 ns
 //! against 557-799 with 3 KiB, on the AMD host of family 25 model 1,
 //! `build/kms_loop aenc 64 1000000`).
 //!
@@ -67,31 +75,78 @@ use super::CipherFamily;
 const DEBUG_DEPTH: usize = 40 * 1024;
 
 /// Bytes below the caller that a RustCrypto AES call may have written, with
-/// margin, whichever backend aes 0.9 runs (AES-NI, VAES/AVX2 or VAES/AVX-512):
-/// 3,120 measured (a third more: 4,160), 3,510 if the Intel host writes an
-/// eighth deeper than the AMD one again, as it did with the published crate. Off x86-64, where no depth was
-/// measured, the 8 KiB that covered the deepest x86-64 backend before.
-const AES_CALL_DEPTH: usize = if cfg!(debug_assertions) {
-    DEBUG_DEPTH
-} else if cfg!(target_arch = "x86_64") {
-    4224
-} else {
-    8 * 1024
-};
+/// margin, where aes 0.9 runs its VAES/AVX-512 backend: 3,120 measured (a third
+/// more: 4,160), 3,510 if the Intel host writes an eighth deeper than the AMD
+/// one again, as it did with the published crate.
+const AES_AVX512_CALL_DEPTH: usize = 4224;
 
-/// Bytes below the caller that a RustCrypto AES-GCM call on a message of at most
-/// `aes_gcm::ONE_CALL_MAX_LEN` (240) bytes may have written, with margin: 1,416
-/// measured at 240 B (1,400 at 0 and 64 B), where the next byte takes the deeper
-/// path of [`AES_CALL_DEPTH`]. vendor/aes-gcm makes such a message's keystream
-/// and tag mask in one call into the cipher, whose frames hold no batch buffers.
-/// Off x86-64, [`AES_CALL_DEPTH`].
-const AES_ONE_CALL_GCM_DEPTH: usize = if cfg!(debug_assertions) {
-    DEBUG_DEPTH
-} else if cfg!(target_arch = "x86_64") {
-    2 * 1024
-} else {
-    AES_CALL_DEPTH
-};
+/// The same for a GCM message of at most `aes_gcm::ONE_CALL_MAX_LEN` (240)
+/// bytes on the VAES/AVX-512 backend: 1,416 measured at 240 B (1,400 at 0 and
+/// 64 B); the next byte takes the deeper path. vendor/aes-gcm makes such a
+/// message's keystream and tag mask in one call into the cipher, whose frames
+/// hold no batch buffers.
+const AES_AVX512_ONE_CALL_GCM_DEPTH: usize = 2 * 1024;
+
+/// The same where aes runs its VAES/AVX2 backend (VAES without AVX-512): 5,168
+/// measured (AES-256-GCM, 241 B; 4,384 at 240 B). Its frames and those of the
+/// AES-NI code it inlines for short batches are deeper than the AVX-512 ones.
+const AES_AVX2_CALL_DEPTH: usize = 7 * 1024;
+
+/// The same where aes runs its AES-NI backend (no VAES): 3,688 measured
+/// (AES-256-GCM, 16 KiB).
+const AES_NI_CALL_DEPTH: usize = 5 * 1024;
+
+/// Elsewhere (aes's portable backend, other architectures), where no depth was
+/// measured: the 8 KiB that covered the deepest x86-64 backend before.
+const AES_OTHER_CALL_DEPTH: usize = 8 * 1024;
+
+/// Which x86 backend aes 0.9 runs, chosen as aes chooses it (vendor/aes
+/// `src/lib.rs`: VAES/AVX-512 where the CPU has AVX-512F and VAES, VAES/AVX2
+/// where it has VAES, AES-NI where it has AES-NI). std caches the CPU's
+/// features, so this is a few loads per call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum AesBackend {
+    Avx512,
+    Avx2,
+    AesNi,
+    Other,
+}
+
+fn aes_backend() -> AesBackend {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("vaes")
+        {
+            return AesBackend::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("vaes") {
+            return AesBackend::Avx2;
+        }
+        if std::arch::is_x86_feature_detected!("aes") {
+            return AesBackend::AesNi;
+        }
+    }
+    AesBackend::Other
+}
+
+/// After a RustCrypto AES call; `one_call_gcm`: GCM on a message of at most
+/// `aes_gcm::ONE_CALL_MAX_LEN` bytes.
+fn after_aes_call(one_call_gcm: bool) {
+    let backend = if cfg!(debug_assertions) {
+        AesBackend::Other
+    } else {
+        aes_backend()
+    };
+    match (backend, one_call_gcm) {
+        _ if cfg!(debug_assertions) => zero_below::<DEBUG_DEPTH>(),
+        (AesBackend::Avx512, true) => zero_below::<AES_AVX512_ONE_CALL_GCM_DEPTH>(),
+        (AesBackend::Avx512, false) => zero_below::<AES_AVX512_CALL_DEPTH>(),
+        (AesBackend::Avx2, _) => zero_below::<AES_AVX2_CALL_DEPTH>(),
+        (AesBackend::AesNi, _) => zero_below::<AES_NI_CALL_DEPTH>(),
+        (AesBackend::Other, _) => zero_below::<AES_OTHER_CALL_DEPTH>(),
+    }
+}
 
 /// Bytes below the caller that a RustCrypto SM4 call may have written, with
 /// margin (1,368 measured).
@@ -195,8 +250,7 @@ unsafe fn zero_avx2(area: &mut [MaybeUninit<u8>]) {
 /// it was GCM on a message of at most `aes_gcm::ONE_CALL_MAX_LEN` bytes.
 pub(crate) fn after_rustcrypto_call(family: CipherFamily, one_call_gcm: bool) {
     match (family, one_call_gcm) {
-        (CipherFamily::Aes, true) => zero_below::<AES_ONE_CALL_GCM_DEPTH>(),
-        (CipherFamily::Aes, false) => zero_below::<AES_CALL_DEPTH>(),
+        (CipherFamily::Aes, one_call_gcm) => after_aes_call(one_call_gcm),
         (CipherFamily::Sm4, _) => zero_below::<SM4_CALL_DEPTH>(),
     }
 }
@@ -227,8 +281,12 @@ mod tests {
             // SAFETY: every byte was initialised (0xa5), then zeroed.
             assert!(area.0.iter().all(|b| unsafe { b.assume_init() } == 0));
         }
-        check::<AES_CALL_DEPTH>();
-        check::<AES_ONE_CALL_GCM_DEPTH>();
+        check::<AES_AVX512_CALL_DEPTH>();
+        check::<AES_AVX512_ONE_CALL_GCM_DEPTH>();
+        check::<AES_AVX2_CALL_DEPTH>();
+        check::<AES_NI_CALL_DEPTH>();
+        check::<AES_OTHER_CALL_DEPTH>();
+        check::<DEBUG_DEPTH>();
         check::<SM4_CALL_DEPTH>();
         check::<KEY_SETUP_DEPTH>();
         check::<STORES_PER_ROUND>();
