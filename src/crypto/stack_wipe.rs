@@ -133,13 +133,11 @@ fn aes_backend() -> AesBackend {
 /// After a RustCrypto AES call; `one_call_gcm`: GCM on a message of at most
 /// `aes_gcm::ONE_CALL_MAX_LEN` bytes.
 fn after_aes_call(one_call_gcm: bool) {
-    let backend = if cfg!(debug_assertions) {
-        AesBackend::Other
-    } else {
-        aes_backend()
-    };
-    match (backend, one_call_gcm) {
-        _ if cfg!(debug_assertions) => zero_below::<DEBUG_DEPTH>(),
+    if cfg!(debug_assertions) {
+        zero_below::<DEBUG_DEPTH>();
+        return;
+    }
+    match (aes_backend(), one_call_gcm) {
         (AesBackend::Avx512, true) => zero_below::<AES_AVX512_ONE_CALL_GCM_DEPTH>(),
         (AesBackend::Avx512, false) => zero_below::<AES_AVX512_CALL_DEPTH>(),
         (AesBackend::Avx2, _) => zero_below::<AES_AVX2_CALL_DEPTH>(),
