@@ -2,24 +2,29 @@
  * kms_loop: one localkms call in a tight loop, for profilers (perf record / perf
  * stat) and for `strace -c -f` (how many system calls a loop of calls makes).
  *
- *   kms_loop OP SIZE ITERATIONS [THREADS]
+ *   kms_loop OP SIZE ITERATIONS [THREADS] [rotate]
  *
  * OP is aenc (kms_advance_encrypt), adec (kms_advance_decrypt), enc
  * (kms_encrypt) or dec (kms_decrypt); SIZE the plaintext in bytes; THREADS
  * (default 1) threads share the one in-memory client and each make ITERATIONS
  * calls, freeing every response as a caller does. AES_GCM, random IV, no Aad.
+ * With `rotate`, one more thread (named "rotator", so that `perf report --comm
+ * kms_loop` leaves it out) calls kms_key_rotate on the key without pause until
+ * the others are done: what a call pays for the rotations of another core.
  * Prints the calls made, wall and CPU ns per call (per thread) on stderr; any failed call
  * aborts with its status and message.
  *
  * Built by `make build/kms_loop` (bench/README.md, "Profiling").
  */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_setname_np */
 #endif
 
 #include <localkms.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +55,24 @@ static double clock_ns(clockid_t clock) {
     struct timespec ts;
     clock_gettime(clock, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+struct rotator {
+    kms_client *client;
+    const char *key_id;
+    atomic_bool stop;
+    long rotations;
+};
+
+static void *rotate(void *arg) {
+    struct rotator *r = arg;
+    pthread_setname_np(pthread_self(), "rotator");
+    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+        kms_error err;
+        check(kms_key_rotate(r->client, r->key_id, NULL, &err), &err, "kms_key_rotate");
+        r->rotations++;
+    }
+    return NULL;
 }
 
 static void *run(void *arg) {
@@ -98,7 +121,7 @@ static void *run(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: kms_loop aenc|adec|enc|dec SIZE ITERATIONS [THREADS]\n");
+        fprintf(stderr, "usage: kms_loop aenc|adec|enc|dec SIZE ITERATIONS [THREADS] [rotate]\n");
         return 2;
     }
     enum op op;
@@ -119,6 +142,7 @@ int main(int argc, char **argv) {
     int threads = argc > 4 ? atoi(argv[4]) : 1;
     if (threads < 1 || threads > 64)
         threads = 1;
+    int rotating = argc > 5 && strcmp(argv[5], "rotate") == 0;
 
     kms_error err;
     kms_client *client = NULL;
@@ -139,6 +163,10 @@ int main(int argc, char **argv) {
               &err, "kms_encrypt");
     free(pt);
 
+    struct rotator rot = {client, key_id, false, 0};
+    pthread_t rot_tid;
+    if (rotating && pthread_create(&rot_tid, NULL, rotate, &rot) != 0)
+        return 1;
     struct job jobs[64];
     pthread_t tids[64];
     for (int t = 0; t < threads; t++) {
@@ -151,6 +179,11 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "kms_loop: %s %zu B, thread %d: %ld calls, %.1f ns per call (%.1f ns of CPU time)\n",
                 argv[1], size, t, iterations, jobs[t].ns_per_call, jobs[t].cpu_ns_per_call);
+    }
+    if (rotating) {
+        atomic_store(&rot.stop, true);
+        pthread_join(rot_tid, NULL);
+        fprintf(stderr, "kms_loop: %ld rotations meanwhile\n", rot.rotations);
     }
     kms_encrypt_response_free(sealed);
     kms_string_free(key_id);

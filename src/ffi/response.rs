@@ -40,6 +40,7 @@ fn block_layout(size: usize) -> Result<std::alloc::Layout> {
 impl<T> Block<T> {
     /// A zeroed block for a `T` (all pointers NULL, lengths 0) and `tail` bytes.
     /// Fallible: `tail` may be the caller's size.
+    #[inline]
     pub(crate) fn new(tail: usize, wipe: bool) -> Result<Block<T>> {
         const { assert!(std::mem::align_of::<T>() <= BLOCK_ALIGN) };
         let size = (BLOCK_HEADER + std::mem::size_of::<T>())

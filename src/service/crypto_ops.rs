@@ -300,8 +300,11 @@ impl Client {
                         }
                     }
                 }
-                let mode = CipherMode::new(algorithm.mode(), iv(algorithm), request.aad, padding)
-                    .ok_or_else(|| Error::internal("The cipher parameters do not fit."))?;
+                let Some(mode) =
+                    CipherMode::new(algorithm.mode(), iv(algorithm), request.aad, padding)
+                else {
+                    return Err(Error::internal("The cipher parameters do not fit."));
+                };
                 let encrypted = Encrypted {
                     key_id: &key.key_id,
                     key_version_id: &version.key_version_id,

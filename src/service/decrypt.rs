@@ -187,8 +187,10 @@ impl Client {
             return Err(Error::invalid_ciphertext_because(why));
         }
         let cipher = version_cipher(version)?;
-        let mode = CipherMode::new(algorithm.mode(), parsed.iv, request.aad, parsed.padding)
-            .ok_or_else(Error::invalid_ciphertext)?;
+        let Some(mode) = CipherMode::new(algorithm.mode(), parsed.iv, request.aad, parsed.padding)
+        else {
+            return Err(Error::invalid_ciphertext());
+        };
         let decrypted = Decrypted {
             key_id: &key.key_id,
             key_version_id: &version.key_version_id,
@@ -234,8 +236,10 @@ impl Client {
             key.require_algorithm(algorithm)?;
             let version = key.initial_version();
             let cipher = version_cipher(version)?;
-            let mode = CipherMode::new(algorithm.mode(), request.iv, request.aad, padding)
-                .ok_or_else(|| Error::internal("The cipher parameters do not fit."))?;
+            let Some(mode) = CipherMode::new(algorithm.mode(), request.iv, request.aad, padding)
+            else {
+                return Err(Error::internal("The cipher parameters do not fit."));
+            };
             let decrypted = Decrypted {
                 key_id: &key.key_id,
                 key_version_id: &version.key_version_id,
