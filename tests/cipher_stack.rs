@@ -149,10 +149,16 @@ const SHORTEST_WIPE: usize = 2 * 1024;
 
 #[test]
 fn no_key_secret_is_left_on_the_stack_below_a_cipher_call() {
+    // An Aad past the aws-lc build's shorter wipe (src/crypto/stack_wipe.rs).
+    let long_aad = [0x61u8; 257];
     let modes = [
         CipherMode::Gcm {
             iv: [7; 12],
             aad: b"aad",
+        },
+        CipherMode::Gcm {
+            iv: [7; 12],
+            aad: &long_aad,
         },
         CipherMode::Cbc {
             iv: [8; 16],
@@ -179,9 +185,10 @@ fn no_key_secret_is_left_on_the_stack_below_a_cipher_call() {
         let secrets = secrets(family, &key);
         for mode in modes {
             // Around the longest message vendor/aes-gcm encrypts in one call into
-            // the cipher, the last length of the shallower path and the first past it.
+            // the cipher, the last length of the shallower path and the first past
+            // it; the same around the aws-lc build's (256 B).
             let one_call = aes_gcm::ONE_CALL_MAX_LEN;
-            for len in [0usize, 64, one_call, one_call + 1, 16 * 1024] {
+            for len in [0usize, 64, one_call, one_call + 1, 256, 257, 16 * 1024] {
                 let plaintext = vec![0x11u8; len];
                 let mut sealed = vec![0u8; mode.ciphertext_len(len)];
                 let mut opened = vec![0u8; sealed.len()];

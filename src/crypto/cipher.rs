@@ -260,13 +260,15 @@ impl KeyCipher {
 
     /// Zeroes the stack the call in `mode` on a message of `len` bytes just used,
     /// as deep as its backend writes (src/crypto/stack_wipe.rs): a GCM message
-    /// that vendor/aes-gcm encrypts in one call into the cipher goes less deep.
+    /// that vendor/aes-gcm encrypts in one call into the cipher goes less deep,
+    /// and so does a short message with a short Aad in AWS-LC.
     #[inline(always)]
     fn wipe_stack_after(&self, mode: &CipherMode<'_>, len: usize) {
         let gcm = matches!(mode, CipherMode::Gcm { .. });
         #[cfg(feature = "aws-lc")]
-        if self.fast.is_some() && gcm {
-            super::stack_wipe::after_aws_lc_call();
+        if let (Some(_), CipherMode::Gcm { aad, .. }) = (&self.fast, mode) {
+            let most = super::stack_wipe::AWS_LC_SHORT_MAX_LEN;
+            super::stack_wipe::after_aws_lc_call(len <= most && aad.len() <= most);
             return;
         }
         let one_call_gcm = gcm && len <= aes_gcm::ONE_CALL_MAX_LEN;
