@@ -90,9 +90,20 @@ impl ErrorKind {
 ///
 /// Messages name the offending parameter or key and never contain key bytes or
 /// plaintext.
+///
+/// One pointer wide (its parts are boxed), so that a `Result<(), Error>` is a
+/// register, a `Result<&mut [u8], Error>` two, and the calls that succeed never
+/// copy a 56-byte result from memory. With the parts inline, the encrypt path
+/// moved such results through the stack with 16-byte loads right after the one
+/// 8-byte store that writes `Ok`, and each move waited for the store (a
+/// store-forwarding stall; boxing the parts took 4.4 ns, 1.8 %, off a 64-byte
+/// AdvanceEncrypt). An error costs one allocation more; errors are the rare path.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {message}", kind.code())]
-pub struct Error {
+#[error("{}: {}", .0.kind.code(), .0.message)]
+pub struct Error(Box<Parts>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct Parts {
     kind: ErrorKind,
     message: String,
     request_id: String,
@@ -101,9 +112,9 @@ pub struct Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("code", &self.kind.code())
-            .field("message", &self.message)
-            .field("request_id", &self.request_id)
+            .field("code", &self.0.kind.code())
+            .field("message", &self.0.message)
+            .field("request_id", &self.0.request_id)
             .finish()
     }
 }
@@ -112,38 +123,38 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(Parts {
             kind,
             message: message.into(),
             request_id: String::new(),
-        }
+        }))
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     pub fn code(&self) -> &'static str {
-        self.kind.code()
+        self.0.kind.code()
     }
 
     pub fn http_status(&self) -> u16 {
-        self.kind.http_status()
+        self.0.kind.http_status()
     }
 
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The RequestId of the call that failed (a lowercase UUID v4).
     pub fn request_id(&self) -> &str {
-        &self.request_id
+        &self.0.request_id
     }
 
     /// The error as the call `request_id` answered it (for a caller that rewords a
     /// library error and keeps the call's RequestId).
     pub fn with_request_id(mut self, request_id: &str) -> Error {
-        self.request_id = request_id.to_owned();
+        self.0.request_id = request_id.to_owned();
         self
     }
 
@@ -230,7 +241,7 @@ impl Error {
         let base = Error::invalid_ciphertext();
         Error::new(
             ErrorKind::InvalidCiphertext,
-            format!("{} {why}", base.message),
+            format!("{} {why}", base.0.message),
         )
     }
 
@@ -255,6 +266,17 @@ mod tests {
         }
         assert_eq!(ErrorKind::from_status(0), None);
         assert_eq!(ErrorKind::from_status(999), None);
+    }
+
+    #[test]
+    fn an_error_is_one_pointer_and_a_result_of_it_no_wider() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<()>>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<&mut [u8]>>(), 2 * size_of::<usize>());
+        let e = Error::internal("x").with_request_id("r");
+        assert_eq!(e.to_string(), "InternalFailure: Internal Failure. x");
+        assert_eq!(e.request_id(), "r");
     }
 
     #[test]
