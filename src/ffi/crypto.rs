@@ -8,7 +8,7 @@ use super::client::client_ref;
 use super::client::kms_client;
 use super::convert::{bytes, opt_str, req_str};
 use super::guard::guard_void;
-use super::response::{self, Block};
+use super::response::{self, Block, BlockSlot};
 use super::status::{kms_error, kms_status};
 use crate::crypto::padding_name;
 use crate::error::Result;
@@ -59,10 +59,7 @@ pub struct kms_decrypt_response {
 
 /// An encrypt response in one block ([`Block`]): the struct, its strings, the IV
 /// and the ciphertext, which the service writes into it directly.
-#[derive(Default)]
-struct EncryptBlock(Option<Block<kms_encrypt_response>>);
-
-impl EncryptOutput for EncryptBlock {
+impl EncryptOutput for BlockSlot<kms_encrypt_response> {
     fn room(&mut self, e: &Encrypted<'_>, len: usize) -> Result<&mut [u8]> {
         type B = Block<kms_encrypt_response>;
         let algorithm = e.algorithm.name();
@@ -86,23 +83,13 @@ impl EncryptOutput for EncryptBlock {
             request_id,
         };
         *block.response() = fields;
-        Ok(self.0.insert(block).bytes_mut(blob, len))
-    }
-}
-
-impl EncryptBlock {
-    fn done(self) -> Result<Block<kms_encrypt_response>> {
-        self.0
-            .ok_or_else(|| crate::Error::internal("The call returned without a response."))
+        Ok(self.put(block).bytes_mut(blob, len))
     }
 }
 
 /// A decrypt response in one block: the struct, its strings and the plaintext,
 /// all wiped when freed.
-#[derive(Default)]
-struct DecryptBlock(Option<Block<kms_decrypt_response>>);
-
-impl DecryptOutput for DecryptBlock {
+impl DecryptOutput for BlockSlot<kms_decrypt_response> {
     fn room(&mut self, d: &Decrypted<'_>, max_len: usize) -> Result<&mut [u8]> {
         type B = Block<kms_decrypt_response>;
         let algorithm = d.algorithm.name();
@@ -122,11 +109,11 @@ impl DecryptOutput for DecryptBlock {
             request_id,
         };
         *block.response() = fields;
-        Ok(self.0.insert(block).bytes_mut(plaintext, max_len))
+        Ok(self.put(block).bytes_mut(plaintext, max_len))
     }
 
     fn set_len(&mut self, len: usize) {
-        if let Some(block) = &mut self.0 {
+        if let Some(block) = self.block_mut() {
             let response = block.response();
             response.plaintext_len = len.min(response.plaintext_len);
             if response.plaintext_len == 0 {
@@ -134,13 +121,6 @@ impl DecryptOutput for DecryptBlock {
                 response.plaintext = null_mut();
             }
         }
-    }
-}
-
-impl DecryptBlock {
-    fn done(self) -> Result<Block<kms_decrypt_response>> {
-        self.0
-            .ok_or_else(|| crate::Error::internal("The call returned without a response."))
     }
 }
 
@@ -199,7 +179,7 @@ pub unsafe extern "C" fn kms_advance_encrypt(
     // SAFETY (whole body): the pointer rules of the header's top, which the caller
     // promises (see above).
     unsafe {
-        response::respond_block(error, response_out, || {
+        response::respond_block(error, response_out, |out| {
             let client = client_ref(client)?;
             let request = EncryptRequest {
                 key_id: req_str(key_id, "KeyId")?,
@@ -209,9 +189,7 @@ pub unsafe extern "C" fn kms_advance_encrypt(
                 aad: bytes(aad, aad_len, "Aad")?,
                 padding_mode: opt_str(padding_mode, "PaddingMode")?,
             };
-            let mut out = EncryptBlock::default();
-            client.encrypt_into(&request, Which::Primary, &mut out)?;
-            out.done()
+            client.encrypt_into(&request, Which::Primary, out)
         })
     }
 }
@@ -246,7 +224,7 @@ pub unsafe extern "C" fn kms_encrypt(
     // SAFETY (whole body): the pointer rules of the header's top, which the caller
     // promises (see above).
     unsafe {
-        response::respond_block(error, response_out, || {
+        response::respond_block(error, response_out, |out| {
             let client = client_ref(client)?;
             let request = EncryptRequest {
                 key_id: req_str(key_id, "KeyId")?,
@@ -256,9 +234,7 @@ pub unsafe extern "C" fn kms_encrypt(
                 aad: bytes(aad, aad_len, "Aad")?,
                 padding_mode: opt_str(padding_mode, "PaddingMode")?,
             };
-            let mut out = EncryptBlock::default();
-            client.encrypt_into(&request, Which::Initial, &mut out)?;
-            out.done()
+            client.encrypt_into(&request, Which::Initial, out)
         })
     }
 }
@@ -324,7 +300,7 @@ pub unsafe extern "C" fn kms_advance_decrypt(
     // SAFETY (whole body): the pointer rules of the header's top, which the caller
     // promises (see kms_advance_encrypt).
     unsafe {
-        response::respond_block(error, response_out, || {
+        response::respond_block(error, response_out, |out| {
             let client = client_ref(client)?;
             let request = DecryptRequest {
                 ciphertext_blob: bytes(ciphertext_blob, ciphertext_blob_len, "CiphertextBlob")?,
@@ -334,9 +310,7 @@ pub unsafe extern "C" fn kms_advance_decrypt(
                 aad: bytes(aad, aad_len, "Aad")?,
                 padding_mode: opt_str(padding_mode, "PaddingMode")?,
             };
-            let mut out = DecryptBlock::default();
-            client.decrypt_into(&request, Which::Primary, &mut out)?;
-            out.done()
+            client.decrypt_into(&request, Which::Primary, out)
         })
     }
 }
@@ -367,7 +341,7 @@ pub unsafe extern "C" fn kms_decrypt(
     // SAFETY (whole body): the pointer rules of the header's top, which the caller
     // promises (see kms_advance_encrypt).
     unsafe {
-        response::respond_block(error, response_out, || {
+        response::respond_block(error, response_out, |out| {
             let client = client_ref(client)?;
             let request = DecryptRequest {
                 ciphertext_blob: bytes(ciphertext_blob, ciphertext_blob_len, "CiphertextBlob")?,
@@ -377,9 +351,7 @@ pub unsafe extern "C" fn kms_decrypt(
                 aad: bytes(aad, aad_len, "Aad")?,
                 padding_mode: opt_str(padding_mode, "PaddingMode")?,
             };
-            let mut out = DecryptBlock::default();
-            client.decrypt_into(&request, Which::Initial, &mut out)?;
-            out.done()
+            client.decrypt_into(&request, Which::Initial, out)
         })
     }
 }

@@ -6,7 +6,7 @@ use super::client::client_ref;
 use super::client::kms_client;
 use super::convert::{bytes, req_str};
 use super::guard::guard_void;
-use super::response::{self, Block};
+use super::response::{self, Block, BlockSlot};
 use super::status::{kms_error, kms_status};
 use crate::error::Result;
 use crate::service::{DataKeyOutput, DataKeyRequest, Encrypted, Which};
@@ -43,10 +43,7 @@ pub struct kms_data_key_response {
 
 /// A data-key response in one block ([`Block`]): the struct, its strings, the
 /// IV, the encrypted data key and the data key, all wiped when freed.
-#[derive(Default)]
-struct DataKeyBlock(Option<Block<kms_data_key_response>>);
-
-impl DataKeyOutput for DataKeyBlock {
+impl DataKeyOutput for BlockSlot<kms_data_key_response> {
     fn room(
         &mut self,
         e: &Encrypted<'_>,
@@ -75,14 +72,7 @@ impl DataKeyOutput for DataKeyBlock {
             request_id: block.put_str(e.request_id)?,
         };
         *block.response() = fields;
-        Ok(self.0.insert(block).two_mut(blob, blob_len, key, key_len))
-    }
-}
-
-impl DataKeyBlock {
-    fn done(self) -> Result<Block<kms_data_key_response>> {
-        self.0
-            .ok_or_else(|| crate::Error::internal("The call returned without a response."))
+        Ok(self.put(block).two_mut(blob, blob_len, key, key_len))
     }
 }
 
@@ -138,12 +128,10 @@ pub unsafe extern "C" fn kms_advance_generate_data_key(
 ) -> kms_status {
     // SAFETY: the contract above.
     unsafe {
-        response::respond_block(error, response_out, || {
+        response::respond_block(error, response_out, |out| {
             let client = client_ref(client)?;
             let request = data_key_request(key_id, number_of_bytes, aad, aad_len)?;
-            let mut out = DataKeyBlock::default();
-            client.generate_data_key_into(&request, Which::Primary, &mut out)?;
-            out.done()
+            client.generate_data_key_into(&request, Which::Primary, out)
         })
     }
 }
@@ -170,12 +158,10 @@ pub unsafe extern "C" fn kms_generate_data_key(
 ) -> kms_status {
     // SAFETY: the contract above.
     unsafe {
-        response::respond_block(error, response_out, || {
+        response::respond_block(error, response_out, |out| {
             let client = client_ref(client)?;
             let request = data_key_request(key_id, number_of_bytes, aad, aad_len)?;
-            let mut out = DataKeyBlock::default();
-            client.generate_data_key_into(&request, Which::Initial, &mut out)?;
-            out.done()
+            client.generate_data_key_into(&request, Which::Initial, out)
         })
     }
 }
