@@ -78,16 +78,20 @@ where
                 // From the plaintext straight into `out`: no copy first.
                 let buffer = InOutBuf::new(plaintext, body)
                     .map_err(|_| Error::internal("The output has not the plaintext's length."))?;
-                let tag = self
+                let sealed = self
                     .gcm
-                    .encrypt_inout_detached(&Array::from(iv), aad, buffer)
-                    .map_err(|_| {
-                        Error::invalid_parameter(
-                            "Plaintext",
-                            "The plaintext is too long for AES_GCM.",
-                        )
-                    })?;
-                tag_out.copy_from_slice(&tag);
+                    .encrypt_inout_detached(&Array::from(iv), aad, buffer);
+                // The tag is copied from where the call left it, in one 16-byte
+                // move that matches the call's store. Moved out of the `Result`
+                // first, it was read back in pieces at odd offsets that each
+                // waited for that store.
+                let Ok(tag) = &sealed else {
+                    return Err(Error::invalid_parameter(
+                        "Plaintext",
+                        "The plaintext is too long for AES_GCM.",
+                    ));
+                };
+                tag_out.copy_from_slice(tag);
             }
             CipherMode::Cbc { padding, .. } | CipherMode::Ecb { padding } => {
                 let done = match (mode, padding) {
