@@ -66,7 +66,7 @@ impl EncryptOutput for BlockSlot<kms_encrypt_response> {
         let padding = padding_name(e.padding_mode);
         let strings = [e.key_id, e.key_version_id, algorithm, padding, e.request_id];
         let strings_len = B::strs_len(&strings);
-        let mut block = B::new(strings_len + e.iv.len() + len, false)?;
+        let block = self.put(B::new(strings_len + e.iv.len() + len, false)?);
         let blob = block.reserve(len)?;
         let iv = block.put_bytes(e.iv)?;
         let [key_id, key_version_id, algorithm, padding_mode, request_id] =
@@ -83,7 +83,7 @@ impl EncryptOutput for BlockSlot<kms_encrypt_response> {
             request_id,
         };
         *block.response() = fields;
-        Ok(self.put(block).bytes_mut(blob, len))
+        Ok(block.bytes_mut(blob, len))
     }
 }
 
@@ -95,7 +95,7 @@ impl DecryptOutput for BlockSlot<kms_decrypt_response> {
         let algorithm = d.algorithm.name();
         let padding = padding_name(d.padding_mode);
         let strings = [d.key_id, d.key_version_id, algorithm, padding, d.request_id];
-        let mut block = B::new(B::strs_len(&strings) + max_len, true)?;
+        let block = self.put(B::new(B::strs_len(&strings) + max_len, true)?);
         let plaintext = block.reserve(max_len)?;
         let [key_id, key_version_id, algorithm, padding_mode, request_id] =
             block.put_strs(strings)?;
@@ -109,7 +109,7 @@ impl DecryptOutput for BlockSlot<kms_decrypt_response> {
             request_id,
         };
         *block.response() = fields;
-        Ok(self.put(block).bytes_mut(plaintext, max_len))
+        Ok(block.bytes_mut(plaintext, max_len))
     }
 
     fn set_len(&mut self, len: usize) {

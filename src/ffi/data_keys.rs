@@ -56,7 +56,7 @@ impl DataKeyOutput for BlockSlot<kms_data_key_response> {
             + B::str_len(e.key_version_id)
             + B::str_len(algorithm)
             + B::str_len(e.request_id);
-        let mut block = B::new(strings + e.iv.len() + blob_len + key_len, true)?;
+        let block = self.put(B::new(strings + e.iv.len() + blob_len + key_len, true)?);
         let blob = block.reserve(blob_len)?;
         let key = block.reserve(key_len)?;
         let fields = kms_data_key_response {
@@ -72,7 +72,7 @@ impl DataKeyOutput for BlockSlot<kms_data_key_response> {
             request_id: block.put_str(e.request_id)?,
         };
         *block.response() = fields;
-        Ok(self.put(block).two_mut(blob, blob_len, key, key_len))
+        Ok(block.two_mut(blob, blob_len, key, key_len))
     }
 }
 

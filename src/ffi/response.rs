@@ -231,7 +231,9 @@ unsafe fn free_raw(base: *mut u8, size: usize, wipe: bool) {
 pub(crate) struct BlockSlot<T>(Option<Block<T>>);
 
 impl<T> BlockSlot<T> {
-    /// Keeps `block` as the response and returns it.
+    /// Keeps `block` as the response and returns it, to be filled in place: a
+    /// block filled on the stack and then moved here was copied with the same
+    /// stall.
     pub(crate) fn put(&mut self, block: Block<T>) -> &mut Block<T> {
         self.0.insert(block)
     }
