@@ -14,7 +14,7 @@ use super::cipher_mode::CipherMode;
 use super::lengths::{BLOCK_LEN, GCM_TAG_LEN};
 use super::padding::PaddingMode;
 use crate::error::{Error, Result};
-use crate::ids::{is_blob_key_version_id, KEY_VERSION_ID_LEN};
+use crate::ids::{blob_key_version_id, KEY_VERSION_ID_LEN};
 
 /// The first byte of every blob (`'$'`).
 pub const BLOB_MAGIC: u8 = 0x24;
@@ -137,11 +137,7 @@ fn split_body(
         return None;
     }
     let (version_bytes, rest) = body.split_at(KEY_VERSION_ID_LEN);
-    if !is_blob_key_version_id(version_bytes) {
-        return None;
-    }
-    // Checked just above: the bytes are printable ASCII.
-    let key_version_id = std::str::from_utf8(version_bytes).ok()?;
+    let key_version_id = blob_key_version_id(version_bytes)?;
     let iv_len = algorithm.iv_len();
     if rest.len() < iv_len {
         return None;
