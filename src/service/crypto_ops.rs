@@ -305,9 +305,8 @@ impl Client {
                         }
                     }
                 }
-                let Some(mode) =
-                    CipherMode::new(algorithm.mode(), iv(algorithm), request.aad, padding)
-                else {
+                let built = CipherMode::new(algorithm.mode(), iv(algorithm), request.aad, padding);
+                let Some(mode) = &built else {
                     return Err(Error::internal("The cipher parameters do not fit."));
                 };
                 let encrypted = Encrypted {
@@ -321,14 +320,14 @@ impl Client {
                 let plaintext = request.plaintext;
                 match which {
                     Which::Primary => {
-                        let blob = out.room(&encrypted, blob_len(&mode, plaintext.len()))?;
+                        let blob = out.room(&encrypted, blob_len(mode, plaintext.len()))?;
                         let start =
-                            write_blob_header(blob, algorithm, &mode, &version.key_version_id)?;
-                        cipher.seal(&mode, plaintext, &mut blob[start..])?;
+                            write_blob_header(blob, algorithm, mode, &version.key_version_id)?;
+                        cipher.seal(mode, plaintext, &mut blob[start..])?;
                     }
                     Which::Initial => {
                         let room = out.room(&encrypted, mode.ciphertext_len(plaintext.len()))?;
-                        cipher.seal(&mode, plaintext, room)?;
+                        cipher.seal(mode, plaintext, room)?;
                     }
                 }
                 Ok(())

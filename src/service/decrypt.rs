@@ -187,8 +187,8 @@ impl Client {
             return Err(Error::invalid_ciphertext_because(why));
         }
         let cipher = version_cipher(version)?;
-        let Some(mode) = CipherMode::new(algorithm.mode(), parsed.iv, request.aad, parsed.padding)
-        else {
+        let built = CipherMode::new(algorithm.mode(), parsed.iv, request.aad, parsed.padding);
+        let Some(mode) = &built else {
             return Err(Error::invalid_ciphertext());
         };
         let decrypted = Decrypted {
@@ -198,7 +198,7 @@ impl Client {
             padding_mode: parsed.padding,
             request_id,
         };
-        open_into(cipher, &mode, parsed.ciphertext, &decrypted, out)
+        open_into(cipher, mode, parsed.ciphertext, &decrypted, out)
     }
 
     pub(super) fn decrypt_bare(
@@ -236,8 +236,8 @@ impl Client {
             key.require_algorithm(algorithm)?;
             let version = key.initial_version();
             let cipher = version_cipher(version)?;
-            let Some(mode) = CipherMode::new(algorithm.mode(), request.iv, request.aad, padding)
-            else {
+            let built = CipherMode::new(algorithm.mode(), request.iv, request.aad, padding);
+            let Some(mode) = &built else {
                 return Err(Error::internal("The cipher parameters do not fit."));
             };
             let decrypted = Decrypted {
@@ -247,7 +247,7 @@ impl Client {
                 padding_mode: padding,
                 request_id,
             };
-            open_into(cipher, &mode, request.ciphertext_blob, &decrypted, out)
+            open_into(cipher, mode, request.ciphertext_blob, &decrypted, out)
         })
     }
 }
