@@ -734,14 +734,12 @@ fn read_version(
 ) -> Result<KeyVersion> {
     let id = r.bytes(&field("KeyVersionId of a version"))?;
     // The library's own `<KeyId>-…` and mirrored cloud IDs: 36 printable bytes.
-    if !ids::is_blob_key_version_id(id) {
+    let Some(key_version_id) = ids::blob_key_version_id(id) else {
         return Err(corrupt(format_args!(
             "a version of key {key_id} has an id without the KeyVersionId form."
         )));
-    }
-    // `is_blob_key_version_id` accepts only ASCII.
-    let key_version_id = String::from_utf8(id.to_vec())
-        .map_err(|_| corrupt(format_args!("a version id of key {key_id} is not UTF-8.")))?;
+    };
+    let key_version_id = key_version_id.to_owned();
     let vfield = |name: &str| format!("the {name} of version {key_version_id}");
 
     let creation_date = r.i64(&vfield("creation date"))?;
